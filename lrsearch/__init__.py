@@ -1,0 +1,46 @@
+"""lrsearch: which optimizer, learning rate and decay schedule should this network use?
+
+The public API is imported lazily, so ``import lrsearch`` stays fast (numba,
+optuna, pandas and matplotlib load only when a function needs them).
+
+>>> import lrsearch
+>>> res = lrsearch.train(*lrsearch.load("iris").train_xy(), hidden=(16,), epochs=3)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "train": "lrsearch.nn.training",
+    "TrainResult": "lrsearch.nn.training",
+    "loss_and_grad": "lrsearch.nn.training",
+    "predict_output": "lrsearch.nn.training",
+    "load": "lrsearch.data",
+    "Dataset": "lrsearch.data",
+    "fit_dataset": "lrsearch.evaluation",
+    "compute_metrics": "lrsearch.metrics",
+    "MLPClassifier": "lrsearch.nn.estimator",
+    "MLPRegressor": "lrsearch.nn.estimator",
+    "LRSearchError": "lrsearch.exceptions",
+    "DataError": "lrsearch.exceptions",
+    "ConfigError": "lrsearch.exceptions",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lrsearch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

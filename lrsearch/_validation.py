@@ -1,0 +1,97 @@
+"""One template for parameter errors, shared by the API, the estimators and the CLI.
+
+Messages follow scikit-learn's wording: ``The 'lr' parameter of train must be a
+float in the range (0.0, inf). Got -1 instead.``
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from lrsearch.exceptions import ConfigError
+
+
+def _fail(name: str, owner: str, what: str, value: Any, fix: str = "") -> ConfigError:
+    msg = f"The {name!r} parameter of {owner} must be {what}. Got {value!r} instead."
+    if fix:
+        msg += f" {fix}"
+    return ConfigError(msg)
+
+
+def check_float(
+    value: Any,
+    name: str,
+    owner: str,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+    fix: str = "",
+) -> float:
+    """Return ``value`` as a float inside the interval, or raise ConfigError.
+
+    >>> check_float(0.1, "lr", "train", low=0.0, low_open=True)
+    0.1
+    """
+    rb = ")" if high_open or math.isinf(high) else "]"
+    lb = "(" if low_open or math.isinf(low) else "["
+    what = f"a float in the range {lb}{low}, {high}{rb}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            import numpy as np
+
+            if isinstance(value, np.generic) and np.issubdtype(type(value), np.number):
+                value = float(value)
+            else:
+                raise _fail(name, owner, what, value, fix)
+        except ImportError:  # pragma: no cover
+            raise _fail(name, owner, what, value, fix) from None
+    v = float(value)
+    if math.isnan(v):
+        raise _fail(name, owner, what, value, fix)
+    too_low = v <= low if low_open else v < low
+    too_high = v >= high if high_open else v > high
+    if too_low or too_high:
+        raise _fail(name, owner, what, value, fix)
+    return v
+
+
+def check_int(value: Any, name: str, owner: str, *, low: int = 0, high: float = math.inf, fix: str = "") -> int:
+    """Return ``value`` as an int in ``[low, high]``, or raise ConfigError.
+
+    >>> check_int(5, "epochs", "train", low=1)
+    5
+    """
+    what = f"an int in the range [{low}, {high}]"
+    try:
+        import numpy as np
+
+        is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    except ImportError:  # pragma: no cover
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+    if not is_int or not (low <= int(value) <= high):
+        raise _fail(name, owner, what, value, fix)
+    return int(value)
+
+
+def check_choice(value: Any, name: str, owner: str, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, or raise ConfigError naming them.
+
+    >>> check_choice("adam", "optimizer", "train", ["sgd", "adam"])
+    'adam'
+    """
+    options = list(choices)
+    if not isinstance(value, str) or value not in options:
+        shown = ", ".join(repr(c) for c in options)
+        raise _fail(name, owner, f"one of {{{shown}}}", value)
+    return value
+
+
+def check_bool(value: Any, name: str, owner: str) -> bool:
+    """Return ``value`` if it is a bool, or raise ConfigError."""
+    if not isinstance(value, bool):
+        raise _fail(name, owner, "a bool (True or False)", value)
+    return value

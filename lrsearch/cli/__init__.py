@@ -1,0 +1,71 @@
+"""The ``lrsearch`` command: a thin map of subcommands onto the public API.
+
+Exit codes: 0 success, 2 bad input (a one-line message, no traceback), 1 an
+internal error, 130 interrupted. ``main(argv)`` returns the code, so tests run
+the CLI in-process.
+
+>>> main(["--version"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main", "build_parser"]
+
+#: subcommand modules, each with ``register(subparsers)`` (cheap to import)
+_COMMANDS = ("lrsearch.cli.train_cmd", "lrsearch.cli.find_cmd", "lrsearch.cli.study_cmd", "lrsearch.cli.report_cmd")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand."""
+    from lrsearch import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="lrsearch",
+        description="Which optimizer, learning rate and decay schedule should this network use?",
+    )
+    parser.add_argument("--version", action="version", version=f"lrsearch {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMANDS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a subcommand not built yet
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="lrsearch: %(levelname)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    from lrsearch.exceptions import LRSearchError
+
+    try:
+        return int(args.func(args) or 0)
+    except LRSearchError as exc:
+        print(f"lrsearch {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"lrsearch {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal error: say so plainly, keep the detail in -v
+        logging.getLogger("lrsearch").debug("internal error", exc_info=True)
+        print(f"lrsearch {args.command}: internal error: {type(exc).__name__}: {exc} (run with -vv for details)",
+              file=sys.stderr)  # fmt: skip
+        return 1

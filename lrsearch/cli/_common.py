@@ -1,0 +1,84 @@
+"""Argument helpers shared by the subcommands (no heavy imports here)."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import math
+from typing import Any
+
+from lrsearch.exceptions import ConfigError
+
+__all__ = ["add_data_args", "add_model_args", "parse_hidden", "parse_pairs", "to_jsonable", "dump_json"]
+
+
+def add_data_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data")
+    g.add_argument("--data", required=True, help="built-in name (iris, digits, wine, breast_cancer, diabetes) or a CSV/Parquet/NPZ file")
+    g.add_argument("--target", default=None, help="target column of a CSV/Parquet file (default: the last column)")
+    g.add_argument("--task", choices=["classification", "regression"], default=None, help="default: inferred")
+    g.add_argument("--val-size", type=float, default=0.2, help="share of rows for validation (default 0.2)")
+    g.add_argument("--test-size", type=float, default=0.2, help="share of rows for the test split (default 0.2)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the split, initialisation and shuffling")
+
+
+def add_model_args(p: argparse.ArgumentParser, *, default_hidden: str = "64") -> None:
+    g = p.add_argument_group("network")
+    g.add_argument("--hidden", default=default_hidden, help=f"hidden widths, comma-separated; '' for none (default {default_hidden})")
+    g.add_argument("--activation", default="relu", choices=["relu", "tanh", "sigmoid", "identity"])
+    g.add_argument("--batch-size", type=int, default=32)
+    g.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'64,32' -> (64, 32); '' -> ()."""
+    text = text.strip()
+    if not text:
+        return ()
+    try:
+        widths = tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--hidden must be comma-separated positive integers such as 64,32; got {text!r}.") from None
+    if any(w < 1 for w in widths):
+        raise ConfigError(f"--hidden widths must be positive; got {text!r}.")
+    return widths
+
+
+def parse_pairs(items: list[str] | None, flag: str) -> dict[str, Any]:
+    """['momentum=0.9', 'betas=(0.9,0.99)'] -> {'momentum': 0.9, 'betas': (0.9, 0.99)}."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"{flag} takes KEY=VALUE, such as {flag} momentum=0.9; got {item!r}.")
+        try:
+            value: Any = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = {"true": True, "false": False, "none": None}.get(raw.lower(), raw)
+        out[key.strip()] = value
+    return out
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Numbers, arrays and nested containers as plain JSON values (NaN/inf -> None)."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(to_jsonable(obj), indent=2)

@@ -1,0 +1,451 @@
+"""Load a data set, validate it with clear messages, split it and scale it.
+
+``load(source)`` turns a bundled scikit-learn data set, a CSV/TSV/Parquet file,
+a NumPy ``.npz`` archive or an ``(X, y)`` tuple into a :class:`Dataset`: float32
+C-contiguous features standardised on the training split, one-hot encoded
+categorical columns, integer labels (classification) or standardised targets
+(regression), and a seeded train/val/test split. Bad input raises
+:class:`~lrsearch.exceptions.DataError` naming the column or row and the fix.
+pandas and scikit-learn are imported lazily, so importing ``Dataset`` is cheap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence, Union
+
+import numpy as np
+
+from lrsearch._validation import check_choice, check_float, check_int
+from lrsearch.exceptions import ConfigError, DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["BUILTIN_DATASETS", "MAX_INFERRED_CLASSES", "Dataset", "load"]
+
+logger = logging.getLogger(__name__)
+
+_C, _R = "classification", "regression"
+_BUILTIN_TASKS = {"iris": _C, "digits": _C, "wine": _C, "breast_cancer": _C, "diabetes": _R, "linnerud": _R}
+BUILTIN_DATASETS: tuple[str, ...] = tuple(_BUILTIN_TASKS)
+_FILE_TYPES = (".csv", ".tsv", ".parquet", ".pq", ".npz")
+_TASKS = (_C, _R)
+MAX_INFERRED_CLASSES = 20
+"""A numeric, integer-valued target with at most this many levels is inferred as classification."""
+_MIN_TRAIN_ROWS = 2
+
+Source = Union[str, Path, tuple[Any, Any]]
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A validated, split and scaled data set, ready for training.
+
+    ``X_*``: float32 (or ``load(dtype=)``) C-contiguous ``(n, n_features)``. ``y_*``:
+    int64 labels ``0..K-1`` (classification) or ``(n, n_outputs)`` floats standardised
+    with the training split's mean and std (regression). ``n_outputs`` is the number
+    of network outputs: ``n_classes``, or the number of target columns. ``x_scaler``
+    is a ``StandardScaler`` over a plain array when all features are numeric, else a
+    ``ColumnTransformer`` over a DataFrame with the original columns.
+
+    >>> ds = load("iris")
+    >>> ds.X_train.shape, ds.n_classes
+    ((90, 4), 3)
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    task: str
+    feature_names: list[str]
+    target_name: str
+    classes: np.ndarray | None
+    n_classes: int | None
+    n_outputs: int
+    name: str
+    x_scaler: Any
+    y_mean: np.ndarray | None
+    y_scale: np.ndarray | None
+
+    @property
+    def n_features(self) -> int:
+        """Number of feature columns after one-hot encoding."""
+        return int(self.X_train.shape[1])
+
+    def inverse_y(self, y_scaled: np.ndarray) -> np.ndarray:
+        """Return targets in original units: labels for codes, unscaled values for regression.
+
+        >>> ds = load("diabetes")
+        >>> bool(np.allclose(ds.inverse_y(ds.y_train).mean(), 152, atol=10))
+        True
+        """
+        y = np.asarray(y_scaled)
+        if self.task == "classification":
+            assert self.classes is not None
+            return self.classes[y.astype(np.int64)]
+        assert self.y_scale is not None and self.y_mean is not None
+        return y.astype(np.float64) * self.y_scale + self.y_mean
+
+    def summary(self) -> dict[str, Any]:
+        """A small dict describing the data set (for logs and reports).
+
+        >>> load("wine").summary()["rows"]
+        {'train': 106, 'val': 36, 'test': 36}
+        """
+        rows = {"train": len(self.X_train), "val": len(self.X_val), "test": len(self.X_test)}
+        classes = None if self.classes is None else self.classes.tolist()
+        return {"name": self.name, "task": self.task, "target": self.target_name, "rows": rows,
+                "features": self.n_features, "classes": classes, "n_outputs": self.n_outputs}
+
+
+def load(
+    source: Source,
+    *,
+    target: str | Sequence[str] | None = None,
+    task: str | None = None,
+    val_size: float = 0.2,
+    test_size: float = 0.2,
+    seed: int = 0,
+    dtype: str = "float32",
+) -> Dataset:
+    """Load, validate, split and scale a data set.
+
+    ``source`` is one of :data:`BUILTIN_DATASETS`, a path to a ``.csv``,
+    ``.tsv``, ``.parquet``/``.pq`` file (the target is the column named by
+    ``target``, default the last column; a list of names gives a multi-output
+    regression), a ``.npz`` archive with arrays ``X`` and ``y``, or an
+    ``(X, y)`` tuple (``X`` an array or DataFrame). Array columns are named
+    ``x0, x1, ...``. Rows in error messages are counted from 0 over data rows.
+
+    ``task=None`` infers the task. Built-in sets know theirs. Otherwise: several
+    target columns -> regression; a non-numeric or bool target -> classification;
+    a numeric target whose values are all integers with at most
+    :data:`MAX_INFERRED_CLASSES` distinct values -> classification; any other
+    numeric target (a fraction anywhere, or many levels) -> regression.
+
+    The split holds ``ceil(val_size * n)`` validation and ``ceil(test_size * n)``
+    test rows (either may be 0); it is seeded and, for classification,
+    stratified. Every class needs a row in each split, otherwise ``DataError``;
+    if stratification is still impossible (e.g. fewer test rows than classes) a
+    warning is logged and the split is not stratified.
+
+    >>> ds = load("iris", seed=1)
+    >>> ds.task, ds.X_train.dtype.name, ds.y_train.dtype.name
+    ('classification', 'float32', 'int64')
+    """
+    if task is not None:
+        check_choice(task, "task", "load", _TASKS)
+    val_size = check_float(val_size, "val_size", "load", low=0.0, high=1.0, high_open=True)
+    test_size = check_float(test_size, "test_size", "load", low=0.0, high=1.0, high_open=True)
+    if val_size + test_size >= 1.0:
+        raise ConfigError(f"val_size + test_size must be below 1 so that rows remain for training; "
+                          f"got {val_size} + {test_size}. Lower one of them.")
+    seed = check_int(seed, "seed", "load", low=0, high=2**32 - 1)
+    out_dtype = check_choice(getattr(dtype, "__name__", dtype), "dtype", "load", ("float32", "float64"))
+
+    features, targets, name, known_task = _read_source(source, target)
+    target_name = ",".join(targets.columns)
+    _check_values(features, targets, name)
+    if task is None:
+        task = known_task or _infer_task(targets)
+        logger.info("%s: task=%s (target %r; %s)", name, task, target_name, "built-in" if known_task else "inferred")
+    n_val, n_test = _split_sizes(len(features), val_size, test_size)
+    n_splits = 1 + (n_val > 0) + (n_test > 0)
+
+    classes: np.ndarray | None = None
+    if task == "classification":
+        y_all, classes = _encode_labels(targets, n_splits)
+    else:
+        y_all = _regression_values(targets)
+    train, val, test = _split(y_all if classes is not None else None, len(features), n_val, n_test, seed)
+
+    scaler, feature_names, X_all = _fit_features(features, train)
+    y_mean = y_scale = None
+    if classes is None:
+        y_mean, y_scale = y_all[train].mean(axis=0), y_all[train].std(axis=0)
+        if np.any(y_scale == 0):
+            logger.warning("%s: target %r is constant on the training split", name, target_name)
+        y_scale = np.where(y_scale == 0, 1.0, y_scale)
+        y_all = ((y_all - y_mean) / y_scale).astype(out_dtype)
+    elif len(np.unique(y_all[train])) < len(classes):
+        logger.warning("%s: some classes have no training rows", name)
+
+    def part(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.ascontiguousarray(X_all[index], dtype=out_dtype), np.ascontiguousarray(y_all[index])
+
+    (X_tr, y_tr), (X_va, y_va), (X_te, y_te) = part(train), part(val), part(test)
+    dataset = Dataset(
+        X_tr, y_tr, X_va, y_va, X_te, y_te, task=task, feature_names=feature_names,
+        target_name=target_name, classes=classes,
+        n_classes=None if classes is None else len(classes),
+        n_outputs=len(classes) if classes is not None else int(y_all.shape[1]),
+        name=name, x_scaler=scaler, y_mean=y_mean, y_scale=y_scale,
+    )
+    logger.info("loaded %s", dataset.summary())
+    return dataset
+
+
+def _show(value: Any) -> str:
+    """repr of a value, without NumPy's ``np.int64(...)`` wrapper."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _listing(names: Sequence[Any], limit: int = 20) -> str:
+    shown = ", ".join(repr(str(n)) for n in names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def _read_source(source: Source, target: Any) -> tuple[pd.DataFrame, pd.DataFrame, str, str | None]:
+    """Return (features, targets, name, known task) for any kind of source."""
+    if isinstance(source, tuple):
+        if len(source) != 2:
+            raise ConfigError(f"An (X, y) source must have 2 items; got {len(source)}.")
+        _no_target(target, "an (X, y) tuple")
+        return (*_from_arrays(source[0], source[1]), "arrays", None)
+    if not isinstance(source, (str, Path)):
+        raise ConfigError(f"The 'source' parameter of load must be a built-in name, a path or an (X, y) tuple. "
+                          f"Got {type(source).__name__} instead.")
+    key = str(source).strip().lower().replace("-", "_")
+    if isinstance(source, str) and key in _BUILTIN_TASKS:
+        _no_target(target, "a built-in data set")
+        return (*_read_builtin(key), key, _BUILTIN_TASKS[key])
+    path = Path(source)
+    if not path.exists():
+        if isinstance(source, str) and not path.suffix and len(path.parts) == 1:
+            raise DataError(f"unknown data set {source!r}; built-in names are {_listing(BUILTIN_DATASETS)}, "
+                            f"or give a path to a {'/'.join(_FILE_TYPES)} file")
+        raise DataError(f"file '{path}' does not exist; check the path and the working directory")
+    suffix = path.suffix.lower()
+    if suffix not in _FILE_TYPES:
+        raise DataError(f"unsupported file extension {suffix!r} of '{path}'; use one of {', '.join(_FILE_TYPES)}")
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataError(f"file '{path}' is empty; it needs a header row and at least one data row")
+    if suffix == ".npz":
+        _no_target(target, "an .npz archive (it holds X and y)")
+        return (*_read_npz(path), path.stem, None)
+    return (*_read_table(path, suffix, target), path.stem, None)
+
+
+def _no_target(target: Any, what: str) -> None:
+    if target is not None:
+        raise ConfigError(f"The 'target' parameter of load only applies to CSV/Parquet files, not to {what}.")
+
+
+def _read_builtin(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    import pandas as pd
+    from sklearn import datasets
+
+    bunch = getattr(datasets, f"load_{name}")()
+    features = pd.DataFrame(bunch.data, columns=[str(c) for c in bunch.feature_names])
+    y = np.asarray(bunch.target)
+    names = [str(c) for c in bunch.target_names] if y.ndim == 2 else ["target"]
+    return features, pd.DataFrame(y.reshape(len(y), -1), columns=names)
+
+
+def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    import pandas as pd
+
+    try:
+        is_parquet, sep = suffix in (".parquet", ".pq"), "\t" if suffix == ".tsv" else ","
+        frame = pd.read_parquet(path) if is_parquet else pd.read_csv(path, sep=sep)
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"file '{path}' is empty; it needs a header row and at least one data row") from exc
+    except (OSError, ValueError, ImportError) as exc:
+        raise DataError(f"could not read '{path}': {exc}") from exc
+    frame.columns = [str(c) for c in frame.columns]
+    columns = list(frame.columns)
+    if len(columns) < 2:
+        raise DataError(f"file '{path}' has {len(columns)} column(s) ({_listing(columns)}); "
+                        f"it needs at least one feature column and a target column")
+    wanted = [columns[-1]] if target is None else [target] if isinstance(target, str) else list(target)
+    for name in wanted:
+        if name not in columns:
+            raise DataError(f"target column {name!r} not found in '{path}'; its columns are {_listing(columns)}; "
+                            f"pass target=<one of them>")
+    return frame.drop(columns=wanted), frame[wanted]
+
+
+def _read_npz(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in ("X", "y") if key in archive.files}
+            files = sorted(archive.files)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"could not read '{path}' as a NumPy .npz archive of numeric arrays: {exc}") from exc
+    for key in ("X", "y"):
+        if key not in arrays:
+            raise DataError(f"'{path}' has no array named {key!r} (it holds {_listing(files)}); "
+                            f"save it with np.savez(path, X=X, y=y)")
+    return _from_arrays(arrays["X"], arrays["y"])
+
+
+def _from_arrays(X: Any, y: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    import pandas as pd
+
+    if isinstance(X, pd.DataFrame):
+        features = X.reset_index(drop=True)
+        features.columns = [str(c) for c in features.columns]
+    else:
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise DataError(f"X must be 2-D (rows, features) but has shape {X.shape}; "
+                            f"reshape it, e.g. X.reshape(-1, 1) for a single feature")
+        features = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        targets = y.to_frame(name=str(y.name or "y")) if isinstance(y, pd.Series) else y
+        targets = targets.reset_index(drop=True)
+        targets.columns = [str(c) for c in targets.columns]
+    else:
+        y = np.asarray(y)
+        if y.ndim not in (1, 2):
+            raise DataError(f"y must be 1-D (one target) or 2-D (rows, outputs) but has shape {y.shape}")
+        names = ["y"] if y.ndim == 1 or y.shape[1] == 1 else [f"y{j}" for j in range(y.shape[1])]
+        targets = pd.DataFrame(y[:, None] if y.ndim == 1 else y, columns=names)
+    if len(features) != len(targets):
+        raise DataError(f"X has {len(features)} rows but y has {len(targets)}; they need one entry per row")
+    return features, targets
+
+
+def _is_categorical(column: pd.Series) -> bool:
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    return is_bool_dtype(column) or not is_numeric_dtype(column)
+
+
+def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> None:
+    """Raise DataError for no rows, no features, missing or infinite values and mixed types."""
+    if len(features) == 0:
+        raise DataError(f"data set '{name}' has no rows; it needs at least one data row")
+    if features.shape[1] == 0:
+        raise DataError(f"data set '{name}' has no feature columns besides the target")
+    for kind, frame in (("column", features), ("target column", targets)):
+        missing = frame.isna().to_numpy()
+        bad = np.flatnonzero(missing.any(axis=0))
+        if bad.size:
+            rows = np.flatnonzero(missing[:, bad[0]])
+            raise DataError(f"{kind} {frame.columns[bad[0]]!r} has {rows.size} missing value(s) "
+                            f"(first at row {rows[0]}); fill or drop them before loading")
+        for col in frame.columns:
+            column = frame[col]
+            if not _is_categorical(column):
+                rows = np.flatnonzero(np.isinf(column.to_numpy(np.float64)))
+                if rows.size:
+                    raise DataError(f"{kind} {col!r} has {rows.size} infinite value(s) (first at row {rows[0]}); "
+                                    f"replace or drop them before loading")
+            elif column.dtype == object:
+                is_str = column.map(lambda v: isinstance(v, str)).to_numpy(bool)
+                if is_str.any() and not is_str.all():
+                    row = int(np.argmin(is_str)) if is_str[0] else int(np.argmax(is_str))
+                    raise DataError(f"{kind} {col!r} mixes strings and other values (e.g. {_show(column.iloc[row])} "
+                                    f"at row {row}); convert the column to one type before loading")
+
+
+def _infer_task(targets: pd.DataFrame) -> str:
+    if targets.shape[1] > 1:
+        return "regression"
+    column = targets.iloc[:, 0]
+    if _is_categorical(column):
+        return "classification"
+    values = column.to_numpy(np.float64)
+    integral = bool(np.all(values == np.round(values)))
+    return "classification" if integral and column.nunique() <= MAX_INFERRED_CLASSES else "regression"
+
+
+def _encode_labels(targets: pd.DataFrame, n_splits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (int64 codes, original classes); check class counts against the split."""
+    from sklearn.preprocessing import LabelEncoder
+
+    if targets.shape[1] != 1:
+        raise DataError(f"classification needs one target column but got {targets.shape[1]} "
+                        f"({_listing(list(targets.columns))}); pick one or use task='regression'")
+    name, column = targets.columns[0], targets.iloc[:, 0]
+    values = column.to_numpy() if _is_categorical(column) else column.to_numpy(np.float64)
+    if values.dtype.kind == "f" and np.all(values == np.round(values)):
+        values = values.astype(np.int64)
+    encoder = LabelEncoder().fit(values)
+    classes = np.asarray(encoder.classes_)
+    if len(classes) < 2:
+        raise DataError(f"target column {name!r} has a single class ({_show(classes[0])} in all {len(values)} rows); "
+                        f"classification needs at least 2 classes: check the target or use task='regression'")
+    codes = encoder.transform(values).astype(np.int64)
+    counts = np.bincount(codes, minlength=len(classes))
+    rare = int(np.argmin(counts))
+    if counts[rare] < n_splits:
+        raise DataError(f"class {_show(classes[rare])} of target column {name!r} has only {counts[rare]} row(s), but "
+                        f"a stratified split into {n_splits} parts needs at least {n_splits} per class; add rows, "
+                        f"drop or merge that class, or set val_size/test_size to 0")
+    return codes, classes
+
+
+def _regression_values(targets: pd.DataFrame) -> np.ndarray:
+    for col in targets.columns:
+        column = targets[col]
+        if _is_categorical(column) and column.dtype != bool:
+            raise DataError(f"target column {col!r} is not numeric (e.g. {_show(column.iloc[0])} at row 0); "
+                            f"regression needs numbers: convert the column or use task='classification'")
+    return targets.to_numpy(np.float64)
+
+
+def _split_sizes(n: int, val_size: float, test_size: float) -> tuple[int, int]:
+    """Return (n_val, n_test) or raise DataError when too few rows remain for training."""
+
+    def sizes(m: int) -> tuple[int, int, int]:
+        n_val, n_test = (math.ceil(round(f * m, 9)) for f in (val_size, test_size))
+        return m - n_val - n_test, n_val, n_test
+
+    n_train, n_val, n_test = sizes(n)
+    if n_train < _MIN_TRAIN_ROWS:
+        need = next(m for m in itertools.count(n + 1) if sizes(m)[0] >= _MIN_TRAIN_ROWS)
+        raise DataError(f"only {n} row(s), but val_size={val_size} and test_size={test_size} need at least {need} "
+                        f"rows (at least {_MIN_TRAIN_ROWS} for training); add rows or lower val_size/test_size")
+    return n_val, n_test
+
+
+def _split(labels: np.ndarray | None, n: int, n_val: int, n_test: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Seeded (train, val, test) row indices; stratified on ``labels`` when given and possible."""
+    rest = np.random.default_rng(seed).permutation(n) if n_val + n_test == 0 else np.arange(n)
+    test = val = rest[:0]
+    if n_test:
+        rest, test = _take(rest, n_test, labels, seed, "test")
+    if n_val:
+        rest, val = _take(rest, n_val, labels, seed, "validation")
+    return rest, val, test
+
+
+def _take(index: np.ndarray, n_take: int, labels: np.ndarray | None, seed: int, part: str) -> tuple[np.ndarray, ...]:
+    from sklearn.model_selection import train_test_split
+
+    if labels is not None:
+        try:
+            return tuple(train_test_split(index, test_size=n_take, random_state=seed, stratify=labels[index]))
+        except ValueError as exc:
+            logger.warning("cannot stratify the %s split (%s); using a non-stratified split", part, exc)
+    return tuple(train_test_split(index, test_size=n_take, random_state=seed))
+
+
+def _fit_features(features: pd.DataFrame, train: np.ndarray) -> tuple[Any, list[str], np.ndarray]:
+    """Fit the scaler/encoder on the training rows; return (transformer, names, all rows transformed)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    categorical = [c for c in features.columns if _is_categorical(features[c])]
+    numeric = [c for c in features.columns if c not in categorical]
+    if not categorical:
+        values = features.to_numpy(np.float64)
+        scaler = StandardScaler().fit(values[train])
+        return scaler, list(numeric), scaler.transform(values)
+    frame = features.astype({c: np.float64 for c in numeric})
+    encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+    transformer = ColumnTransformer([("num", StandardScaler(), numeric), ("cat", encoder, categorical)],
+                                    sparse_threshold=0.0, verbose_feature_names_out=False)
+    transformer.fit(frame.iloc[train])
+    return transformer, [str(c) for c in transformer.get_feature_names_out()], transformer.transform(frame)

@@ -1,0 +1,50 @@
+"""Evaluation metrics, computed by :mod:`sklearn.metrics` (imported on first use).
+
+Classification: accuracy, precision, recall, F1 (macro averages) and
+cross-entropy (log loss); regression: MSE and R² (uniform average over outputs).
+
+>>> import numpy as np
+>>> m = compute_metrics("classification", np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.8]]))
+>>> m["accuracy"], round(m["cross_entropy"], 4)
+(1.0, 0.1643)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["CLASSIFICATION_METRICS", "REGRESSION_METRICS", "GREATER_IS_BETTER", "compute_metrics"]
+
+CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "cross_entropy")
+REGRESSION_METRICS = ("mse", "r2")
+#: direction of every metric (and of the losses), for studies and reports
+GREATER_IS_BETTER = {
+    "accuracy": True, "precision": True, "recall": True, "f1": True, "r2": True,
+    "cross_entropy": False, "mse": False, "val_loss": False, "loss": False,
+}  # fmt: skip
+
+
+def compute_metrics(task: str, y_true: np.ndarray, output: np.ndarray) -> dict[str, float]:
+    """Metrics of a network's ``output`` (probabilities, or predictions) against ``y_true``.
+
+    For classification ``y_true`` holds labels 0..K-1 and ``output`` one column per class.
+    """
+    from sklearn import metrics as skm
+
+    if task == "classification":
+        y_true = np.asarray(y_true)
+        proba = np.clip(np.asarray(output, dtype=np.float64), 1e-15, None)
+        proba /= proba.sum(axis=1, keepdims=True)  # float32 softmax rows sum to 1 only within rounding
+        pred = np.argmax(proba, axis=1)
+        labels = np.arange(proba.shape[1])
+        return {
+            "accuracy": float(skm.accuracy_score(y_true, pred)),
+            "precision": float(skm.precision_score(y_true, pred, labels=labels, average="macro", zero_division=0)),
+            "recall": float(skm.recall_score(y_true, pred, labels=labels, average="macro", zero_division=0)),
+            "f1": float(skm.f1_score(y_true, pred, labels=labels, average="macro", zero_division=0)),
+            "cross_entropy": float(skm.log_loss(y_true, proba, labels=labels)),
+        }
+    y_true = np.asarray(y_true, dtype=np.float64)
+    pred = np.asarray(output, dtype=np.float64).reshape(y_true.shape)
+    r2 = float(skm.r2_score(y_true, pred)) if y_true.shape[0] > 1 else float("nan")
+    return {"mse": float(skm.mean_squared_error(y_true, pred)), "r2": r2}

@@ -1,0 +1,424 @@
+"""``train``: a Python loop over epochs, one jitted kernel call per epoch.
+
+The loop computes each epoch's rates, calls :func:`_kernels.train_epoch`,
+evaluates on validation data, steps reduce-on-plateau, asks the callback
+whether to stop, and turns divergence into a result (status ``diverged``, the
+step and the reason), never an exception.
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(64, 3)).astype(np.float32)
+>>> y = (X[:, 0] > 0).astype(np.int64)
+>>> res = train(X, y, hidden=(8,), optimizer="adam", lr=1e-2, epochs=5, batch_size=16)
+>>> res.status, res.epochs_run, len(res.lrs)
+('completed', 5, 20)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lrsearch._validation import check_bool, check_choice, check_float, check_int
+from lrsearch.exceptions import ConfigError, DataError
+from lrsearch.nn import _kernels as K
+from lrsearch.nn.optimizers import make_optimizer
+from lrsearch.nn.params import Layout
+from lrsearch.nn.schedules import Plateau, make_schedule
+
+__all__ = ["ACTIVATIONS", "TASKS", "TrainResult", "loss_and_grad", "predict_output", "train"]
+
+log = logging.getLogger(__name__)
+
+ACTIVATIONS = {"identity": K.ACT_IDENTITY, "relu": K.ACT_RELU, "tanh": K.ACT_TANH, "sigmoid": K.ACT_SIGMOID}
+TASKS = {"classification": K.LOSS_XENT, "regression": K.LOSS_MSE}
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+_REASONS = {
+    K.STATUS_NONFINITE_LOSS: "non-finite loss",
+    K.STATUS_EXPLODED: "loss exploded",
+    K.STATUS_NONFINITE_PARAMS: "non-finite parameters",
+}
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training run produced; see ``docs/core-api.md`` for every field."""
+
+    coefs: list[np.ndarray]
+    intercepts: list[np.ndarray]
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+    val_score: np.ndarray
+    lrs: np.ndarray
+    val_metrics: dict[str, float]
+    status: str
+    reason: str | None
+    diverged_step: int | None
+    epochs_run: int
+    steps_run: int
+    task: str = "classification"
+    activation: str = "relu"
+    n_classes: int | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == "diverged"
+
+    @property
+    def best_val_loss(self) -> float:
+        """The lowest finite validation loss of any epoch (inf if none)."""
+        finite = self.val_loss[np.isfinite(self.val_loss)]
+        return float(finite.min()) if finite.size else math.inf
+
+
+@dataclass
+class _Problem:
+    """Validated arrays and codes shared by train, loss_and_grad and predict_output."""
+
+    X: np.ndarray
+    y_int: np.ndarray
+    Y: np.ndarray
+    loss_code: int
+    n_outputs: int
+    n_classes: int | None
+
+
+def _as_problem(X: Any, y: Any, task: str, n_classes: int | None, dtype: type, owner: str, what: str = "X") -> _Problem:
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise DataError(f"{what} must be a 2-D array (n_samples, n_features); got shape {X.shape}.")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"{what} is empty (shape {X.shape}); pass at least one row and one feature.")
+    if not np.issubdtype(X.dtype, np.number):
+        raise DataError(f"{what} must be numeric; got dtype {X.dtype}. Encode categorical columns first (lrsearch.data.load does).")
+    X = np.ascontiguousarray(X, dtype=dtype)
+    if not np.all(np.isfinite(X)):
+        bad = np.argwhere(~np.isfinite(X))[0]
+        raise DataError(f"{what} holds non-finite values (first at row {bad[0]}, column {bad[1]}); fill or drop them.")
+    y = np.asarray(y)
+    if y.shape[0] != X.shape[0]:
+        raise DataError(f"{what} has {X.shape[0]} rows but its targets have {y.shape[0]}; pass one target per row.")
+    if task == "classification":
+        if y.ndim != 1 or not (np.issubdtype(y.dtype, np.integer) or np.all(np.mod(y, 1) == 0)):
+            raise DataError(
+                "classification targets must be a 1-D array of integer labels 0..K-1; "
+                "encode other labels first (lrsearch.data.load does)."
+            )
+        y_int = np.ascontiguousarray(y, dtype=np.int64)
+        if y_int.min() < 0:
+            raise DataError(f"classification labels must be >= 0; got {y_int.min()}.")
+        k = int(y_int.max()) + 1 if n_classes is None else n_classes
+        if y_int.max() >= k:
+            raise DataError(f"label {y_int.max()} is out of range for n_classes={k}.")
+        if k < 2:
+            raise DataError("classification needs at least 2 classes; the targets hold one. Use more data or a regression task.")
+        return _Problem(X, y_int, np.zeros((0, 1), dtype=dtype), K.LOSS_XENT, k, k)
+    if not np.issubdtype(y.dtype, np.number):
+        raise DataError(f"regression targets must be numeric; got dtype {y.dtype}.")
+    Y = y.reshape(-1, 1) if y.ndim == 1 else y
+    Y = np.ascontiguousarray(Y, dtype=dtype)
+    if not np.all(np.isfinite(Y)):
+        raise DataError("regression targets hold non-finite values; fill or drop those rows.")
+    return _Problem(X, np.zeros(0, dtype=np.int64), Y, K.LOSS_MSE, Y.shape[1], None)
+
+
+class _Buffers:
+    """Batch-sized work arrays, allocated once per run."""
+
+    def __init__(self, sizes: np.ndarray, batch_size: int, n_outputs_target: int, dtype: type):
+        widths = sizes[1:]
+        self.batch_size = batch_size
+        self.Xb = np.empty((batch_size, int(sizes[0])), dtype=dtype)
+        self.yb = np.empty(batch_size, dtype=np.int64)
+        self.Yb = np.empty((batch_size, n_outputs_target), dtype=dtype)
+        self.acts = np.empty(batch_size * int(widths.sum()), dtype=dtype)
+        self.d_a = np.empty(batch_size * int(widths.max()), dtype=dtype)
+        self.d_b = np.empty_like(self.d_a)
+
+
+def _evaluate(prob: _Problem, layout: Layout, act: int, theta: np.ndarray, buf: _Buffers) -> tuple[float, np.ndarray]:
+    out = np.empty((prob.X.shape[0], int(layout.sizes[-1])), dtype=theta.dtype)
+    loss = K.evaluate(
+        prob.X, prob.y_int, prob.Y, buf.batch_size, layout.sizes, act, prob.loss_code, theta, buf.Xb, buf.acts, buf.d_a, out
+    )
+    return float(loss), out
+
+
+def _score(prob: _Problem, out: np.ndarray) -> float:
+    """Cheap per-epoch score: accuracy, or R² averaged over outputs."""
+    if prob.loss_code == K.LOSS_XENT:
+        return float(np.mean(np.argmax(out, axis=1) == prob.y_int))
+    ss_res = ((prob.Y - out) ** 2).sum(axis=0)
+    ss_tot = ((prob.Y - prob.Y.mean(axis=0)) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), 0.0)
+    return float(np.mean(r2))
+
+
+def _check_common(task: str, activation: str, hidden: Sequence[int], dtype: str, owner: str) -> tuple[int, list[int], type]:
+    check_choice(task, "task", owner, TASKS)
+    act = ACTIVATIONS[check_choice(activation, "activation", owner, ACTIVATIONS)]
+    if isinstance(hidden, (int, np.integer)):
+        hidden = (int(hidden),)
+    widths = [check_int(h, "hidden", owner, low=1) for h in hidden]
+    check_choice(dtype, "dtype", owner, _DTYPES)
+    return act, widths, _DTYPES[dtype]
+
+
+def train(
+    X: Any,
+    y: Any,
+    *,
+    task: str = "classification",
+    hidden: Sequence[int] = (64,),
+    activation: str = "relu",
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    optimizer_params: Mapping[str, Any] | None = None,
+    schedule: str = "constant",
+    schedule_params: Mapping[str, Any] | None = None,
+    epochs: int = 20,
+    batch_size: int = 32,
+    shuffle: bool = True,
+    seed: int = 0,
+    dtype: str = "float32",
+    init: str | tuple[Sequence[np.ndarray], Sequence[np.ndarray]] = "auto",
+    X_val: Any = None,
+    y_val: Any = None,
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
+    normalize_grad: bool = False,
+    layer_lrs: Sequence[float] | None = None,
+    n_classes: int | None = None,
+    diverge_factor: float = 1e3,
+    compute_metrics: bool = True,
+    callback: Callable[[int, TrainResult], bool | None] | None = None,
+) -> TrainResult:
+    """Train an MLP by minibatch gradient descent; return a :class:`TrainResult`.
+
+    ``lr`` is the base rate as ``torch.optim`` means it; ``schedule`` scales it
+    per epoch or per step; ``optimizer_params`` take torch.optim's names.
+    Divergence (non-finite loss or parameters, or a batch loss above
+    ``diverge_factor`` times the first batch's) ends the run with status
+    ``diverged`` and the last good epoch's parameters. ``callback(epoch,
+    result_so_far)`` returning True stops the run (status ``stopped``).
+
+    >>> import numpy as np
+    >>> X = np.linspace(-1, 1, 40).reshape(-1, 1)
+    >>> res = train(X, 2 * X[:, 0], task="regression", hidden=(), optimizer="sgd", lr=0.5,
+    ...             epochs=30, batch_size=40, dtype="float64")
+    >>> round(float(res.coefs[0][0, 0]), 3)
+    2.0
+    """
+    owner = "train"
+    act, widths, np_dtype = _check_common(task, activation, hidden, dtype, owner)
+    lr = check_float(lr, "lr", owner, low=0.0, low_open=True)
+    epochs = check_int(epochs, "epochs", owner, low=1)
+    batch_size = check_int(batch_size, "batch_size", owner, low=1)
+    seed = check_int(seed, "seed", owner, low=0)
+    check_bool(shuffle, "shuffle", owner)
+    check_bool(normalize_grad, "normalize_grad", owner)
+    diverge_factor = check_float(diverge_factor, "diverge_factor", owner, low=1.0, low_open=True)
+    c_norm = 0.0 if clip_norm is None else check_float(clip_norm, "clip_norm", owner, low=0.0, low_open=True)
+    c_value = 0.0 if clip_value is None else check_float(clip_value, "clip_value", owner, low=0.0, low_open=True)
+    opt = make_optimizer(optimizer, optimizer_params)
+    sched = make_schedule(schedule, schedule_params)
+
+    prob = _as_problem(X, y, task, n_classes, np_dtype, owner)
+    val = None
+    if (X_val is None) != (y_val is None):
+        raise ConfigError("Pass both X_val and y_val, or neither.")
+    if X_val is not None:
+        val = _as_problem(X_val, y_val, task, prob.n_classes, np_dtype, owner, what="X_val")
+        if val.X.shape[1] != prob.X.shape[1]:
+            raise DataError(f"X_val has {val.X.shape[1]} features but X has {prob.X.shape[1]}; use the same columns.")
+        if task == "regression" and val.Y.shape[1] != prob.Y.shape[1]:
+            raise DataError(f"y_val has {val.Y.shape[1]} targets but y has {prob.Y.shape[1]}.")
+
+    n = prob.X.shape[0]
+    if batch_size > n:
+        log.warning("batch_size=%d is larger than the %d training rows; using %d.", batch_size, n, n)
+        batch_size = n
+    layout = Layout([prob.X.shape[1], *widths, prob.n_outputs])
+    if layer_lrs is None:
+        mult = np.ones(layout.n_layers, dtype=np.float64)
+    else:
+        if len(layer_lrs) != layout.n_layers:
+            raise ConfigError(
+                f"layer_lrs must hold one multiplier per layer ({layout.n_layers} for hidden={tuple(widths)}); "
+                f"got {len(layer_lrs)}."
+            )
+        mult = np.array([check_float(m, "layer_lrs", owner, low=0.0) for m in layer_lrs], dtype=np.float64)
+
+    if isinstance(init, str):
+        scheme = check_choice(init, "init", owner, ["auto", "he", "glorot"])
+        if scheme == "auto":
+            scheme = "he" if activation == "relu" else "glorot"
+        theta = layout.initialise(scheme, seed=seed, dtype=np_dtype)
+    else:
+        try:
+            coefs0, intercepts0 = init
+        except (TypeError, ValueError):
+            raise ConfigError("init must be 'auto', 'he', 'glorot' or a pair (coefs, intercepts).") from None
+        theta = layout.pack(coefs0, intercepts0, np_dtype)
+
+    steps_per_epoch = (n + batch_size - 1) // batch_size
+    base_rates = sched.rates(lr, steps_per_epoch, epochs)
+    plateau = None
+    if sched.name == "plateau":
+        p = sched.params
+        plateau = Plateau(lr=lr, factor=p["factor"], patience=p["patience"], threshold=p["threshold"],
+                          cooldown=p["cooldown"], min_lr=p["min_lr"])
+
+    grad = np.zeros_like(theta)
+    state = opt.initial_state(layout.n_params, np_dtype)
+    hp = opt.hyperparameters()
+    buf = _Buffers(layout.sizes, batch_size, prob.Y.shape[1], np_dtype)
+    batch_losses = np.empty(steps_per_epoch, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    identity = np.arange(n, dtype=np.int64)
+
+    train_loss: list[float] = []
+    val_loss: list[float] = []
+    val_score: list[float] = []
+    used_lrs: list[np.ndarray] = []
+    status, reason, diverged_step = "completed", None, None
+    steps = 0
+    multiplier = 1.0
+    explode = np.array([diverge_factor, math.nan])
+    last_good = theta.copy()
+    meta = {"task": task, "activation": activation, "n_classes": prob.n_classes}
+
+    for epoch in range(epochs):
+        order = rng.permutation(n).astype(np.int64) if shuffle else identity
+        rates = np.ascontiguousarray(base_rates[epoch * steps_per_epoch : (epoch + 1) * steps_per_epoch] * multiplier)
+        loss_sum, rows, taken, code = K.train_epoch(
+            prob.X, prob.y_int, prob.Y, order, batch_size, layout.sizes, act, prob.loss_code,
+            theta, grad, state, steps, opt.code, hp, mult, rates, c_value, c_norm, normalize_grad,
+            explode, buf.Xb, buf.yb, buf.Yb, buf.acts, buf.d_a, buf.d_b, batch_losses,
+        )  # fmt: skip
+        used_lrs.append(rates[:taken])
+        if code != K.STATUS_OK:
+            diverged_step = steps + taken
+            steps += taken
+            status = "diverged"
+            reason = f"{_REASONS[code]} at step {diverged_step} (epoch {epoch + 1}, lr {rates[min(taken, len(rates) - 1)]:.3g})"
+            theta[...] = last_good
+            log.info("training diverged: %s", reason)
+            break
+        steps += taken
+        train_loss.append(loss_sum / rows)
+        if val is not None:
+            vl, out = _evaluate(val, layout, act, theta, buf)
+            val_loss.append(vl)
+            val_score.append(_score(val, out) if math.isfinite(vl) else math.nan)
+        else:
+            val_loss.append(math.nan)
+            val_score.append(math.nan)
+        last_good[...] = theta
+        if plateau is not None:
+            multiplier = plateau.step(val_loss[-1] if val is not None else train_loss[-1])
+        if callback is not None:
+            partial = _result(layout, theta.copy(), train_loss, val_loss, val_score, used_lrs, {}, "running",
+                              None, None, epoch + 1, steps, meta)  # fmt: skip
+            if callback(epoch, partial):
+                status, reason = "stopped", f"stopped by callback after epoch {epoch + 1}"
+                break
+
+    metrics: dict[str, float] = {}
+    if val is not None and compute_metrics and train_loss:
+        from lrsearch.metrics import compute_metrics as _metrics
+
+        _, out = _evaluate(val, layout, act, theta, buf)
+        metrics = _metrics(task, val.y_int if task == "classification" else val.Y, out)
+    return _result(layout, theta, train_loss, val_loss, val_score, used_lrs, metrics, status, reason,
+                   diverged_step, len(train_loss), steps, meta)  # fmt: skip
+
+
+def _result(layout: Layout, theta: np.ndarray, train_loss: list[float], val_loss: list[float], val_score: list[float],
+            used_lrs: list[np.ndarray], metrics: dict[str, float], status: str, reason: str | None,
+            diverged_step: int | None, epochs_run: int, steps: int, meta: dict[str, Any]) -> TrainResult:  # fmt: skip
+    lrs = np.concatenate(used_lrs) if used_lrs else np.zeros(0)
+    return TrainResult(
+        coefs=[w.copy() for w in layout.coefs(theta)],
+        intercepts=[b.copy() for b in layout.intercepts(theta)],
+        train_loss=np.asarray(train_loss, dtype=np.float64),
+        val_loss=np.asarray(val_loss, dtype=np.float64),
+        val_score=np.asarray(val_score, dtype=np.float64),
+        lrs=lrs,
+        val_metrics=metrics,
+        status=status,
+        reason=reason,
+        diverged_step=diverged_step,
+        epochs_run=epochs_run,
+        steps_run=steps,
+        task=meta["task"],
+        activation=meta["activation"],
+        n_classes=meta["n_classes"],
+    )
+
+
+def _network(coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray]) -> tuple[Layout, np.ndarray]:
+    if len(coefs) == 0:
+        raise ConfigError("coefs is empty; pass one weight matrix per layer.")
+    sizes = [np.asarray(coefs[0]).shape[0]] + [np.asarray(w).shape[1] for w in coefs]
+    dtype = np.asarray(coefs[0]).dtype
+    dtype = dtype if dtype in (np.float32, np.float64) else np.float64
+    layout = Layout(sizes)
+    return layout, layout.pack(coefs, intercepts, dtype)
+
+
+def loss_and_grad(
+    X: Any, y: Any, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], *,
+    task: str = "classification", activation: str = "relu", n_classes: int | None = None,
+) -> tuple[float, list[np.ndarray], list[np.ndarray]]:  # fmt: skip
+    """Mean loss over all rows of ``X`` and its gradient, per layer (dtype of ``coefs[0]``).
+
+    >>> import numpy as np
+    >>> W, b = [np.zeros((2, 2))], [np.zeros(2)]
+    >>> loss, gW, gb = loss_and_grad(np.ones((3, 2)), np.array([0, 1, 1]), W, b, activation="identity")
+    >>> round(loss, 4)   # log(2): uniform softmax
+    0.6931
+    """
+    act = ACTIVATIONS[check_choice(activation, "activation", "loss_and_grad", ACTIVATIONS)]
+    check_choice(task, "task", "loss_and_grad", TASKS)
+    layout, theta = _network(coefs, intercepts)
+    prob = _as_problem(X, y, task, n_classes or (int(layout.sizes[-1]) if task == "classification" else None),
+                       theta.dtype.type, "loss_and_grad")  # fmt: skip
+    if prob.n_outputs != layout.sizes[-1] or prob.X.shape[1] != layout.sizes[0]:
+        raise DataError(f"X/y do not fit the network's layer sizes {layout.sizes.tolist()}.")
+    n = prob.X.shape[0]
+    buf = _Buffers(layout.sizes, n, prob.Y.shape[1], theta.dtype.type)
+    grad = np.zeros_like(theta)
+    loss = K.loss_grad(prob.X, prob.y_int, prob.Y, layout.sizes, act, prob.loss_code, theta, grad, buf.acts, buf.d_a, buf.d_b)
+    return float(loss), [w.copy() for w in layout.coefs(grad)], [b.copy() for b in layout.intercepts(grad)]
+
+
+def predict_output(
+    X: Any, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], *,
+    task: str = "classification", activation: str = "relu", batch_size: int = 256,
+) -> np.ndarray:  # fmt: skip
+    """Class probabilities (classification) or predictions (regression) for ``X``.
+
+    >>> import numpy as np
+    >>> predict_output(np.ones((1, 2)), [np.zeros((2, 3))], [np.zeros(3)], activation="identity").round(3)
+    array([[0.333, 0.333, 0.333]])
+    """
+    act = ACTIVATIONS[check_choice(activation, "activation", "predict_output", ACTIVATIONS)]
+    check_choice(task, "task", "predict_output", TASKS)
+    layout, theta = _network(coefs, intercepts)
+    X = np.asarray(X)
+    k = int(layout.sizes[-1])
+    dummy = np.zeros(X.shape[0], dtype=np.int64) if task == "classification" else np.zeros((X.shape[0], k))
+    prob = _as_problem(X, dummy, task, k if task == "classification" else None, theta.dtype.type, "predict", what="X")
+    if prob.X.shape[1] != layout.sizes[0]:
+        raise DataError(f"X has {prob.X.shape[1]} features but the network expects {layout.sizes[0]}.")
+    buf = _Buffers(layout.sizes, min(batch_size, prob.X.shape[0]), prob.Y.shape[1], theta.dtype.type)
+    _, out = _evaluate(prob, layout, act, theta, buf)
+    return out
