@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lrsearch.nn.optimizers import OPTIMIZERS, OptimizerSpec, make_optimizer
 from lrsearch.nn.schedules import SCHEDULES, ScheduleSpec, make_schedule, schedule_rates
-from lrsearch.nn.training import ACTIVATIONS, TASKS, TrainResult, loss_and_grad, predict_output, train
+from lrsearch.nn.training import ACTIVATIONS, TASKS, StepsOutcome, Trainer, TrainResult, loss_and_grad, predict_output, train
 
 __all__ = [
     "ACTIVATIONS",
@@ -18,7 +18,9 @@ __all__ = [
     "TASKS",
     "OptimizerSpec",
     "ScheduleSpec",
+    "StepsOutcome",
     "TrainResult",
+    "Trainer",
     "loss_and_grad",
     "make_optimizer",
     "make_schedule",

@@ -31,7 +31,7 @@ from lrsearch.nn.optimizers import make_optimizer
 from lrsearch.nn.params import Layout
 from lrsearch.nn.schedules import Plateau, make_schedule
 
-__all__ = ["ACTIVATIONS", "TASKS", "TrainResult", "loss_and_grad", "predict_output", "train"]
+__all__ = ["ACTIVATIONS", "TASKS", "StepsOutcome", "Trainer", "TrainResult", "loss_and_grad", "predict_output", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,157 @@ def _check_common(task: str, activation: str, hidden: Sequence[int], dtype: str,
     return act, widths, _DTYPES[dtype]
 
 
+class Trainer:
+    """A network, its optimizer state and work buffers: the core's stateful engine.
+
+    :func:`train` drives one; the LR range test drives one step by step with its
+    own rate ladder (:meth:`run_steps`), and restores a :meth:`snapshot`. All
+    arguments are validated as :func:`train` validates them.
+
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(32, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> tr = Trainer(X, y, hidden=(4,), optimizer="sgd", batch_size=8, dtype="float64")
+    >>> snap = tr.snapshot()
+    >>> out = tr.run_steps(np.arange(32), np.full(4, 0.1))
+    >>> out.taken, out.status, len(out.losses)
+    (4, 'ok', 4)
+    >>> tr.restore(snap); tr.step
+    0
+    """
+
+    def __init__(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        task: str = "classification",
+        hidden: Sequence[int] = (64,),
+        activation: str = "relu",
+        optimizer: str = "adam",
+        optimizer_params: Mapping[str, Any] | None = None,
+        batch_size: int = 32,
+        seed: int = 0,
+        dtype: str = "float32",
+        init: str | tuple[Sequence[np.ndarray], Sequence[np.ndarray]] = "auto",
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
+        normalize_grad: bool = False,
+        layer_lrs: Sequence[float] | None = None,
+        n_classes: int | None = None,
+        diverge_factor: float = 1e3,
+        owner: str = "train",
+    ):
+        self.act, widths, self.np_dtype = _check_common(task, activation, hidden, dtype, owner)
+        self.task, self.activation = task, activation
+        batch_size = check_int(batch_size, "batch_size", owner, low=1)
+        self.seed = check_int(seed, "seed", owner, low=0)
+        check_bool(normalize_grad, "normalize_grad", owner)
+        self.normalize_grad = normalize_grad
+        diverge_factor = check_float(diverge_factor, "diverge_factor", owner, low=1.0, low_open=True)
+        self.clip_norm = 0.0 if clip_norm is None else check_float(clip_norm, "clip_norm", owner, low=0.0, low_open=True)
+        self.clip_value = 0.0 if clip_value is None else check_float(clip_value, "clip_value", owner, low=0.0, low_open=True)
+        self.opt = make_optimizer(optimizer, optimizer_params)
+        self.prob = _as_problem(X, y, task, n_classes, self.np_dtype, owner)
+        n = self.prob.X.shape[0]
+        if batch_size > n:
+            log.warning("batch_size=%d is larger than the %d training rows; using %d.", batch_size, n, n)
+            batch_size = n
+        self.batch_size = batch_size
+        self.layout = Layout([self.prob.X.shape[1], *widths, self.prob.n_outputs])
+        if layer_lrs is None:
+            self.layer_mult = np.ones(self.layout.n_layers, dtype=np.float64)
+        else:
+            if len(layer_lrs) != self.layout.n_layers:
+                raise ConfigError(
+                    f"layer_lrs must hold one multiplier per layer ({self.layout.n_layers} for "
+                    f"hidden={tuple(widths)}); got {len(layer_lrs)}."
+                )
+            self.layer_mult = np.array([check_float(m, "layer_lrs", owner, low=0.0) for m in layer_lrs])
+        if isinstance(init, str):
+            scheme = check_choice(init, "init", owner, ["auto", "he", "glorot"])
+            if scheme == "auto":
+                scheme = "he" if activation == "relu" else "glorot"
+            self.theta = self.layout.initialise(scheme, seed=self.seed, dtype=self.np_dtype)
+        else:
+            try:
+                coefs0, intercepts0 = init
+            except (TypeError, ValueError):
+                raise ConfigError("init must be 'auto', 'he', 'glorot' or a pair (coefs, intercepts).") from None
+            self.theta = self.layout.pack(coefs0, intercepts0, self.np_dtype)
+        self.grad = np.zeros_like(self.theta)
+        self.state = self.opt.initial_state(self.layout.n_params, self.np_dtype)
+        self.hp = self.opt.hyperparameters()
+        self.buf = _Buffers(self.layout.sizes, batch_size, self.prob.Y.shape[1], self.np_dtype)
+        self.explode = np.array([diverge_factor, math.nan])
+        self.step = 0
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.prob.X.shape[0])
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return (self.n_rows + self.batch_size - 1) // self.batch_size
+
+    def run_steps(self, order: np.ndarray, lrs: np.ndarray) -> StepsOutcome:
+        """Train on the batches of ``order`` (row indices, rows may repeat), one rate per batch.
+
+        Stops at the first batch whose loss is non-finite or exploded (that batch
+        is not applied), or after an update that made the parameters non-finite.
+        """
+        order = np.ascontiguousarray(order, dtype=np.int64)
+        lrs = np.ascontiguousarray(lrs, dtype=np.float64)
+        n_batches = (order.shape[0] + self.batch_size - 1) // self.batch_size
+        if lrs.shape[0] < n_batches:
+            raise ConfigError(f"run_steps needs one rate per batch ({n_batches}); got {lrs.shape[0]}.")
+        losses = np.full(n_batches, np.nan)
+        p, b = self.prob, self.buf
+        loss_sum, rows, taken, code = K.train_epoch(
+            p.X, p.y_int, p.Y, order, self.batch_size, self.layout.sizes, self.act, p.loss_code,
+            self.theta, self.grad, self.state, self.step, self.opt.code, self.hp, self.layer_mult, lrs,
+            self.clip_value, self.clip_norm, self.normalize_grad, self.explode,
+            b.Xb, b.yb, b.Yb, b.acts, b.d_a, b.d_b, losses,
+        )  # fmt: skip
+        self.step += taken
+        n_seen = taken + (code in (K.STATUS_NONFINITE_LOSS, K.STATUS_EXPLODED))
+        status = "ok" if code == K.STATUS_OK else "diverged"
+        return StepsOutcome(losses[:n_seen], taken, status, _REASONS.get(code), float(loss_sum), int(rows))
+
+    def evaluate(self, X: Any, y: Any) -> tuple[float, np.ndarray]:
+        """Mean loss on (X, y) and the outputs (probabilities or predictions)."""
+        prob = _as_problem(X, y, self.task, self.prob.n_classes, self.np_dtype, "evaluate", what="X_val")
+        return _evaluate(prob, self.layout, self.act, self.theta, self.buf)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Copies of the parameters, optimizer state, step count and divergence reference."""
+        return {"theta": self.theta.copy(), "state": self.state.copy(), "step": self.step, "explode": self.explode.copy()}
+
+    def restore(self, snap: Mapping[str, Any]) -> None:
+        """Return to a :meth:`snapshot` (in place: views stay valid)."""
+        self.theta[...] = snap["theta"]
+        self.state[...] = snap["state"]
+        self.step = int(snap["step"])
+        self.explode[...] = snap["explode"]
+
+    def coefs(self) -> list[np.ndarray]:
+        return [w.copy() for w in self.layout.coefs(self.theta)]
+
+    def intercepts(self) -> list[np.ndarray]:
+        return [b.copy() for b in self.layout.intercepts(self.theta)]
+
+
+@dataclass(frozen=True)
+class StepsOutcome:
+    """What :meth:`Trainer.run_steps` did: per-batch losses seen (before each update), steps taken."""
+
+    losses: np.ndarray
+    taken: int
+    status: str
+    reason: str | None
+    loss_sum: float
+    rows: int
+
+
 def train(
     X: Any,
     y: Any,
@@ -208,6 +359,7 @@ def train(
     ``diverge_factor`` times the first batch's) ends the run with status
     ``diverged`` and the last good epoch's parameters. ``callback(epoch,
     result_so_far)`` returning True stops the run (status ``stopped``).
+    ``compute_metrics=False`` skips the final scikit-learn metrics.
 
     >>> import numpy as np
     >>> X = np.linspace(-1, 1, 40).reshape(-1, 1)
@@ -217,116 +369,71 @@ def train(
     2.0
     """
     owner = "train"
-    act, widths, np_dtype = _check_common(task, activation, hidden, dtype, owner)
     lr = check_float(lr, "lr", owner, low=0.0, low_open=True)
     epochs = check_int(epochs, "epochs", owner, low=1)
-    batch_size = check_int(batch_size, "batch_size", owner, low=1)
-    seed = check_int(seed, "seed", owner, low=0)
     check_bool(shuffle, "shuffle", owner)
-    check_bool(normalize_grad, "normalize_grad", owner)
-    diverge_factor = check_float(diverge_factor, "diverge_factor", owner, low=1.0, low_open=True)
-    c_norm = 0.0 if clip_norm is None else check_float(clip_norm, "clip_norm", owner, low=0.0, low_open=True)
-    c_value = 0.0 if clip_value is None else check_float(clip_value, "clip_value", owner, low=0.0, low_open=True)
-    opt = make_optimizer(optimizer, optimizer_params)
     sched = make_schedule(schedule, schedule_params)
-
-    prob = _as_problem(X, y, task, n_classes, np_dtype, owner)
+    tr = Trainer(
+        X, y, task=task, hidden=hidden, activation=activation, optimizer=optimizer,
+        optimizer_params=optimizer_params, batch_size=batch_size, seed=seed, dtype=dtype, init=init,
+        clip_norm=clip_norm, clip_value=clip_value, normalize_grad=normalize_grad, layer_lrs=layer_lrs,
+        n_classes=n_classes, diverge_factor=diverge_factor,
+    )  # fmt: skip
     val = None
     if (X_val is None) != (y_val is None):
         raise ConfigError("Pass both X_val and y_val, or neither.")
     if X_val is not None:
-        val = _as_problem(X_val, y_val, task, prob.n_classes, np_dtype, owner, what="X_val")
-        if val.X.shape[1] != prob.X.shape[1]:
-            raise DataError(f"X_val has {val.X.shape[1]} features but X has {prob.X.shape[1]}; use the same columns.")
-        if task == "regression" and val.Y.shape[1] != prob.Y.shape[1]:
-            raise DataError(f"y_val has {val.Y.shape[1]} targets but y has {prob.Y.shape[1]}.")
+        val = _as_problem(X_val, y_val, task, tr.prob.n_classes, tr.np_dtype, owner, what="X_val")
+        if val.X.shape[1] != tr.prob.X.shape[1]:
+            raise DataError(f"X_val has {val.X.shape[1]} features but X has {tr.prob.X.shape[1]}; use the same columns.")
+        if task == "regression" and val.Y.shape[1] != tr.prob.Y.shape[1]:
+            raise DataError(f"y_val has {val.Y.shape[1]} targets but y has {tr.prob.Y.shape[1]}.")
 
-    n = prob.X.shape[0]
-    if batch_size > n:
-        log.warning("batch_size=%d is larger than the %d training rows; using %d.", batch_size, n, n)
-        batch_size = n
-    layout = Layout([prob.X.shape[1], *widths, prob.n_outputs])
-    if layer_lrs is None:
-        mult = np.ones(layout.n_layers, dtype=np.float64)
-    else:
-        if len(layer_lrs) != layout.n_layers:
-            raise ConfigError(
-                f"layer_lrs must hold one multiplier per layer ({layout.n_layers} for hidden={tuple(widths)}); "
-                f"got {len(layer_lrs)}."
-            )
-        mult = np.array([check_float(m, "layer_lrs", owner, low=0.0) for m in layer_lrs], dtype=np.float64)
-
-    if isinstance(init, str):
-        scheme = check_choice(init, "init", owner, ["auto", "he", "glorot"])
-        if scheme == "auto":
-            scheme = "he" if activation == "relu" else "glorot"
-        theta = layout.initialise(scheme, seed=seed, dtype=np_dtype)
-    else:
-        try:
-            coefs0, intercepts0 = init
-        except (TypeError, ValueError):
-            raise ConfigError("init must be 'auto', 'he', 'glorot' or a pair (coefs, intercepts).") from None
-        theta = layout.pack(coefs0, intercepts0, np_dtype)
-
-    steps_per_epoch = (n + batch_size - 1) // batch_size
-    base_rates = sched.rates(lr, steps_per_epoch, epochs)
+    n, spe = tr.n_rows, tr.steps_per_epoch
+    base_rates = sched.rates(lr, spe, epochs)
     plateau = None
     if sched.name == "plateau":
         p = sched.params
         plateau = Plateau(lr=lr, factor=p["factor"], patience=p["patience"], threshold=p["threshold"],
-                          cooldown=p["cooldown"], min_lr=p["min_lr"])
-
-    grad = np.zeros_like(theta)
-    state = opt.initial_state(layout.n_params, np_dtype)
-    hp = opt.hyperparameters()
-    buf = _Buffers(layout.sizes, batch_size, prob.Y.shape[1], np_dtype)
-    batch_losses = np.empty(steps_per_epoch, dtype=np.float64)
-    rng = np.random.default_rng(seed)
+                          cooldown=p["cooldown"], min_lr=p["min_lr"])  # fmt: skip
+    rng = np.random.default_rng(tr.seed)
     identity = np.arange(n, dtype=np.int64)
-
     train_loss: list[float] = []
     val_loss: list[float] = []
     val_score: list[float] = []
     used_lrs: list[np.ndarray] = []
     status, reason, diverged_step = "completed", None, None
-    steps = 0
     multiplier = 1.0
-    explode = np.array([diverge_factor, math.nan])
-    last_good = theta.copy()
-    meta = {"task": task, "activation": activation, "n_classes": prob.n_classes}
+    last_good = tr.theta.copy()
+    meta = {"task": task, "activation": activation, "n_classes": tr.prob.n_classes}
 
     for epoch in range(epochs):
         order = rng.permutation(n).astype(np.int64) if shuffle else identity
-        rates = np.ascontiguousarray(base_rates[epoch * steps_per_epoch : (epoch + 1) * steps_per_epoch] * multiplier)
-        loss_sum, rows, taken, code = K.train_epoch(
-            prob.X, prob.y_int, prob.Y, order, batch_size, layout.sizes, act, prob.loss_code,
-            theta, grad, state, steps, opt.code, hp, mult, rates, c_value, c_norm, normalize_grad,
-            explode, buf.Xb, buf.yb, buf.Yb, buf.acts, buf.d_a, buf.d_b, batch_losses,
-        )  # fmt: skip
-        used_lrs.append(rates[:taken])
-        if code != K.STATUS_OK:
-            diverged_step = steps + taken
-            steps += taken
+        rates = base_rates[epoch * spe : (epoch + 1) * spe] * multiplier
+        out = tr.run_steps(order, rates)
+        used_lrs.append(rates[: out.taken])
+        if out.status != "ok":
+            diverged_step = tr.step
             status = "diverged"
-            reason = f"{_REASONS[code]} at step {diverged_step} (epoch {epoch + 1}, lr {rates[min(taken, len(rates) - 1)]:.3g})"
-            theta[...] = last_good
+            bad_lr = rates[min(len(out.losses), len(rates)) - 1] if len(out.losses) else rates[0]
+            reason = f"{out.reason} at step {diverged_step} (epoch {epoch + 1}, lr {bad_lr:.3g})"
+            tr.theta[...] = last_good
             log.info("training diverged: %s", reason)
             break
-        steps += taken
-        train_loss.append(loss_sum / rows)
+        train_loss.append(out.loss_sum / out.rows)
         if val is not None:
-            vl, out = _evaluate(val, layout, act, theta, buf)
+            vl, outputs = _evaluate(val, tr.layout, tr.act, tr.theta, tr.buf)
             val_loss.append(vl)
-            val_score.append(_score(val, out) if math.isfinite(vl) else math.nan)
+            val_score.append(_score(val, outputs) if math.isfinite(vl) else math.nan)
         else:
             val_loss.append(math.nan)
             val_score.append(math.nan)
-        last_good[...] = theta
+        last_good[...] = tr.theta
         if plateau is not None:
             multiplier = plateau.step(val_loss[-1] if val is not None else train_loss[-1])
         if callback is not None:
-            partial = _result(layout, theta.copy(), train_loss, val_loss, val_score, used_lrs, {}, "running",
-                              None, None, epoch + 1, steps, meta)  # fmt: skip
+            partial = _result(tr.layout, tr.theta, train_loss, val_loss, val_score, used_lrs, {}, "running",
+                              None, None, epoch + 1, tr.step, meta)  # fmt: skip
             if callback(epoch, partial):
                 status, reason = "stopped", f"stopped by callback after epoch {epoch + 1}"
                 break
@@ -335,10 +442,10 @@ def train(
     if val is not None and compute_metrics and train_loss:
         from lrsearch.metrics import compute_metrics as _metrics
 
-        _, out = _evaluate(val, layout, act, theta, buf)
-        metrics = _metrics(task, val.y_int if task == "classification" else val.Y, out)
-    return _result(layout, theta, train_loss, val_loss, val_score, used_lrs, metrics, status, reason,
-                   diverged_step, len(train_loss), steps, meta)  # fmt: skip
+        _, outputs = _evaluate(val, tr.layout, tr.act, tr.theta, tr.buf)
+        metrics = _metrics(task, val.y_int if task == "classification" else val.Y, outputs)
+    return _result(tr.layout, tr.theta, train_loss, val_loss, val_score, used_lrs, metrics, status, reason,
+                   diverged_step, len(train_loss), tr.step, meta)  # fmt: skip
 
 
 def _result(layout: Layout, theta: np.ndarray, train_loss: list[float], val_loss: list[float], val_score: list[float],
