@@ -102,7 +102,11 @@ class _BaseMLP(BaseEstimator):
     def _output(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "coefs_")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return predict_output(X, self.coefs_, self.intercepts_, task=self._task, activation=self.activation)
+        # predict in float64: float32 BLAS results depend on the batch's composition,
+        # and a row's prediction must not depend on which other rows come with it
+        coefs = [np.asarray(w, dtype=np.float64) for w in self.coefs_]
+        intercepts = [np.asarray(b, dtype=np.float64) for b in self.intercepts_]
+        return predict_output(X, coefs, intercepts, task=self._task, activation=self.activation)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
