@@ -545,8 +545,8 @@ def plateau_epoch_rates(lr, metrics, *, warmup=0, warmup_start_factor=0.0, **par
 class NaiveResult:
     coefs: list
     intercepts: list
-    batch_losses: list = field(default_factory=list)
-    train_loss: np.ndarray = None
+    batch_losses: list = field(default_factory=list)  # per step, measured before the update
+    train_loss: np.ndarray = None  # per epoch, row-weighted mean of the batch losses
     clip_value_active: list = field(default_factory=list)  # per step: any element clipped
     clip_norm_active: list = field(default_factory=list)  # per step: norm clipping scaled g
     grad_norms: list = field(default_factory=list)  # per step, before any transform
@@ -606,6 +606,8 @@ def naive_train(X, y, coefs, intercepts, *, task, activation, optimizer, lr_per_
             opt.step(params, grads, rates)  # updates coefs / intercepts in place
             step += 1
         result.batch_losses += losses
-        epoch_losses.append(float(np.mean(losses)))
+        # mean over the epoch's rows: each batch loss weighted by its size
+        sizes = [min(batch_size, n - s) for s in starts]
+        epoch_losses.append(float(np.dot(losses, sizes) / n))
     result.train_loss = np.array(epoch_losses)
     return result

@@ -134,13 +134,16 @@ def test_optimizer_matches_naive(case, problem):
 
 
 @pytest.mark.parametrize("problem", list(PROBLEMS))
-def test_train_loss_is_mean_of_batch_losses(problem):
-    """Contract: train_loss is the per-epoch mean of the batch losses (each batch
-    loss taken before its step; the partial last batch counts as one batch)."""
+def test_train_loss_is_row_weighted_mean_of_batch_losses(problem):
+    """Contract: train_loss is the per-epoch mean of the batch losses (each measured
+    before its update) over rows, i.e. each batch weighted by its size; the last,
+    partial batch (5 of 37 rows) makes the weighting visible."""
     result = _core_train(problem, "momentum", {})
     ref = _naive_train(problem, "momentum", {}, np.asarray(result.lrs, dtype=np.float64))
     assert len(ref.batch_losses) == STEPS
     np.testing.assert_allclose(result.train_loss, ref.train_loss, rtol=1e-9)
+    unweighted = np.reshape(ref.batch_losses, (EPOCHS, -1)).mean(axis=1)
+    assert not np.allclose(ref.train_loss, unweighted, rtol=1e-6)
 
 
 def test_optimizer_defaults_are_torch_defaults():

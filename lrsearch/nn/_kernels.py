@@ -63,7 +63,7 @@ STATUS_EXPLODED = 2
 STATUS_NONFINITE_PARAMS = 3
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _layer_views(theta, sizes, layer):
     """Weight matrix and bias vector of ``layer`` as views of ``theta``."""
     off = 0
@@ -76,7 +76,7 @@ def _layer_views(theta, sizes, layer):
     return W, b
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _act_view(acts, sizes, layer, nb):
     """Rows ``:nb`` of the activation buffer of ``layer`` (1-based, output = L)."""
     cap = acts.shape[0]
@@ -88,7 +88,7 @@ def _act_view(acts, sizes, layer, nb):
     return acts[off : off + nb * w].reshape((nb, w))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _sum_widths(sizes):
     s = 0
     for k in range(1, sizes.shape[0]):
@@ -96,7 +96,7 @@ def _sum_widths(sizes):
     return s
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _activate(Z, act):
     if act == ACT_RELU:
         for i in range(Z.shape[0]):
@@ -118,7 +118,7 @@ def _activate(Z, act):
                     Z[i, j] = e / (1.0 + e)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _activation_backward(D, A, act):
     """D *= f'(Z), written in terms of the activation output A = f(Z)."""
     if act == ACT_RELU:
@@ -138,7 +138,7 @@ def _activation_backward(D, A, act):
                 D[i, j] *= a * (1.0 - a)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _forward(A0, nb, sizes, act, loss_code, theta, acts):
     """Forward pass of ``nb`` rows; leaves activations (and output) in ``acts``.
 
@@ -159,7 +159,7 @@ def _forward(A0, nb, sizes, act, loss_code, theta, acts):
     return A_prev
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _output_loss_delta(out, yb, Yb, nb, loss_code, D, want_delta):
     """Loss (summed over rows) of the output; turns logits into probabilities.
 
@@ -197,7 +197,7 @@ def _output_loss_delta(out, yb, Yb, nb, loss_code, D, want_delta):
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _backward(A0, nb, sizes, act, theta, grad, acts, d_a, d_b):
     """Backward pass from the output delta held in ``d_a``; fills ``grad``."""
     n_layers = sizes.shape[0] - 1
@@ -228,7 +228,7 @@ def _backward(A0, nb, sizes, act, theta, grad, acts, d_a, d_b):
             other = tmp
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _gather(X, y_int, Y, order, start, nb, Xb, yb, Yb, loss_code):
     for i in range(nb):
         r = order[start + i]
@@ -241,7 +241,7 @@ def _gather(X, y_int, Y, order, start, nb, Xb, yb, Yb, loss_code):
                 Yb[i, j] = Y[r, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _process_gradient(grad, clip_value, clip_norm, normalize):
     """Clip by value, then by global norm, then normalise; in place."""
     n = grad.shape[0]
@@ -270,107 +270,156 @@ def _process_gradient(grad, clip_value, clip_norm, normalize):
                 grad[i] *= scale
 
 
-@njit(cache=True, nogil=True)
-def _optimizer_step(theta, grad, state, t, opt_code, hp, lr, lo, hi):
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sgd(theta, grad, buf, lr, wd, mu, one_m_damp, first, nesterov):
+    if mu == 0.0:
+        for i in range(theta.shape[0]):
+            theta[i] -= lr * (grad[i] + wd * theta[i])
+    elif first:
+        for i in range(theta.shape[0]):
+            g = grad[i] + wd * theta[i]
+            buf[i] = g
+            if nesterov:
+                theta[i] -= lr * (g + mu * g)
+            else:
+                theta[i] -= lr * g
+    elif nesterov:
+        for i in range(theta.shape[0]):
+            g = grad[i] + wd * theta[i]
+            b = mu * buf[i] + one_m_damp * g
+            buf[i] = b
+            theta[i] -= lr * (g + mu * b)
+    else:
+        for i in range(theta.shape[0]):
+            g = grad[i] + wd * theta[i]
+            b = mu * buf[i] + one_m_damp * g
+            buf[i] = b
+            theta[i] -= lr * b
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _adagrad(theta, grad, sq, clr, wd, eps):
+    for i in range(theta.shape[0]):
+        g = grad[i] + wd * theta[i]
+        s = sq[i] + g * g
+        sq[i] = s
+        theta[i] -= clr * g / (np.sqrt(s) + eps)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _rmsprop(theta, grad, sq, aux, buf, lr, wd, eps, alpha, one_m_alpha, mu, centered):
+    for i in range(theta.shape[0]):
+        g = grad[i] + wd * theta[i]
+        v = alpha * sq[i] + one_m_alpha * g * g
+        sq[i] = v
+        if centered:
+            ga = alpha * aux[i] + one_m_alpha * g
+            aux[i] = ga
+            v = v - ga * ga
+        d = g / (np.sqrt(v) + eps)
+        if mu > 0.0:
+            b = mu * buf[i] + d
+            buf[i] = b
+            theta[i] -= lr * b
+        else:
+            theta[i] -= lr * d
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _adam(theta, grad, m, v, vmax, step_size, wd, decay, b1, one_m_b1, b2, one_m_b2, sqrt_bc2, eps, amsgrad):
+    if decay != 1.0:  # AdamW: decoupled weight decay, theta *= 1 - lr * wd
+        for i in range(theta.shape[0]):
+            theta[i] *= decay
+    if amsgrad:
+        for i in range(theta.shape[0]):
+            g = grad[i] + wd * theta[i]
+            mi = b1 * m[i] + one_m_b1 * g
+            vi = b2 * v[i] + one_m_b2 * g * g
+            m[i] = mi
+            v[i] = vi
+            if vi > vmax[i]:
+                vmax[i] = vi
+            theta[i] -= step_size * mi / (np.sqrt(vmax[i]) / sqrt_bc2 + eps)
+    else:
+        for i in range(theta.shape[0]):
+            g = grad[i] + wd * theta[i]
+            mi = b1 * m[i] + one_m_b1 * g
+            vi = b2 * v[i] + one_m_b2 * g * g
+            m[i] = mi
+            v[i] = vi
+            theta[i] -= step_size * mi / (np.sqrt(vi) / sqrt_bc2 + eps)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _optimizer_step(theta, grad, state, t, opt_code, hp, lr, lo, hi, sc):
     """One torch.optim step on ``theta[lo:hi]`` at rate ``lr``; ``t`` counts from 1.
 
-    Returns the sum of the updated parameters (float64) to detect non-finite values.
+    Scalars are computed in float64, then stored into the scratch array ``sc``
+    (of the parameters' dtype) and read back, so the element loops run in the
+    parameters' precision (as torch does) and vectorise: no branch and no
+    reduction inside a loop.
     """
     wd = hp[HP_WEIGHT_DECAY]
-    eps = hp[HP_EPS]
-    check = 0.0
     buf = state[ST_BUF]
     sq = state[ST_SQ]
     aux = state[ST_AUX]
     if opt_code == OPT_SGD:
         mu = hp[HP_MOMENTUM]
-        damp = hp[HP_DAMPENING]
-        nesterov = hp[HP_NESTEROV] != 0.0
-        for i in range(lo, hi):
-            g = grad[i] + wd * theta[i]
-            if mu != 0.0:
-                if t == 1:
-                    b = g
-                else:
-                    b = mu * buf[i] + (1.0 - damp) * g
-                buf[i] = b
-                if nesterov:
-                    g = g + mu * b
-                else:
-                    g = b
-            theta[i] -= lr * g
-            check += theta[i]
+        sc[0] = lr
+        sc[1] = wd
+        sc[2] = mu
+        sc[3] = 1.0 - hp[HP_DAMPENING]
+        _sgd(theta[lo:hi], grad[lo:hi], buf[lo:hi], sc[0], sc[1], sc[2], sc[3], t == 1, hp[HP_NESTEROV] != 0.0)
     elif opt_code == OPT_ADAGRAD:
-        clr = lr / (1.0 + (t - 1) * hp[HP_LR_DECAY])
-        for i in range(lo, hi):
-            g = grad[i] + wd * theta[i]
-            s = sq[i] + g * g
-            sq[i] = s
-            theta[i] -= clr * g / (math.sqrt(s) + eps)
-            check += theta[i]
+        sc[0] = lr / (1.0 + (t - 1) * hp[HP_LR_DECAY])
+        sc[1] = wd
+        sc[2] = hp[HP_EPS]
+        _adagrad(theta[lo:hi], grad[lo:hi], sq[lo:hi], sc[0], sc[1], sc[2])
     elif opt_code == OPT_RMSPROP:
         alpha = hp[HP_BETA1]
-        mu = hp[HP_MOMENTUM]
-        centered = hp[HP_FLAG] != 0.0
-        for i in range(lo, hi):
-            g = grad[i] + wd * theta[i]
-            v = alpha * sq[i] + (1.0 - alpha) * g * g
-            sq[i] = v
-            if centered:
-                ga = alpha * aux[i] + (1.0 - alpha) * g
-                aux[i] = ga
-                v = v - ga * ga
-            denom = math.sqrt(v) + eps
-            if mu > 0.0:
-                b = mu * buf[i] + g / denom
-                buf[i] = b
-                theta[i] -= lr * b
-            else:
-                theta[i] -= lr * g / denom
-            check += theta[i]
+        sc[0] = lr
+        sc[1] = wd
+        sc[2] = hp[HP_EPS]
+        sc[3] = alpha
+        sc[4] = 1.0 - alpha
+        sc[5] = hp[HP_MOMENTUM]
+        _rmsprop(theta[lo:hi], grad[lo:hi], sq[lo:hi], aux[lo:hi], buf[lo:hi], sc[0], sc[1], sc[2], sc[3], sc[4], sc[5], hp[HP_FLAG] != 0.0)
     else:  # OPT_ADAM (AdamW when decoupled)
         b1 = hp[HP_BETA1]
         b2 = hp[HP_BETA2]
-        amsgrad = hp[HP_FLAG] != 0.0
         decoupled = hp[HP_DECOUPLED] != 0.0
-        bc1 = 1.0 - b1**t
-        bc2 = 1.0 - b2**t
-        step_size = lr / bc1
-        sqrt_bc2 = math.sqrt(bc2)
-        for i in range(lo, hi):
-            if decoupled:
-                theta[i] *= 1.0 - lr * wd
-                g = grad[i]
-            else:
-                g = grad[i] + wd * theta[i]
-            m = b1 * buf[i] + (1.0 - b1) * g
-            v = b2 * sq[i] + (1.0 - b2) * g * g
-            buf[i] = m
-            sq[i] = v
-            if amsgrad:
-                if v > aux[i]:
-                    aux[i] = v
-                v = aux[i]
-            theta[i] -= step_size * m / (math.sqrt(v) / sqrt_bc2 + eps)
-            check += theta[i]
-    return check
+        sc[0] = lr / (1.0 - b1**t)
+        sc[1] = 0.0 if decoupled else wd
+        sc[2] = 1.0 - lr * wd if decoupled else 1.0
+        sc[3] = b1
+        sc[4] = 1.0 - b1
+        sc[5] = b2
+        sc[6] = 1.0 - b2
+        sc[7] = math.sqrt(1.0 - b2**t)
+        sc[8] = hp[HP_EPS]
+        _adam(theta[lo:hi], grad[lo:hi], buf[lo:hi], sq[lo:hi], aux[lo:hi], sc[0], sc[1], sc[2], sc[3], sc[4], sc[5], sc[6], sc[7], sc[8],
+              hp[HP_FLAG] != 0.0)  # fmt: skip
 
 
-@njit(cache=True, nogil=True)
-def _update(theta, grad, state, t, opt_code, hp, lr, layer_mult, sizes):
-    """Optimizer step with a per-layer rate multiplier; returns the finiteness check."""
-    check = 0.0
+@njit(cache=True, nogil=True, error_model="numpy")
+def _update(theta, grad, state, t, opt_code, hp, lr, layer_mult, sizes, sc):
+    """Optimizer step with a per-layer rate multiplier."""
     off = 0
     for layer in range(sizes.shape[0] - 1):
         n = sizes[layer] * sizes[layer + 1] + sizes[layer + 1]
-        check += _optimizer_step(
-            theta, grad, state, t, opt_code, hp, lr * layer_mult[layer], off, off + n
-        )
+        _optimizer_step(theta, grad, state, t, opt_code, hp, lr * layer_mult[layer], off, off + n, sc)
         off += n
-    return check
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _all_finite(a):
+    for i in range(a.shape[0]):
+        if not math.isfinite(a[i]):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def train_epoch(
     X,
     y_int,
@@ -414,6 +463,7 @@ def train_epoch(
     """
     n = order.shape[0]
     n_batches = (n + batch_size - 1) // batch_size
+    sc = np.empty(16, dtype=theta.dtype)  # scalars in the parameters' precision
     loss_sum = 0.0
     rows = 0
     taken = 0
@@ -436,14 +486,16 @@ def train_epoch(
         rows += nb
         _backward(A0, nb, sizes, act, theta, grad, acts, d_a, d_b)
         _process_gradient(grad, clip_value, clip_norm, normalize)
-        check = _update(theta, grad, state, step + taken + 1, opt_code, hp, lrs[k], layer_mult, sizes)
+        _update(theta, grad, state, step + taken + 1, opt_code, hp, lrs[k], layer_mult, sizes, sc)
         taken += 1
-        if not math.isfinite(check):
-            return loss_sum, rows, taken, STATUS_NONFINITE_PARAMS
+    # Non-finite parameters make the next batch's loss non-finite; the last
+    # update of the call is checked here, once, outside the batch loop.
+    if not _all_finite(theta):
+        return loss_sum, rows, taken, STATUS_NONFINITE_PARAMS
     return loss_sum, rows, taken, STATUS_OK
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def evaluate(X, y_int, Y, batch_size, sizes, act, loss_code, theta, Xb, acts, d_a, out_all):
     """Mean loss over all rows of X; writes probabilities / predictions to ``out_all``."""
     n = X.shape[0]
@@ -465,7 +517,7 @@ def evaluate(X, y_int, Y, batch_size, sizes, act, loss_code, theta, Xb, acts, d_
     return total / n
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def loss_grad(X, y_int, Y, sizes, act, loss_code, theta, grad, acts, d_a, d_b):
     """Mean loss of all rows of X (one batch) and its gradient into ``grad``."""
     n = X.shape[0]

@@ -429,7 +429,8 @@ def train(
             val_loss.append(math.nan)
             val_score.append(math.nan)
         last_good[...] = tr.theta
-        if plateau is not None:
+        if plateau is not None and epoch >= sched.params["warmup"]:
+            # the plateau rule watches the main schedule only, not the warm-up ramp
             multiplier = plateau.step(val_loss[-1] if val is not None else train_loss[-1])
         if callback is not None:
             partial = _result(tr.layout, tr.theta, train_loss, val_loss, val_score, used_lrs, {}, "running",

@@ -1,0 +1,327 @@
+"""One self-contained HTML page for reviewers: the recommendation first, then the
+evidence (study tables and figures, the best run, the range tests, every trial).
+
+Figures are embedded as base64 PNG and the CSS is inline: the page opens offline,
+fetches nothing and needs no JavaScript. Every string that comes from the user or the
+study (names, parameters, columns, notes) is HTML-escaped.
+
+>>> from lrsearch.report import build_report
+>>> path = build_report("reports/iris.html", study=result, range_tests=result.range_tests)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import logging
+import math
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lrsearch.exceptions import ConfigError
+from lrsearch.report import plots, tables
+from lrsearch.report.tables import _get
+
+__all__ = ["build_report"]
+
+log = logging.getLogger(__name__)
+
+_DPI = 110
+
+
+def _esc(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _fmt(v: Any) -> str:
+    """A table cell as text: numbers to 4 significant digits, missing values as a dash."""
+    if v is None:
+        return "—"
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if math.isnan(f):
+            return "—"
+        if f.is_integer() and abs(f) < 1e6:
+            return str(int(f))
+        return f"{f:.4g}"
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return f"[{len(v)} values]"
+    return str(v)
+
+
+def _table(df: pd.DataFrame, *, kv: bool = False, max_rows: int | None = None) -> str:
+    """``df`` as an escaped HTML table (numbers formatted, no index)."""
+    shown = df if max_rows is None else df.head(max_rows)
+    shown = shown.astype(object).apply(lambda col: col.map(_fmt)) if len(shown) else shown.copy()
+    shown.columns = [str(c) for c in shown.columns]
+    classes = "tbl kv" if kv else "tbl"
+    body = shown.to_html(escape=True, index=False, border=0, classes=classes, na_rep="—")
+    note = ""
+    if max_rows is not None and len(df) > max_rows:
+        note = f'<p class="small">Showing {max_rows} of {len(df)} rows.</p>'
+    return f'<div class="tablewrap">{body}</div>{note}'
+
+
+def _callout(kind: str, text: str) -> str:
+    return f'<div class="callout {kind}">{_esc(text)}</div>'
+
+
+class _Page:
+    """Collects sections and rendered figures (kept as PNG bytes for ``extras``)."""
+
+    def __init__(self) -> None:
+        self.sections: list[tuple[str, str, str]] = []  # (anchor, heading, html)
+        self.figures: dict[str, bytes] = {}
+
+    def section(self, anchor: str, heading: str, parts: Iterable[str]) -> None:
+        self.sections.append((anchor, heading, "\n".join(p for p in parts if p)))
+
+    def figure(self, name: str, draw: Callable[..., Any], *args: Any, caption: str = "",
+               figsize: tuple[float, float] = (6.4, 4.0), **kwargs: Any) -> str:  # fmt: skip
+        """Draw ``draw(*args, ax=ax, **kwargs)`` on a fresh figure and return an ``<img>`` data URI."""
+        from matplotlib.figure import Figure
+
+        try:
+            fig = Figure(figsize=figsize, layout="constrained")
+            draw(*args, ax=fig.add_subplot(), **kwargs)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=_DPI, metadata={"Software": None})
+        except Exception as exc:  # one broken figure must not cost the whole report
+            log.warning("figure %s could not be drawn: %s", name, exc, exc_info=True)
+            return _callout("bad", f"Figure '{name}' could not be drawn: {type(exc).__name__}: {exc}")
+        png = buf.getvalue()
+        self.figures[name] = png
+        w, h = int(figsize[0] * _DPI), int(figsize[1] * _DPI)
+        data = base64.b64encode(png).decode("ascii")
+        cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
+        return f'<figure><img src="data:image/png;base64,{data}" width="{w}" height="{h}" alt="{_esc(caption or name)}">{cap}</figure>'
+
+
+def _grid(items: Sequence[str]) -> str:
+    items = [i for i in items if i]
+    return f'<div class="grid2">{"".join(items)}</div>' if items else ""
+
+
+def _num(v: Any) -> str:
+    return _fmt(v) if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) else str(v)
+
+
+def _recommendation_html(rec: tables.ReportRecommendation) -> str:
+    parts = []
+    if rec.optimizer or rec.lr is not None:
+        words = ["Use"]
+        if rec.optimizer:
+            words.append(f"<b>{_esc(rec.optimizer)}</b>")
+        if rec.lr is not None:
+            words.append(f"at learning rate <b>{_esc(f'{rec.lr:.3g}')}</b>")
+        if rec.schedule:
+            words.append(f"with the <b>{_esc(rec.schedule)}</b> schedule")
+        parts.append(f'<p class="headline">{" ".join(words)}</p>')
+    if rec.message:
+        parts.append(f"<p>{_esc(rec.message)}</p>")
+    rows = []
+    if rec.params:
+        shown = ", ".join(f"{k} = {_num(v)}" for k, v in rec.params.items())
+        rows.append(("schedule and other parameters", _esc(shown)))
+    if rec.expected:
+        rows.append(("expected score", _esc("; ".join(f"{k}: {_num(v)}" for k, v in rec.expected.items()))))
+    if rec.evidence:
+        rows.append(("evidence", "<ul>" + "".join(f"<li>{_esc(e)}</li>" for e in rec.evidence) + "</ul>"))
+    if rows:
+        parts.append("<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>")
+    kind = "rec none" if rec.source == "none" else "rec"
+    return f'<div class="{kind}">{"".join(parts)}</div>'
+
+
+def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
+    s = view.summary
+    parts = [_table(tables.study_summary_table(view), kv=True)]
+    if not view.has_result:
+        n = s.get("n_trials", len(view.trials))
+        if n == 0:
+            parts.append(_callout("warn", f"The study '{view.name}' has no trials yet: run lrsearch study to add some."))
+        else:
+            parts.append(_callout(
+                "bad",
+                f"No trial of the study '{view.name}' completed: {n} trials, {s.get('pruned', 0)} pruned, "
+                f"{s.get('failed', 0)} failed, {s.get('diverged', 0)} diverged. If most diverged, lower the "
+                "learning-rate bounds (lrsearch find suggests where they should end); if they failed, rerun with -vv "
+                "to see the error. The reasons are in the trials table below.",
+            ))  # fmt: skip
+    by_opt, by_sched = tables.optimizer_summary(view), tables.schedule_summary(view)
+    if len(by_opt):
+        parts += ["<h3>By optimizer</h3>", _table(by_opt)]
+    if len(by_sched):
+        parts += ["<h3>By schedule</h3>", _table(by_sched)]
+    if view.has_result:
+        parts.append("<h3>Figures</h3>")
+        parts.append(_grid([
+            page.figure("history", plots.plot_history, view, caption="Each complete trial's value; the line is the best so far."),
+            page.figure("lr_vs_value", plots.plot_lr_vs_value, view,
+                        caption="Learning rate against value per optimizer; red crosses on the top edge: diverged trials."),
+            page.figure("by_optimizer", plots.plot_optimizer_values, view,
+                        caption="Distribution of complete trials' values per optimizer."),
+            page.figure("curves", plots.plot_curves, view, top_k=top_k,
+                        caption=f"Reported validation values per epoch: the {top_k} best trials; pruned trials grey."),
+        ]))  # fmt: skip
+        imp = tables.param_importances(view)
+        parts.append("<h3>Hyperparameter importance</h3>")
+        if len(imp):
+            ev = imp.attrs.get("evaluator", "")
+            parts.append(_grid([_table(imp) + f'<p class="small">Evaluator: {_esc(ev)}.</p>',
+                                page.figure("importance", plots.plot_importances, imp, figsize=(6.0, 3.0))]))  # fmt: skip
+        else:
+            parts.append(f'<p class="small">{_esc(imp.attrs.get("note", "not available"))}.</p>')
+    page.section("study", f"Study: {view.name}", parts)
+
+
+def _best_section(page: _Page, view: tables.StudyView | None, train_result: Any) -> None:
+    parts = []
+    if view is not None and view.has_result:
+        params = tables.best_params_table(view)
+        metrics = tables.best_metrics_table(view)
+        row = [_table(params, kv=True) if len(params) else ""]
+        if len(metrics):
+            row.append(_table(metrics))
+        parts.append(_grid(row))
+    if train_result is not None:
+        status = _get(train_result, "status")
+        if status and status != "completed":
+            parts.append(_callout("warn", f"The run's status is {status}: {_get(train_result, 'reason', '')}"))
+        parts.append(_grid([
+            page.figure("best_loss", plots.plot_training, train_result, caption="Training and validation loss per epoch."),
+            page.figure("best_lr", plots.plot_lr_schedule, train_result,
+                        caption="The base learning rate at every optimizer step (schedule, warm-up, plateau)."),
+        ]))  # fmt: skip
+    elif view is not None and view.has_result:
+        parts.append('<p class="small">The best run itself (per-epoch losses and per-step rates) is not in the '
+                     "study storage; pass train_result (or the StudyResult from run_study) to include it.</p>")  # fmt: skip
+    if parts:
+        page.section("best", "Best configuration", parts)
+
+
+def _range_section(page: _Page, range_tests: Sequence[Any]) -> None:
+    parts = [_table(tables.range_test_table(range_tests))]
+    for rt in range_tests:
+        for w in _get(rt, "warnings", None) or []:
+            parts.append(_callout("warn", f"{_get(rt, 'optimizer', '')}: {w}"))
+    rules = tables.range_rules_table(range_tests)
+    if len(rules):
+        parts += ["<h3>Every rule's suggestion</h3>", _table(rules)]
+    figs = [page.figure(f"range_test_{i}_{_get(rt, 'optimizer', i)}", plots.plot_range_test, rt,
+                        caption=f"Range test for {_get(rt, 'optimizer', '')}: loss against learning rate.")
+            for i, rt in enumerate(range_tests)]  # fmt: skip
+    parts.append(_grid(figs))
+    page.section("range-tests", "LR range tests", parts)
+
+
+def _read_template() -> string.Template:
+    text = resources.files("lrsearch.report").joinpath("template.html").read_text(encoding="utf-8")
+    return string.Template(text)
+
+
+def build_report(
+    out_path: str | Path,
+    *,
+    title: str | None = None,
+    dataset_summary: Mapping[str, Any] | None = None,
+    study: Any = None,
+    range_tests: Sequence[Any] = (),
+    train_result: Any = None,
+    notes: str | Sequence[str] | None = None,
+    recommendation: Any = None,
+    extras: bool = False,
+    top_k: int = 5,
+    max_trial_rows: int = 200,
+) -> Path:
+    """Write one self-contained HTML report to ``out_path`` and return its path.
+
+    ``study`` is a ``StudyResult`` (or an object with its fields) or an ``optuna.Study``;
+    ``range_tests``, ``train_result`` and ``dataset_summary`` default to the study's own.
+    Any subset works: range tests only, a study only, both, or a study in which no trial
+    completed (the page says so). ``recommendation`` (an object with optimizer, lr,
+    schedule, schedule_params, expected_score, evidence, e.g. from ``lrsearch.recommend``)
+    overrides the header's own reading of the study. With ``extras=True`` the trials table
+    is also written as ``<stem>_trials.csv`` and every figure as ``<stem>_<name>.png``.
+
+    >>> build_report("reports/adam.html", range_tests=[find_result])  # doctest: +SKIP
+    PosixPath('reports/adam.html')
+    """
+    out = Path(out_path)
+    if out.is_dir():
+        raise ConfigError(f"The report path {str(out)!r} is a directory; pass a file name such as {str(out / 'report.html')!r}.")
+    view = tables.study_view(study) if study is not None else None
+    if view is not None:
+        range_tests = tuple(range_tests) or view.range_tests
+        train_result = train_result if train_result is not None else view.best_result
+        dataset_summary = dataset_summary if dataset_summary is not None else view.dataset_summary
+    range_tests = tuple(range_tests)
+    page = _Page()
+
+    rec = tables.recommendation_summary(view, range_tests, recommendation)
+    page.section("recommendation", "Recommendation", [_recommendation_html(rec)])
+    if dataset_summary:
+        page.section("data", "Data set", [_table(tables.dataset_table(dataset_summary), kv=True)])
+    if view is not None:
+        _study_sections(page, view, top_k)
+    _best_section(page, view, train_result)
+    if range_tests:
+        _range_section(page, range_tests)
+    trials = tables.trials_table(view) if view is not None else None
+    if trials is not None and len(trials):
+        page.section("trials", "All trials", [
+            f'<p class="small">Best first by {_esc(view.objective)} ({_esc(view.direction)}); parameters a trial did '
+            "not sample are shown as a dash.</p>",
+            _table(trials, max_rows=max_trial_rows)])  # fmt: skip
+    if notes:
+        items = [notes] if isinstance(notes, str) else list(notes)
+        page.section("notes", "Notes", [f'<div class="notes">{_esc(n)}</div>' for n in items])
+    if view is None and not range_tests and train_result is None:
+        page.sections[0] = ("recommendation", "Recommendation",
+                            _callout("warn", "Nothing to report: pass a study, range tests or a training result."))  # fmt: skip
+
+    from lrsearch import __version__
+
+    if title is None:
+        title = f"lrsearch report: {view.name}" if view is not None else (
+            "lrsearch report: LR range test" if range_tests else "lrsearch report")  # fmt: skip
+    sub = []
+    if dataset_summary and dataset_summary.get("name"):
+        sub.append(f"data set {dataset_summary['name']}")
+    if view is not None:
+        sub.append(f"study {view.name}" + (f" ({view.storage})" if view.storage else ""))
+        sub.append(f"objective {view.objective} ({view.direction})")
+    if range_tests:
+        sub.append(f"{len(range_tests)} range test{'s' if len(range_tests) != 1 else ''}")
+    toc = " ".join(f'<a href="#{a}">{_esc(h.split(":")[0])}</a>' for a, h, _ in page.sections)
+    body = "\n".join(f'<section id="{a}">\n<h2>{_esc(h)}</h2>\n{content}\n</section>' for a, h, content in page.sections)
+    text = _read_template().substitute(
+        title=_esc(title), subtitle=_esc(" · ".join(sub)), toc=toc, body=body, version=_esc(__version__),
+        generated=_esc(_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
+    )  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    if extras:
+        if trials is not None:
+            trials.to_csv(out.with_name(f"{out.stem}_trials.csv"), index=False)
+        for name, png in page.figures.items():
+            out.with_name(f"{out.stem}_{_safe(name)}.png").write_bytes(png)
+    log.info("wrote report %s (%d figures)", out, len(page.figures))
+    return out
+
+
+def _safe(name: str) -> str:
+    """A file-name-safe version of a figure name."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)

@@ -1,0 +1,308 @@
+"""Report figures (matplotlib). Every function takes ``ax=None`` and returns the Axes it drew on;
+none shows or saves anything. Without ``ax`` a new figure is made through pyplot, on the
+Agg backend when there is no display.
+
+Studies are read through :func:`lrsearch.report.tables.study_view`, so a ``StudyResult``
+and an ``optuna.Study`` both work.
+
+>>> import numpy as np
+>>> from types import SimpleNamespace
+>>> r = SimpleNamespace(train_loss=np.array([1.0, 0.5]), val_loss=np.array([1.1, 0.6]), lrs=np.ones(4))
+>>> len(plot_training(r).lines)
+2
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lrsearch.report.tables import _get, study_view
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "optimizer_colors",
+    "plot_curves",
+    "plot_history",
+    "plot_importances",
+    "plot_lr_schedule",
+    "plot_lr_vs_value",
+    "plot_optimizer_values",
+    "plot_range_test",
+    "plot_training",
+]
+
+log = logging.getLogger(__name__)
+
+#: a fixed colour per known optimizer, so every figure of a report agrees
+_KNOWN_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+            "#17becf")  # fmt: skip
+_DIVERGED = "#d62728"
+_FADED = "#9a9a9a"
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
+    """``ax``, or the Axes of a new pyplot figure (Agg when headless)."""
+    if ax is not None:
+        return ax
+    if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
+        headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        if headless:
+            import matplotlib
+
+            matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, new_ax = plt.subplots(figsize=figsize)
+    return new_ax
+
+
+def optimizer_colors(names: Any) -> dict[str, str]:
+    """A stable colour for each optimizer name (known optimizers keep theirs in every report).
+
+    >>> optimizer_colors(["adam", "sgd"])["sgd"]
+    '#1f77b4'
+    """
+    out: dict[str, str] = {}
+    extra = 0
+    for n in dict.fromkeys(map(str, names)):
+        if n in _KNOWN_OPTIMIZERS:
+            out[n] = _PALETTE[_KNOWN_OPTIMIZERS.index(n)]
+        else:
+            out[n] = _PALETTE[(len(_KNOWN_OPTIMIZERS) + extra) % len(_PALETTE)]
+            extra += 1
+    return out
+
+
+def _empty(ax: Axes, message: str) -> Axes:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="#555555", wrap=True)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def _maybe_log_y(ax: Axes, values: np.ndarray) -> None:
+    """Log y when every value is positive and they span more than two decades."""
+    v = values[np.isfinite(values)]
+    if v.size and v.min() > 0 and v.max() / v.min() > 100:
+        ax.set_yscale("log")
+
+
+def plot_history(study: Any, ax: Axes | None = None) -> Axes:
+    """Optimization history: each complete trial's value against its number, and the
+    best-so-far line (the one line on the Axes).
+    """
+    ax = _axes(ax)
+    view = study_view(study)
+    done = view.complete.sort_values("number")
+    ax.set_title("Optimization history")
+    if done.empty:
+        return _empty(ax, "no complete trial")
+    x = done["number"].to_numpy(dtype=float)
+    y = done["value"].to_numpy(dtype=float)
+    best = np.maximum.accumulate(y) if view.maximize else np.minimum.accumulate(y)
+    ax.scatter(x, y, s=18, color="#1f77b4", alpha=0.6, label="complete trial")
+    ax.step(x, best, where="post", color="#d62728", lw=2, label="best so far")
+    _maybe_log_y(ax, y)
+    ax.set_xlabel("trial number")
+    ax.set_ylabel(view.objective)
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_curves(study: Any, top_k: int = 5, ax: Axes | None = None) -> Axes:
+    """Validation curves (the values each trial reported per epoch): the ``top_k`` best
+    complete trials in colour, pruned trials faded grey behind them. One line per trial.
+    """
+    ax = _axes(ax)
+    view = study_view(study)
+    ax.set_title(f"Validation curves: top {top_k} trials, pruned faded")
+    t = view.trials
+    pruned = t[(t["state"] == "PRUNED") & (t["curve"].map(len) > 0)]
+    done = view.complete[view.complete["curve"].map(len) > 0]
+    done = done.sort_values("value", ascending=not view.maximize).head(top_k)
+    if done.empty and pruned.empty:
+        return _empty(ax, "no trial reported a validation curve")
+    all_values = []
+    for curve in pruned["curve"]:
+        c = np.asarray(curve, dtype=float)
+        all_values.append(c)
+        ax.plot(np.arange(1, len(c) + 1), c, color=_FADED, alpha=0.35, lw=1)
+    colors = optimizer_colors(done.get("param_optimizer", []))
+    for rank, row in enumerate(done.itertuples(index=False)):
+        c = np.asarray(row.curve, dtype=float)
+        all_values.append(c)
+        opt = str(getattr(row, "param_optimizer", ""))
+        label = f"#{row.number} {opt} lr={getattr(row, 'param_lr', math.nan):.2g}".replace(" lr=nan", "")
+        ax.plot(np.arange(1, len(c) + 1), c, lw=2.2 if rank == 0 else 1.4, color=colors.get(opt, None),
+                alpha=1.0 if rank == 0 else 0.8, label=label)  # fmt: skip
+    _maybe_log_y(ax, np.concatenate(all_values))
+    ax.set_xlabel("epoch (report step)")
+    ax.set_ylabel(view.objective)
+    if len(done):
+        ax.legend(loc="best", fontsize="x-small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_lr_vs_value(study: Any, ax: Axes | None = None) -> Axes:
+    """Learning rate (log axis) against value, one scatter per optimizer; trials that
+    diverged (no usable value) are red crosses along the top edge at their rate.
+    """
+    ax = _axes(ax)
+    view = study_view(study)
+    t = view.trials
+    ax.set_title("Learning rate vs. value")
+    if "param_lr" not in t.columns or t["param_lr"].notna().sum() == 0:
+        return _empty(ax, "the study sampled no 'lr' parameter")
+    ax.set_xscale("log")
+    done = view.complete
+    opt_col = "param_optimizer" if "param_optimizer" in t.columns else None
+    groups = done.groupby(done[opt_col].astype(str)) if opt_col else [("all", done)]
+    colors = optimizer_colors([g for g, _ in groups])
+    for name, g in groups:
+        ax.scatter(g["param_lr"].astype(float), g["value"], s=22, alpha=0.75, color=colors[str(name)], label=str(name))
+    div = t[t["diverged_reason"].notna() & ~t.index.isin(done.index)]
+    if len(div):
+        import matplotlib.transforms as mtransforms
+
+        trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+        ax.scatter(div["param_lr"].astype(float), np.full(len(div), 0.97), marker="x", s=36, color=_DIVERGED,
+                   transform=trans, label="diverged", clip_on=False)  # fmt: skip
+    _maybe_log_y(ax, done["value"].to_numpy(dtype=float))
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel(view.objective)
+    ax.legend(loc="best", fontsize="x-small")
+    ax.grid(alpha=0.3, which="both")
+    return ax
+
+
+def plot_optimizer_values(study: Any, ax: Axes | None = None) -> Axes:
+    """Per-optimizer box plot of the complete trials' values, with every trial as a
+    jittered point (one scatter collection per optimizer).
+    """
+    ax = _axes(ax)
+    view = study_view(study)
+    ax.set_title("Value by optimizer")
+    done = view.complete
+    if done.empty or "param_optimizer" not in done.columns:
+        return _empty(ax, "no complete trial")
+    groups = {str(k): g["value"].to_numpy(dtype=float) for k, g in done.groupby(done["param_optimizer"].astype(str))}
+    order = sorted(groups, key=lambda k: -np.median(groups[k]) if view.maximize else np.median(groups[k]))
+    colors = optimizer_colors(order)
+    ax.boxplot([groups[k] for k in order], positions=range(1, len(order) + 1), widths=0.5, showfliers=False,
+               medianprops={"color": "black"})  # fmt: skip
+    rng = np.random.default_rng(0)
+    for i, k in enumerate(order, start=1):
+        v = groups[k]
+        ax.scatter(i + rng.uniform(-0.15, 0.15, v.size), v, s=14, alpha=0.7, color=colors[k], zorder=3)
+    ax.set_xticks(range(1, len(order) + 1), [f"{k}\n(n={groups[k].size})" for k in order])
+    _maybe_log_y(ax, done["value"].to_numpy(dtype=float))
+    ax.set_ylabel(view.objective)
+    ax.grid(alpha=0.3, axis="y")
+    return ax
+
+
+def plot_importances(importances: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Horizontal bars of hyperparameter importances (a frame from ``param_importances``)."""
+    ax = _axes(ax)
+    ax.set_title("Hyperparameter importance")
+    if importances is None or len(importances) == 0:
+        return _empty(ax, "no importances")
+    df = importances.sort_values("importance")
+    ax.barh(df["parameter"].astype(str), df["importance"], color="#1f77b4")
+    ax.set_xlabel("importance (sums to 1)")
+    ax.grid(alpha=0.3, axis="x")
+    return ax
+
+
+def plot_training(train_result: Any, ax: Axes | None = None) -> Axes:
+    """A run's per-epoch training and validation loss (two lines; validation omitted when all NaN)."""
+    ax = _axes(ax)
+    tl = np.asarray(_get(train_result, "train_loss", []), dtype=float)
+    vl = np.asarray(_get(train_result, "val_loss", []), dtype=float)
+    ax.set_title("Best run: loss per epoch")
+    if tl.size == 0:
+        return _empty(ax, "the run completed no epoch")
+    epochs = np.arange(1, tl.size + 1)
+    ax.plot(epochs, tl, marker="o", ms=3, label="train loss")
+    if vl.size and np.isfinite(vl).any():
+        ax.plot(np.arange(1, vl.size + 1), vl, marker="o", ms=3, label="validation loss")
+    _maybe_log_y(ax, np.concatenate([tl, vl]))
+    status = _get(train_result, "status")
+    if status == "diverged":
+        ax.text(0.02, 0.04, f"diverged: {_get(train_result, 'reason', '')}", transform=ax.transAxes, color=_DIVERGED, fontsize="small")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_lr_schedule(train_result: Any, ax: Axes | None = None) -> Axes:
+    """A run's base learning rate at every optimizer step (one line)."""
+    ax = _axes(ax)
+    lrs = np.asarray(_get(train_result, "lrs", []), dtype=float)
+    ax.set_title("Best run: learning rate per step")
+    if lrs.size == 0:
+        return _empty(ax, "no step was taken")
+    ax.plot(np.arange(lrs.size), lrs, color="#2ca02c", lw=1.6)
+    positive = lrs[lrs > 0]
+    if positive.size and positive.max() / positive.min() > 100:
+        ax.set_yscale("log")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("learning rate")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_range_test(result: Any, ax: Axes | None = None) -> Axes:
+    """The LR range test's plot, from ``lrsearch.report.plot_finder`` (imported on first use).
+
+    Until that module exists, a plain version: raw and smoothed loss against the rate on
+    a log axis, the suggested rate marked and its range shaded.
+    """
+    try:
+        from lrsearch.report.plot_finder import plot_range_test as _plot
+    except ModuleNotFoundError as exc:
+        if exc.name != "lrsearch.report.plot_finder":
+            raise
+        return _plot_range_test_basic(result, ax)
+    return _plot(result, ax=ax)
+
+
+def _plot_range_test_basic(result: Any, ax: Axes | None) -> Axes:
+    ax = _axes(ax)
+    lrs = np.asarray(_get(result, "lrs", []), dtype=float)
+    raw = np.asarray(_get(result, "losses", []), dtype=float)
+    smooth = np.asarray(_get(result, "smoothed", []), dtype=float)
+    ax.set_title(f"LR range test: {_get(result, 'optimizer', '')}")
+    if lrs.size == 0:
+        return _empty(ax, "empty range test")
+    n = min(lrs.size, raw.size)
+    ax.plot(lrs[:n], raw[:n], color=_FADED, lw=1, alpha=0.7, label="loss")
+    if smooth.size:
+        m = min(lrs.size, smooth.size)
+        ax.plot(lrs[:m], smooth[:m], color="#1f77b4", lw=2, label="smoothed")
+    lo, hi = (tuple(_get(result, "lr_range", None) or ()) + (None, None))[:2]
+    if lo and hi:
+        ax.axvspan(lo, hi, color="#2ca02c", alpha=0.12, label="suggested range")
+    lr = _get(result, "lr")
+    if lr:
+        ax.axvline(lr, color="#d62728", ls="--", label=f"suggested {lr:.2g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("loss")
+    ax.legend(loc="best", fontsize="x-small")
+    ax.grid(alpha=0.3, which="both")
+    return ax

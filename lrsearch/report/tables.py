@@ -1,0 +1,530 @@
+"""Report tables (pandas only): trials, per-optimizer and per-schedule summaries,
+importances, the best configuration, range tests and the headline recommendation.
+
+Every function takes a *study*: a ``StudyResult`` from ``lrsearch.search`` (or any
+object with its fields), or a plain ``optuna.Study``. :func:`study_view` turns
+either into one normalised :class:`StudyView`, so the tables and plots share one
+reading of the trials.
+
+>>> import pandas as pd
+>>> from types import SimpleNamespace
+>>> trials = pd.DataFrame({"number": [0, 1], "state": ["COMPLETE", "COMPLETE"], "value": [0.5, 0.2],
+...                        "param_optimizer": ["sgd", "adam"], "param_lr": [0.1, 0.003]})
+>>> s = SimpleNamespace(study_name="demo", direction="minimize", objective="val_loss", trials=trials)
+>>> trials_table(s)["number"].tolist()
+[1, 0]
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "STATES",
+    "ReportRecommendation",
+    "StudyView",
+    "best_metrics_table",
+    "best_params_table",
+    "dataset_table",
+    "group_summary",
+    "optimizer_summary",
+    "param_importances",
+    "range_rules_table",
+    "range_test_table",
+    "recommendation_summary",
+    "schedule_summary",
+    "study_summary_table",
+    "study_view",
+    "trials_from_optuna",
+    "trials_table",
+]
+
+log = logging.getLogger(__name__)
+
+#: trial states in the order the trials table lists them after the value
+STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
+#: parameters shown first, in this order; the rest follow alphabetically
+_LEADING_PARAMS = ("optimizer", "lr", "schedule")
+_FIXED_COLUMNS = ("number", "state", "value", "epochs_run", "duration_s", "diverged_reason")
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    """``obj.name`` or ``obj[name]`` (result objects and their JSON dicts alike)."""
+    if obj is None:
+        return default
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _is_optuna_study(obj: Any) -> bool:
+    return hasattr(obj, "get_trials") and hasattr(obj, "trials_dataframe")
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class StudyView:
+    """One normalised reading of a study result, shared by the tables and the plots."""
+
+    name: str
+    direction: str  # "minimize" | "maximize"
+    objective: str
+    trials: pd.DataFrame  # number, state, value, duration_s, epochs_run, diverged_reason, param_*, curve
+    best_params: dict[str, Any] = field(default_factory=dict)
+    best_value: float = math.nan
+    best_val_metrics: dict[str, float] = field(default_factory=dict)
+    best_test_metrics: dict[str, float] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    storage: str | None = None
+    optuna_study: Any = None
+    best_result: Any = None
+    range_tests: tuple[Any, ...] = ()
+    dataset_summary: dict[str, Any] | None = None
+
+    @property
+    def maximize(self) -> bool:
+        return self.direction == "maximize"
+
+    @property
+    def complete(self) -> pd.DataFrame:
+        """COMPLETE trials with a finite value."""
+        t = self.trials
+        return t[(t["state"] == "COMPLETE") & np.isfinite(t["value"].astype(float))]
+
+    @property
+    def has_result(self) -> bool:
+        return len(self.complete) > 0
+
+    @property
+    def param_names(self) -> list[str]:
+        """Sampled parameter names: optimizer, lr, schedule first, then alphabetically."""
+        names = [c[len("param_"):] for c in self.trials.columns if c.startswith("param_")]
+        return [p for p in _LEADING_PARAMS if p in names] + sorted(p for p in names if p not in _LEADING_PARAMS)
+
+
+def _normalise_trials(df: pd.DataFrame | None) -> pd.DataFrame:
+    """Give a trials frame every expected column, with states as upper-case names and values as floats."""
+    df = pd.DataFrame() if df is None else df.copy()
+    defaults: dict[str, Any] = {"number": None, "state": "COMPLETE", "value": math.nan, "duration_s": math.nan,
+                                "epochs_run": math.nan, "diverged_reason": None}  # fmt: skip
+    for col, default in defaults.items():
+        if col not in df.columns:
+            df[col] = range(len(df)) if col == "number" else default
+    if "curve" not in df.columns:
+        df["curve"] = [[] for _ in range(len(df))]
+    df["state"] = [str(getattr(s, "name", s)).upper().replace("TRIALSTATE.", "") for s in df["state"]]
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
+    df["duration_s"] = pd.to_numeric(df["duration_s"], errors="coerce").astype(float)
+    df["diverged_reason"] = [r if isinstance(r, str) and r.strip() else None for r in df["diverged_reason"]]
+    df["curve"] = [list(c) if isinstance(c, (list, tuple, np.ndarray)) else [] for c in df["curve"]]
+    return df.reset_index(drop=True)
+
+
+def trials_from_optuna(study: Any) -> pd.DataFrame:
+    """The trials of an ``optuna.Study`` as a frame with the ``StudyResult.trials`` columns.
+
+    ``epochs_run``, ``diverged_reason`` and ``curve`` come from the trial's user
+    attributes when the study stored them, else from its reported intermediate values.
+
+    >>> import optuna  # doctest: +SKIP
+    >>> st = optuna.create_study(); st.optimize(lambda t: t.suggest_float("lr", 1e-4, 1, log=True), 3)  # doctest: +SKIP
+    >>> trials_from_optuna(st).columns.tolist()[:3]  # doctest: +SKIP
+    ['number', 'state', 'value']
+    """
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        attrs = dict(t.user_attrs)
+        steps = sorted(t.intermediate_values)
+        curve = attrs.get("curve")
+        if not isinstance(curve, (list, tuple)):
+            curve = [t.intermediate_values[s] for s in steps]
+        duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else math.nan
+        reason = attrs.get("diverged_reason", attrs.get("divergence"))
+        epochs = attrs.get("epochs_run", (steps[-1] + 1) if steps else math.nan)
+        row = {"number": t.number, "state": t.state.name, "value": t.value if t.values and len(t.values) == 1 else math.nan,
+               "duration_s": attrs.get("duration_s", duration), "epochs_run": epochs,
+               "diverged_reason": reason if isinstance(reason, str) else None, "curve": list(curve)}  # fmt: skip
+        row.update({f"param_{k}": v for k, v in t.params.items()})
+        rows.append(row)
+    return _normalise_trials(pd.DataFrame(rows))
+
+
+def _view_from_optuna(study: Any) -> StudyView:
+    trials = trials_from_optuna(study)
+    direction = study.direction.name.lower() if len(study.directions) == 1 else "minimize"
+    attrs = dict(study.user_attrs)
+    best_params: dict[str, Any] = {}
+    best_value = math.nan
+    best_val: dict[str, float] = {}
+    done = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE" and _finite(t.value)]
+    if done:
+        best = (max if direction == "maximize" else min)(done, key=lambda t: t.value)
+        best_params, best_value = dict(best.params), float(best.value)
+        best_val = dict(best.user_attrs.get("val_metrics") or {})
+    return StudyView(
+        name=study.study_name, direction=direction, objective=str(attrs.get("objective", "value")), trials=trials,
+        best_params=best_params, best_value=best_value,
+        best_val_metrics=dict(attrs.get("best_val_metrics") or best_val),
+        best_test_metrics=dict(attrs.get("best_test_metrics") or {}),
+        summary=_summary_from_trials(trials, dict(attrs.get("summary") or {})),
+        optuna_study=study, dataset_summary=attrs.get("dataset_summary") or attrs.get("dataset"),
+    )  # fmt: skip
+
+
+def _summary_from_trials(trials: pd.DataFrame, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The counts a summary needs, from the trials, completed by what the producer recorded."""
+    counts = trials["state"].value_counts()
+    out: dict[str, Any] = {"n_trials": len(trials), "complete": int(counts.get("COMPLETE", 0)),
+                           "pruned": int(counts.get("PRUNED", 0)), "failed": int(counts.get("FAIL", 0)),
+                           "diverged": int(trials["diverged_reason"].notna().sum())}  # fmt: skip
+    out.update({k: v for k, v in given.items() if v is not None})
+    return out
+
+
+def study_view(study: Any) -> StudyView:
+    """Normalise a ``StudyResult`` (or an object with its fields) or an ``optuna.Study``.
+
+    A :class:`StudyView` passes through unchanged.
+
+    >>> from types import SimpleNamespace
+    >>> study_view(SimpleNamespace(study_name="s", direction="maximize", trials=None)).maximize
+    True
+    """
+    if isinstance(study, StudyView):
+        return study
+    if _is_optuna_study(study):
+        return _view_from_optuna(study)
+    trials = _get(study, "trials")
+    optuna_study = _get(study, "study")
+    if not isinstance(trials, pd.DataFrame):
+        trials = trials_from_optuna(optuna_study) if optuna_study is not None else None
+    trials = _normalise_trials(trials)
+    direction = str(_get(study, "direction", "minimize")).lower().replace("studydirection.", "")
+    best_value = _get(study, "best_value", math.nan)
+    return StudyView(
+        name=str(_get(study, "study_name", None) or _get(optuna_study, "study_name", "study")),
+        direction="maximize" if direction == "maximize" else "minimize",
+        objective=str(_get(study, "objective", None) or "value"),
+        trials=trials,
+        best_params=dict(_get(study, "best_params", None) or {}),
+        best_value=float(best_value) if _finite(best_value) else math.nan,
+        best_val_metrics=dict(_get(study, "best_val_metrics", None) or {}),
+        best_test_metrics=dict(_get(study, "best_test_metrics", None) or {}),
+        summary=_summary_from_trials(trials, dict(_get(study, "summary", None) or {})),
+        storage=_get(study, "storage"),
+        optuna_study=optuna_study,
+        best_result=_get(study, "best_result"),
+        range_tests=tuple(_get(study, "range_tests", None) or ()),
+        dataset_summary=_get(study, "dataset_summary"),
+    )
+
+
+def _sort_trials(view: StudyView, df: pd.DataFrame) -> pd.DataFrame:
+    """Best value first (in the study's direction), then by state, then by trial number."""
+    key = df["value"].where(np.isfinite(df["value"]))
+    key = -key if view.maximize else key
+    order = pd.DataFrame({"missing": key.isna(), "key": key.fillna(0.0),
+                          "state": df["state"].map({s: i for i, s in enumerate(STATES)}).fillna(len(STATES)),
+                          "number": df["number"]})  # fmt: skip
+    idx = order.sort_values(["missing", "key", "state", "number"], kind="mergesort").index
+    return df.loc[idx].reset_index(drop=True)
+
+
+def trials_table(study: Any) -> pd.DataFrame:
+    """One row per trial, best first: number, state, value, the parameters (optimizer,
+    lr, schedule, then the rest alphabetically, NaN where a conditional one is absent),
+    epochs_run, duration_s, diverged_reason.
+
+    Parameter columns lose their ``param_`` prefix unless that would clash with a fixed column.
+    """
+    view = study_view(study)
+    df = _sort_trials(view, view.trials)
+    out = df[["number", "state", "value"]].copy()
+    for p in view.param_names:
+        out[p if p not in _FIXED_COLUMNS else f"param_{p}"] = df[f"param_{p}"]
+    for col in ("epochs_run", "duration_s", "diverged_reason"):
+        out[col] = df[col]
+    return out
+
+
+def group_summary(study: Any, by: str) -> pd.DataFrame:
+    """Per value of parameter ``by``: trials, complete, pruned, failed, diverged,
+    diverged_share, best_value, median_value (over complete trials) and best_lr,
+    best group first.
+
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> t = pd.DataFrame({"state": ["COMPLETE", "PRUNED"], "value": [0.3, None],
+    ...                   "param_optimizer": ["adam", "adam"], "param_lr": [1e-3, 1.0]})
+    >>> group_summary(SimpleNamespace(trials=t), "optimizer")[["optimizer", "trials", "best_lr"]].values.tolist()
+    [['adam', 2, 0.001]]
+    """
+    view = study_view(study)
+    col = f"param_{by}"
+    columns = [by, "trials", "complete", "pruned", "failed", "diverged", "diverged_share", "best_value",
+               "median_value", "best_lr"]  # fmt: skip
+    t = view.trials
+    if col not in t.columns or t.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for name, g in t.groupby(t[col].astype(object).where(t[col].notna(), "(none)"), sort=True):
+        done = g[(g["state"] == "COMPLETE") & np.isfinite(g["value"])]
+        best_lr = math.nan
+        if len(done):
+            best_i = done["value"].idxmax() if view.maximize else done["value"].idxmin()
+            best_lr = float(done.at[best_i, "param_lr"]) if "param_lr" in done.columns else math.nan
+        n_div = int(g["diverged_reason"].notna().sum())
+        rows.append({by: name, "trials": len(g), "complete": int((g["state"] == "COMPLETE").sum()),
+                     "pruned": int((g["state"] == "PRUNED").sum()), "failed": int((g["state"] == "FAIL").sum()),
+                     "diverged": n_div, "diverged_share": n_div / len(g),
+                     "best_value": float(done["value"].max() if view.maximize else done["value"].min()) if len(done) else math.nan,
+                     "median_value": float(done["value"].median()) if len(done) else math.nan,
+                     "best_lr": best_lr})  # fmt: skip
+    out = pd.DataFrame(rows, columns=columns)
+    key = -out["best_value"] if view.maximize else out["best_value"]
+    return out.assign(_k=key).sort_values("_k", na_position="last", kind="mergesort").drop(columns="_k").reset_index(drop=True)
+
+
+def optimizer_summary(study: Any) -> pd.DataFrame:
+    """:func:`group_summary` by optimizer."""
+    return group_summary(study, "optimizer")
+
+
+def schedule_summary(study: Any) -> pd.DataFrame:
+    """:func:`group_summary` by schedule."""
+    return group_summary(study, "schedule")
+
+
+def param_importances(study: Any, *, evaluator: Any = None) -> pd.DataFrame:
+    """Hyperparameter importances (columns ``parameter``, ``importance``, summing to 1).
+
+    Uses ``optuna.importance.get_param_importances`` (PED-ANOVA by default in
+    Optuna 5.0); when that fails, retries with the mean-decrease-impurity evaluator.
+    Needs the ``optuna.Study`` and at least two complete trials. When no importance
+    can be computed the frame is empty and ``frame.attrs["note"]`` says why;
+    ``frame.attrs["evaluator"]`` names the evaluator that answered.
+    """
+    out = pd.DataFrame(columns=["parameter", "importance"])
+    view = study_view(study)
+    st = view.optuna_study
+    if st is None:
+        out.attrs["note"] = "no Optuna study object was given, so importances were not computed"
+        return out
+    n_done = len(view.complete)
+    if n_done < 2:
+        out.attrs["note"] = f"importances need at least 2 complete trials; this study has {n_done}"
+        return out
+    from optuna import importance as oi
+
+    evaluators = [evaluator] if evaluator is not None else [None, oi.MeanDecreaseImpurityImportanceEvaluator(seed=0)]
+    errors = []
+    for ev in evaluators:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                res = oi.get_param_importances(st, evaluator=ev)
+            for w in caught:
+                log.info("importance evaluator: %s", w.message)
+        except Exception as exc:  # optuna raises several types for degenerate studies
+            errors.append(f"{type(exc).__name__}: {exc}")
+            log.info("importance evaluator %s failed: %s", type(ev).__name__ if ev else "default", exc)
+            continue
+        if not res:
+            errors.append("no parameter varied across the complete trials")
+            continue
+        out = pd.DataFrame({"parameter": list(res), "importance": [float(v) for v in res.values()]})
+        out.attrs["evaluator"] = type(ev).__name__ if ev is not None else "PedAnovaImportanceEvaluator (default)"
+        out.attrs["note"] = "; ".join(str(w.message) for w in caught)
+        return out
+    out.attrs["note"] = "importances could not be computed: " + "; ".join(errors)
+    return out
+
+
+def best_params_table(study: Any) -> pd.DataFrame:
+    """The best trial's parameters (columns ``parameter``, ``value``), optimizer, lr, schedule first."""
+    params = study_view(study).best_params
+    keys = [k for k in _LEADING_PARAMS if k in params] + sorted(k for k in params if k not in _LEADING_PARAMS)
+    return pd.DataFrame({"parameter": keys, "value": [params[k] for k in keys]}, columns=["parameter", "value"])
+
+
+def best_metrics_table(study: Any) -> pd.DataFrame:
+    """Metrics of the best configuration: one row per metric, columns ``validation`` and ``test``."""
+    view = study_view(study)
+    val, test = view.best_val_metrics, view.best_test_metrics
+    names = list(dict.fromkeys([*val, *test]))
+    return pd.DataFrame({"metric": names, "validation": [val.get(n, math.nan) for n in names],
+                         "test": [test.get(n, math.nan) for n in names]}, columns=["metric", "validation", "test"])  # fmt: skip
+
+
+def study_summary_table(study: Any) -> pd.DataFrame:
+    """The study's summary as ``item``/``value`` rows (name, direction, objective, counts, timing, sampler...)."""
+    view = study_view(study)
+    items: dict[str, Any] = {"study": view.name, "objective": f"{view.objective} ({view.direction})"}
+    if view.storage:
+        items["storage"] = view.storage
+    items.update(view.summary)
+    return pd.DataFrame({"item": list(items), "value": [str(v) for v in items.values()]})
+
+
+def dataset_table(summary: Mapping[str, Any] | None) -> pd.DataFrame:
+    """A ``Dataset.summary()`` dict as ``item``/``value`` rows (rows per split flattened)."""
+    rows: list[tuple[str, str]] = []
+    for k, v in (summary or {}).items():
+        if isinstance(v, Mapping):
+            rows.append((f"{k}", ", ".join(f"{kk} {vv}" for kk, vv in v.items())))
+        elif isinstance(v, (list, tuple)):
+            shown = ", ".join(map(str, v[:20])) + (f", ... ({len(v)} in all)" if len(v) > 20 else "")
+            rows.append((k, shown))
+        elif v is not None:
+            rows.append((k, str(v)))
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def _default_rule(rt: Any) -> str:
+    """The name of the rule that produced ``rt.lr``."""
+    for name in ("rule", "method", "default_rule"):
+        if isinstance(_get(rt, name), str):
+            return _get(rt, name)
+    lr = _get(rt, "lr")
+    for key, s in (_get(rt, "suggestions") or {}).items():
+        if _finite(lr) and _finite(_get(s, "lr")) and math.isclose(float(_get(s, "lr")), float(lr), rel_tol=1e-9):
+            return str(_get(s, "rule", key))
+    return ""
+
+
+def range_test_table(range_tests: Iterable[Any]) -> pd.DataFrame:
+    """One row per range test: optimizer, suggested lr, its rule, the range for cyclic
+    schedules (lr_base, lr_max), spread over repeats in decades, stop reason and warnings.
+    """
+    rows = []
+    for rt in range_tests:
+        lo, hi = (tuple(_get(rt, "lr_range", None) or ()) + (math.nan, math.nan))[:2]
+        warns = _get(rt, "warnings", None) or []
+        rows.append({"optimizer": _get(rt, "optimizer", ""), "lr": _get(rt, "lr", math.nan), "rule": _default_rule(rt),
+                     "lr_base": lo, "lr_max": hi, "spread_decades": _get(rt, "spread_decades", math.nan),
+                     "stop_reason": _get(rt, "stop_reason", None),
+                     "warnings": "; ".join(map(str, warns)) if not isinstance(warns, str) else warns})  # fmt: skip
+    return pd.DataFrame(rows, columns=["optimizer", "lr", "rule", "lr_base", "lr_max", "spread_decades", "stop_reason",
+                                       "warnings"])  # fmt: skip
+
+
+def range_rules_table(range_tests: Iterable[Any]) -> pd.DataFrame:
+    """Every rule's suggestion of every range test: optimizer, rule, lr, loss at that point."""
+    rows = []
+    for rt in range_tests:
+        for key, s in (_get(rt, "suggestions") or {}).items():
+            rows.append({"optimizer": _get(rt, "optimizer", ""), "rule": str(_get(s, "rule", key)),
+                         "lr": _get(s, "lr", math.nan), "loss": _get(s, "loss", math.nan)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["optimizer", "rule", "lr", "loss"])
+
+
+@dataclass(frozen=True)
+class ReportRecommendation:
+    """What the report's header recommends, and why (all plain values, ready to print)."""
+
+    optimizer: str | None
+    lr: float | None
+    schedule: str | None
+    params: dict[str, Any]
+    expected: dict[str, float]  # label -> value, e.g. {"val_loss (validation)": 0.08, "accuracy (test)": 0.97}
+    evidence: list[str]
+    source: str  # "recommendation" | "study" | "range test" | "none"
+    message: str = ""
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.4g}" if math.isfinite(float(x)) else "n/a"
+    return str(x)
+
+
+def _decades(a: float, b: float) -> float:
+    return abs(math.log10(a) - math.log10(b)) if a > 0 and b > 0 else math.nan
+
+
+def recommendation_summary(study: Any = None, range_tests: Sequence[Any] = (), recommendation: Any = None) -> ReportRecommendation:
+    """The header's recommendation: an explicit ``recommendation`` object (optimizer, lr,
+    schedule, schedule_params, expected_score, evidence) when given, else the study's best
+    complete trial, else the range tests' suggested rates; with the evidence behind it.
+
+    >>> recommendation_summary().source
+    'none'
+    """
+    rts = list(range_tests)
+    if recommendation is not None:
+        expected = _get(recommendation, "expected_score")
+        ev = _get(recommendation, "evidence") or []
+        return ReportRecommendation(
+            optimizer=_get(recommendation, "optimizer"), lr=_get(recommendation, "lr"),
+            schedule=_get(recommendation, "schedule"), params=dict(_get(recommendation, "schedule_params") or {}),
+            expected=dict(expected) if isinstance(expected, Mapping) else ({"expected score": expected} if _finite(expected) else {}),
+            evidence=[ev] if isinstance(ev, str) else [str(e) for e in ev], source="recommendation",
+        )  # fmt: skip
+    view = study_view(study) if study is not None else None
+    if view is not None and view.has_result:
+        done = view.complete
+        best_i = done["value"].idxmax() if view.maximize else done["value"].idxmin()
+        best_row = done.loc[best_i]
+        params = dict(view.best_params) or {k[6:]: best_row[k] for k in done.columns
+                                            if k.startswith("param_") and pd.notna(best_row[k])}  # fmt: skip
+        value = view.best_value if _finite(view.best_value) else float(best_row["value"])
+        expected = {f"{view.objective} (validation, best trial)": value}
+        expected.update({f"{k} (test)": float(v) for k, v in view.best_test_metrics.items() if _finite(v)})
+        s = view.summary
+        evidence = [f"best of {len(done)} complete trials ({s.get('n_trials', len(view.trials))} in all: "
+                    f"{s.get('pruned', 0)} pruned, {s.get('failed', 0)} failed, {s.get('diverged', 0)} diverged)"]
+        others = done.drop(index=best_i)["value"]
+        if len(others):
+            runner = others.max() if view.maximize else others.min()
+            evidence.append(f"runner-up trial scored {_fmt(float(runner))} ({view.objective})")
+        opt, lr = params.get("optimizer"), params.get("lr")
+        if opt is not None:
+            per_opt = group_summary(view, "optimizer")
+            if len(per_opt) > 1:
+                evidence.append("best per optimizer: " + ", ".join(
+                    f"{r.optimizer} {_fmt(r.best_value)}" for r in per_opt.itertuples() if _finite(r.best_value)))
+        for rt in rts:
+            if _get(rt, "optimizer") == opt and _finite(_get(rt, "lr")) and _finite(lr):
+                d = _decades(float(lr), float(_get(rt, "lr")))
+                evidence.append(f"the range test for {opt} suggested {_fmt(float(_get(rt, 'lr')))}, "
+                                f"{d:.2f} decades from the study's rate")  # fmt: skip
+        rest = {k: v for k, v in params.items() if k not in _LEADING_PARAMS}
+        return ReportRecommendation(optimizer=opt, lr=float(lr) if _finite(lr) else None, schedule=params.get("schedule"),
+                                    params=rest, expected=expected, evidence=evidence, source="study")  # fmt: skip
+    if rts:
+        usable = [rt for rt in rts if _finite(_get(rt, "lr"))]
+        evidence = [f"range test for {_get(rt, 'optimizer')}: suggested lr {_fmt(float(_get(rt, 'lr')))}"
+                    + (f" (rule {_default_rule(rt)})" if _default_rule(rt) else "") for rt in usable]  # fmt: skip
+        msg = "" if view is None else "The study has no complete trial, so this rests on the range tests alone. "
+        if len(usable) == 1:
+            rt = usable[0]
+            return ReportRecommendation(optimizer=_get(rt, "optimizer"), lr=float(_get(rt, "lr")), schedule=None, params={},
+                                        expected={}, evidence=evidence, source="range test",
+                                        message=msg + "A range test suggests a rate, not a schedule or an optimizer: "
+                                                      "run lrsearch study to compare them.")  # fmt: skip
+        return ReportRecommendation(optimizer=None, lr=None, schedule=None, params={}, expected={}, evidence=evidence,
+                                    source="range test",
+                                    message=msg + "Range tests suggest one rate per optimizer but cannot rank optimizers: "
+                                                  "run lrsearch study to compare them.")  # fmt: skip
+    message = "No recommendation: "
+    if view is not None:
+        s = view.summary
+        message += (f"none of the study's {s.get('n_trials', 0)} trials completed ({s.get('pruned', 0)} pruned, "
+                    f"{s.get('failed', 0)} failed, {s.get('diverged', 0)} diverged).")  # fmt: skip
+    else:
+        message += "the report was given neither a study nor a range test."
+    return ReportRecommendation(None, None, None, {}, {}, [], "none", message)
