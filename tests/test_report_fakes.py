@@ -55,7 +55,7 @@ def fake_range_test(optimizer: str = "adam", lr: float = 3e-3, warnings: tuple[s
 def fake_study(name: str = "demo", trials: pd.DataFrame | None = None, **overrides) -> SimpleNamespace:
     trials = fake_trials() if trials is None else trials
     fields = dict(
-        study=None, study_name=name, storage="journal:studies/demo.log", direction="minimize", objective="val_loss",
+        study=None, study_name=name, storage="studies/demo.journal", direction="minimize", objective="val_loss",
         trials=trials,
         best_params={"optimizer": "adam", "lr": 0.003, "schedule": "cosine", "warmup": 2},
         best_value=0.20, best_val_metrics={"accuracy": 0.95, "cross_entropy": 0.20},
@@ -74,3 +74,50 @@ def fake_train_result(epochs: int = 5, steps_per_epoch: int = 4) -> SimpleNamesp
     t = np.arange(1, epochs + 1, dtype=float)
     return SimpleNamespace(train_loss=1.0 / t, val_loss=1.1 / t, lrs=np.linspace(1e-2, 1e-4, epochs * steps_per_epoch),
                            status="completed", reason=None, epochs_run=epochs)  # fmt: skip
+
+
+def make_optuna_study(storage, name: str = "tiny", n_trials: int = 12, *, fail_all: bool = False, seed: int = 0):
+    """A real Optuna study with the parameter names and user attributes ``lrsearch study`` uses.
+
+    Rates above 0.5 "diverge" (pruned, with a ``diverged_reason``); the others report a
+    per-epoch validation loss that is lowest near lr = 10**-2.5 and shrinks each epoch.
+    """
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name=name, storage=storage, direction="minimize",
+                                sampler=optuna.samplers.RandomSampler(seed=seed),
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2))  # fmt: skip
+    study.set_user_attr("objective", "val_loss")
+
+    def objective(trial):
+        trial.suggest_categorical("optimizer", ["sgd", "adam"])
+        lr = trial.suggest_float("lr", 1e-4, 1.0, log=True)
+        if trial.suggest_categorical("schedule", ["constant", "step"]) == "step":
+            trial.suggest_float("gamma", 0.1, 0.9)
+        if fail_all:
+            trial.set_user_attr("diverged_reason", "non-finite loss at step 1")
+            raise optuna.TrialPruned()
+        if lr > 0.5:
+            trial.set_user_attr("diverged_reason", f"loss exploded at step 3 (lr {lr:.3g})")
+            raise optuna.TrialPruned()
+        v = 1.0
+        for epoch in range(5):
+            v = 0.8 * v + 0.05 * abs(math.log10(lr) + 2.5)
+            trial.report(v, epoch)
+            if trial.should_prune():
+                trial.set_user_attr("epochs_run", epoch + 1)
+                raise optuna.TrialPruned()
+        trial.set_user_attr("epochs_run", 5)
+        trial.set_user_attr("val_metrics", {"cross_entropy": v, "accuracy": 1 - v / 2})
+        return v
+
+    study.optimize(objective, n_trials=n_trials)
+    return study
+
+
+def journal_storage(path):
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    return JournalStorage(JournalFileBackend(str(path)))

@@ -17,6 +17,7 @@ import html
 import io
 import logging
 import math
+import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
@@ -62,12 +63,21 @@ def _fmt(v: Any) -> str:
 
 
 def _table(df: pd.DataFrame, *, kv: bool = False, max_rows: int | None = None) -> str:
-    """``df`` as an escaped HTML table (numbers formatted, no index)."""
+    """``df`` as an escaped HTML table: numbers formatted and right-aligned, no index.
+
+    ``kv=True`` drops the header (two-column item/value tables).
+    """
     shown = df if max_rows is None else df.head(max_rows)
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]) for c in df.columns]
     shown = shown.astype(object).apply(lambda col: col.map(_fmt)) if len(shown) else shown.copy()
-    shown.columns = [str(c) for c in shown.columns]
+    shown.columns = pd.Index([str(c) for c in shown.columns])
     classes = "tbl kv" if kv else "tbl"
-    body = shown.to_html(escape=True, index=False, border=0, classes=classes, na_rep="—")
+    body = shown.to_html(escape=True, index=False, border=0, classes=classes, na_rep="—", header=not kv)
+    # every cell's text is escaped, so each "<td>"/"<th>" below is a real cell, in column order
+    n = max(len(numeric), 1)
+    for tag in ("td", "th"):
+        cells = iter(range(1 << 62))
+        body = re.sub(f"<{tag}>", lambda m, t=tag: f'<{t} class="num">' if numeric[next(cells) % n] else f"<{t}>", body)
     note = ""
     if max_rows is not None and len(df) > max_rows:
         note = f'<p class="small">Showing {max_rows} of {len(df)} rows.</p>'
@@ -111,7 +121,7 @@ class _Page:
 
 def _grid(items: Sequence[str]) -> str:
     items = [i for i in items if i]
-    return f'<div class="grid2">{"".join(items)}</div>' if items else ""
+    return f'<div class="grid2">{"".join(f"<div>{i}</div>" for i in items)}</div>' if items else ""
 
 
 def _num(v: Any) -> str:
@@ -213,7 +223,7 @@ def _best_section(page: _Page, view: tables.StudyView | None, train_result: Any)
 
 
 def _range_section(page: _Page, range_tests: Sequence[Any]) -> None:
-    parts = [_table(tables.range_test_table(range_tests))]
+    parts = [_table(tables.range_test_table(range_tests).drop(columns="warnings"))]
     for rt in range_tests:
         for w in _get(rt, "warnings", None) or []:
             parts.append(_callout("warn", f"{_get(rt, 'optimizer', '')}: {w}"))
@@ -301,7 +311,7 @@ def build_report(
     if dataset_summary and dataset_summary.get("name"):
         sub.append(f"data set {dataset_summary['name']}")
     if view is not None:
-        sub.append(f"study {view.name}" + (f" ({view.storage})" if view.storage else ""))
+        sub.append(f"study {view.name}" + (f" ({tables.mask_password(view.storage)})" if view.storage else ""))
         sub.append(f"objective {view.objective} ({view.direction})")
     if range_tests:
         sub.append(f"{len(range_tests)} range test{'s' if len(range_tests) != 1 else ''}")

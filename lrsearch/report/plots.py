@@ -90,6 +90,12 @@ def _empty(ax: Axes, message: str) -> Axes:
     return ax
 
 
+def _integer_locator() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
+
 def _maybe_log_y(ax: Axes, values: np.ndarray) -> None:
     """Log y when every value is positive and they span more than two decades."""
     v = values[np.isfinite(values)]
@@ -113,6 +119,7 @@ def plot_history(study: Any, ax: Axes | None = None) -> Axes:
     ax.scatter(x, y, s=18, color="#1f77b4", alpha=0.6, label="complete trial")
     ax.step(x, best, where="post", color="#d62728", lw=2, label="best so far")
     _maybe_log_y(ax, y)
+    ax.xaxis.set_major_locator(_integer_locator())
     ax.set_xlabel("trial number")
     ax.set_ylabel(view.objective)
     ax.legend(loc="best", fontsize="small")
@@ -147,6 +154,13 @@ def plot_curves(study: Any, top_k: int = 5, ax: Axes | None = None) -> Axes:
         ax.plot(np.arange(1, len(c) + 1), c, lw=2.2 if rank == 0 else 1.4, color=colors.get(opt, None),
                 alpha=1.0 if rank == 0 else 0.8, label=label)  # fmt: skip
     _maybe_log_y(ax, np.concatenate(all_values))
+    if len(done) and len(pruned):  # pruned curves may run far off; frame the ones that matter
+        top = np.concatenate([np.asarray(c, dtype=float) for c in done["curve"]])
+        top = top[np.isfinite(top)]
+        if top.size and ax.get_yscale() == "linear":
+            pad = 0.08 * (top.max() - top.min() or abs(top.max()) or 1.0)
+            ax.set_ylim(top.min() - pad, top.max() + pad)
+    ax.xaxis.set_major_locator(_integer_locator())
     ax.set_xlabel("epoch (report step)")
     ax.set_ylabel(view.objective)
     if len(done):
@@ -172,7 +186,13 @@ def plot_lr_vs_value(study: Any, ax: Axes | None = None) -> Axes:
     colors = optimizer_colors([g for g, _ in groups])
     for name, g in groups:
         ax.scatter(g["param_lr"].astype(float), g["value"], s=22, alpha=0.75, color=colors[str(name)], label=str(name))
-    div = t[t["diverged_reason"].notna() & ~t.index.isin(done.index)]
+    div = t[t["diverged_reason"].notna() & ~t.index.isin(done.index) & (t["param_lr"].astype(float) > 0)]
+    lrs = np.concatenate([done["param_lr"].to_numpy(dtype=float), div["param_lr"].to_numpy(dtype=float)])
+    lrs = lrs[np.isfinite(lrs) & (lrs > 0)]
+    if lrs.size:  # blended transforms do not autoscale: set the rate axis from every plotted rate
+        lo, hi = np.log10(lrs.min()), np.log10(lrs.max())
+        pad = max(0.1, 0.05 * (hi - lo))
+        ax.set_xlim(10 ** (lo - pad), 10 ** (hi + pad))
     if len(div):
         import matplotlib.transforms as mtransforms
 
@@ -183,7 +203,7 @@ def plot_lr_vs_value(study: Any, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("learning rate")
     ax.set_ylabel(view.objective)
     ax.legend(loc="best", fontsize="x-small")
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=0.3)
     return ax
 
 
@@ -235,6 +255,7 @@ def plot_training(train_result: Any, ax: Axes | None = None) -> Axes:
     if tl.size == 0:
         return _empty(ax, "the run completed no epoch")
     epochs = np.arange(1, tl.size + 1)
+    ax.xaxis.set_major_locator(_integer_locator())
     ax.plot(epochs, tl, marker="o", ms=3, label="train loss")
     if vl.size and np.isfinite(vl).any():
         ax.plot(np.arange(1, vl.size + 1), vl, marker="o", ms=3, label="validation loss")
@@ -301,8 +322,13 @@ def _plot_range_test_basic(result: Any, ax: Axes | None) -> Axes:
     if lr:
         ax.axvline(lr, color="#d62728", ls="--", label=f"suggested {lr:.2g}")
     ax.set_xscale("log")
+    ref = smooth if smooth.size else raw
+    ref = ref[np.isfinite(ref)]
+    if ref.size and ref.max() > ref[0] + 2 * abs(ref[0] - ref.min()) + 1e-12:  # the explosion hides the valley
+        span = abs(ref[0] - ref.min()) or abs(ref[0]) or 1.0
+        ax.set_ylim(ref.min() - 0.1 * span, ref[0] + 0.6 * span)
     ax.set_xlabel("learning rate")
     ax.set_ylabel("loss")
     ax.legend(loc="best", fontsize="x-small")
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=0.3)
     return ax

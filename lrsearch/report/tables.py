@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ __all__ = [
     "best_params_table",
     "dataset_table",
     "group_summary",
+    "mask_password",
     "optimizer_summary",
     "param_importances",
     "range_rules_table",
@@ -67,6 +69,15 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 
 def _is_optuna_study(obj: Any) -> bool:
     return hasattr(obj, "get_trials") and hasattr(obj, "trials_dataframe")
+
+
+def mask_password(url: str) -> str:
+    """A storage URL with its password masked, so a report never shows it.
+
+    >>> mask_password("postgresql://ann:secret@db:5432/studies")
+    'postgresql://ann:***@db:5432/studies'
+    """
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", str(url))
 
 
 def _finite(x: Any) -> bool:
@@ -116,6 +127,17 @@ class StudyView:
         return [p for p in _LEADING_PARAMS if p in names] + sorted(p for p in names if p not in _LEADING_PARAMS)
 
 
+#: optuna.trial.TrialState's integer values (pandas stores the IntEnum members as plain ints)
+_STATE_CODES = {0: "RUNNING", 1: "COMPLETE", 2: "PRUNED", 3: "FAIL", 4: "WAITING"}
+
+
+def _state_name(state: Any) -> str:
+    """'COMPLETE' from 'complete', 'TrialState.COMPLETE', a TrialState member or its integer value."""
+    if isinstance(state, (int, np.integer)) and not isinstance(state, bool) and not hasattr(state, "name"):
+        return _STATE_CODES.get(int(state), str(state))
+    return str(getattr(state, "name", state)).upper().replace("TRIALSTATE.", "")
+
+
 def _normalise_trials(df: pd.DataFrame | None) -> pd.DataFrame:
     """Give a trials frame every expected column, with states as upper-case names and values as floats."""
     df = pd.DataFrame() if df is None else df.copy()
@@ -126,7 +148,7 @@ def _normalise_trials(df: pd.DataFrame | None) -> pd.DataFrame:
             df[col] = range(len(df)) if col == "number" else default
     if "curve" not in df.columns:
         df["curve"] = [[] for _ in range(len(df))]
-    df["state"] = [str(getattr(s, "name", s)).upper().replace("TRIALSTATE.", "") for s in df["state"]]
+    df["state"] = [_state_name(s) for s in df["state"]]
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
     df["duration_s"] = pd.to_numeric(df["duration_s"], errors="coerce").astype(float)
     df["diverged_reason"] = [r if isinstance(r, str) and r.strip() else None for r in df["diverged_reason"]]
@@ -375,7 +397,7 @@ def study_summary_table(study: Any) -> pd.DataFrame:
     view = study_view(study)
     items: dict[str, Any] = {"study": view.name, "objective": f"{view.objective} ({view.direction})"}
     if view.storage:
-        items["storage"] = view.storage
+        items["storage"] = mask_password(view.storage)
     items.update(view.summary)
     return pd.DataFrame({"item": list(items), "value": [str(v) for v in items.values()]})
 

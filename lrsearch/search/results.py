@@ -1,0 +1,205 @@
+"""What a study returns: :class:`StudyResult`, the trials table and the results JSON."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import optuna
+    import pandas as pd
+
+    from lrsearch.nn.training import TrainResult
+
+__all__ = ["TRIAL_COLUMNS", "StudyProgress", "StudyResult", "range_test_summary", "trials_frame"]
+
+#: columns every trials table has (then ``param_<name>`` for every other sampled parameter,
+#: ``val_<metric>`` for the validation metrics of finished trials, ``curve_epochs``, ``worker``)
+TRIAL_COLUMNS = ("number", "state", "value", "duration_s", "epochs_run", "diverged_reason",
+                 "param_optimizer", "param_lr", "param_schedule", "curve")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StudyProgress:
+    """A snapshot of a running study, for progress displays."""
+
+    target: int
+    complete: int
+    pruned: int
+    diverged: int
+    failed: int
+    running: int
+    best_value: float | None
+    best_number: int | None
+    elapsed_s: float
+    done_this_run: int
+    eta_s: float | None
+
+    @property
+    def finished(self) -> int:
+        """Trials that count toward the target and are over (complete or pruned)."""
+        return self.complete + self.pruned
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """The outcome of :func:`~lrsearch.search.run_study`.
+
+    ``trials`` has one row per trial (see :data:`TRIAL_COLUMNS`); ``best_*``
+    describe the best complete trial, retrained from scratch and scored on the
+    validation and test splits (``best_result`` is that run's TrainResult);
+    ``summary`` counts trials and records how the study ran. ``interrupted``
+    is True after Ctrl-C (finished trials are kept; nothing is retrained).
+    """
+
+    study: optuna.Study
+    study_name: str
+    storage: str
+    direction: str
+    objective: str
+    trials: pd.DataFrame
+    best_params: dict[str, Any]
+    best_value: float | None
+    best_val_metrics: dict[str, float]
+    best_test_metrics: dict[str, float]
+    best_result: TrainResult | None
+    summary: dict[str, Any]
+    range_tests: tuple[Any, ...] = ()
+    dataset_summary: dict[str, Any] = field(default_factory=dict)
+    best_config: dict[str, Any] = field(default_factory=dict)
+    best_number: int | None = None
+    interrupted: bool = False
+    results_path: Path | None = None
+
+    def to_dict(self, *, with_trials: bool = True) -> dict[str, Any]:
+        """A JSON-able dict: everything but the Optuna study and the trained weights."""
+        out: dict[str, Any] = {
+            "study_name": self.study_name,
+            "storage": self.storage,
+            "objective": self.objective,
+            "direction": self.direction,
+            "best_number": self.best_number,
+            "best_value": self.best_value,
+            "best_params": self.best_params,
+            "best_config": self.best_config,
+            "best_val_metrics": self.best_val_metrics,
+            "best_test_metrics": self.best_test_metrics,
+            "interrupted": self.interrupted,
+            "summary": self.summary,
+            "dataset": self.dataset_summary,
+            "range_tests": [range_test_summary(rt) for rt in self.range_tests],
+        }
+        if with_trials:
+            out["trials"] = _records(self.trials)
+        return _jsonable(out)
+
+    def save_json(self, path: str | Path) -> Path:
+        """Write :meth:`to_dict` as JSON (parent directories created)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+
+def range_test_summary(rt: Any) -> dict[str, Any]:
+    """The numbers of a finder result that a study used (JSON-able)."""
+    keys = ("optimizer", "lr", "lr_range", "search_bounds", "spread_decades")
+    return _jsonable({k: getattr(rt, k, None) for k in keys} if not isinstance(rt, dict) else rt)
+
+
+def trials_frame(study: optuna.Study) -> pd.DataFrame:
+    """One row per trial: state, value, duration, epochs run, divergence, parameters, curve.
+
+    ``param_lr`` is the rate of the trial's optimizer (sampled as ``lr_<optimizer>``);
+    ``curve`` lists the values reported to Optuna (the objective on the validation
+    split every ``report_every`` epochs; NaN where a run diverged), ``curve_epochs``
+    their epochs.
+    """
+    import pandas as pd
+
+    rows = []
+    param_names: set[str] = set()
+    metric_names: set[str] = set()
+    for t in study.get_trials(deepcopy=False):
+        steps = sorted(t.intermediate_values)
+        duration = None
+        if t.datetime_start is not None and t.datetime_complete is not None:
+            duration = (t.datetime_complete - t.datetime_start).total_seconds()
+        row: dict[str, Any] = {
+            "number": t.number,
+            "state": t.state.name,
+            "value": t.value,
+            "duration_s": duration,
+            "epochs_run": t.user_attrs.get("epochs_run"),
+            "diverged_reason": t.user_attrs.get("diverged_reason"),
+            "curve": [float(t.intermediate_values[s]) for s in steps],
+            "curve_epochs": steps,
+            "worker": t.user_attrs.get("worker"),
+            "datetime_start": t.datetime_start,
+        }
+        opt = t.params.get("optimizer")
+        row["param_lr"] = t.params.get(f"lr_{opt}") if opt is not None else None
+        for name, value in t.params.items():
+            row[f"param_{name}"] = value
+            param_names.add(name)
+        for name, value in (t.user_attrs.get("val_metrics") or {}).items():
+            row[f"val_{name}"] = value
+            metric_names.add(name)
+        rows.append(row)
+    first = ["number", "state", "value", "duration_s", "epochs_run", "diverged_reason",
+             "param_optimizer", "param_lr", "param_schedule"]  # fmt: skip
+    params = [f"param_{n}" for n in sorted(param_names) if f"param_{n}" not in first]
+    metrics = [f"val_{n}" for n in sorted(metric_names)]
+    columns = first + params + metrics + ["curve", "curve_epochs", "worker", "datetime_start"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame = frame.astype({"number": "int64", "state": "object"})
+    for col in ("epochs_run",):
+        frame[col] = frame[col].astype("Int64")
+    frame["diverged_reason"] = frame["diverged_reason"].astype(object).where(frame["diverged_reason"].notna(), None)
+    return frame
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    records = []
+    for row in frame.to_dict(orient="records"):
+        records.append({k: _jsonable(v) for k, v in row.items()})
+    return records
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON values: NaN/inf and pandas NA become None, datetimes ISO strings."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (_dt.datetime, _dt.date)):
+        return obj.isoformat()
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, Path):
+        return str(obj)
+    if obj is None or isinstance(obj, str):
+        return obj
+    try:
+        import pandas as pd
+
+        if obj is pd.NA or obj is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    return str(obj)

@@ -1,0 +1,336 @@
+"""Where a study lives: storage resolution, the trial-budget lock and heartbeats.
+
+* default: an Optuna journal file ``studies/<study name>.journal`` (Optuna's
+  recommendation for several processes on one machine; nothing to start);
+* ``*.journal`` / ``*.log`` paths: a journal file there;
+* ``sqlite:///...``, ``postgresql://...``, ``mysql://...``: Optuna's RDB storage, with
+  heartbeats and :class:`optuna.storages.RetryHeartbeatStaleTrialCallback`, so a
+  worker that dies mid-trial has its trial failed and retried, not left RUNNING;
+* ``memory``: in-process only (tests, one worker).
+
+:class:`StorageConfig` is picklable; each worker process opens its own storage
+from it. :meth:`StorageConfig.budget_lock` serialises "count the trials, then
+create one" across processes and machines (a file lock for journal and SQLite
+files, a PostgreSQL advisory lock or MySQL ``GET_LOCK`` for servers), which is
+what keeps the total trial count exact with any number of workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lrsearch.exceptions import LRSearchError
+
+__all__ = ["DEFAULT_STUDIES_DIR", "StorageConfig", "StorageError", "mask_url", "resolve_storage"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STUDIES_DIR = "studies"
+#: environment variable read when no storage is given (keeps passwords off the command line)
+STORAGE_ENV = "LRSEARCH_STORAGE"
+_RDB_PREFIXES = ("sqlite:", "postgresql", "postgres:", "mysql")
+
+
+class StorageError(LRSearchError):
+    """The study storage cannot be used: unreachable server, missing driver, bad URL, wrong study."""
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ``***``.
+
+    >>> mask_url("postgresql://ann:secret@db.example:5432/studies")
+    'postgresql://ann:***@db.example:5432/studies'
+    """
+    if "://" not in url:
+        return url
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL sqlalchemy understands: mask by hand
+        scheme, _, rest = url.partition("://")
+        creds, at, host = rest.rpartition("@")
+        if at and ":" in creds:
+            creds = creds.split(":", 1)[0] + ":***"
+        return f"{scheme}://{creds}{at}{host}"
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """A resolved storage location: ``kind`` is ``journal``, ``rdb`` or ``memory``."""
+
+    kind: str
+    location: str
+    heartbeat_interval: int | None = None
+    _memory: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def masked(self) -> str:
+        """The location as it may be shown and saved (password masked)."""
+        return mask_url(self.location) if self.kind == "rdb" else self.location
+
+    @property
+    def dialect(self) -> str:
+        """``journal``, ``memory``, or the RDB dialect (``postgresql``, ``sqlite``, ``mysql``)."""
+        if self.kind != "rdb":
+            return self.kind
+        head = self.location.split("://", 1)[0].split("+", 1)[0]
+        return "postgresql" if head in ("postgres", "postgresql") else head
+
+    def open(self) -> Any:
+        """A new Optuna storage object for this location (raises :class:`StorageError`)."""
+        from optuna.exceptions import ExperimentalWarning
+
+        if self.kind == "memory":
+            return self._memory
+        if self.kind == "journal":
+            path = Path(self.location)
+            if path.is_dir():
+                raise StorageError(f"storage '{path}' is a directory; give a journal file such as {path}/study.journal")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+                return JournalStorage(JournalFileBackend(str(path)))
+            except OSError as exc:
+                raise StorageError(f"cannot use journal file '{path}': {exc}") from None
+        from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+        url = _normalise_url(self.location)
+        kwargs: dict[str, Any] = {}
+        if self.dialect in ("postgresql", "mysql"):
+            kwargs["engine_kwargs"] = {"pool_pre_ping": True}
+        hb = self.heartbeat_interval
+        if hb:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                kwargs.update(heartbeat_interval=hb, grace_period=max(3 * hb, hb + 2),
+                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=2))  # fmt: skip
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                return RDBStorage(url, **kwargs)
+        except ModuleNotFoundError as exc:
+            raise StorageError(_driver_hint(self.dialect, exc)) from None
+        except Exception as exc:  # sqlalchemy errors: connection refused, bad URL, auth
+            name = type(exc).__name__
+            if "NoSuchModule" in name or "No module named" in str(exc):
+                raise StorageError(_driver_hint(self.dialect, exc)) from None
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else name
+            raise StorageError(f"cannot open storage {self.masked}: {name}: {first}") from None
+
+    @contextlib.contextmanager
+    def budget_lock(self, study_name: str) -> Iterator[None]:
+        """Hold a lock shared by every worker of ``study_name`` (processes and machines)."""
+        lock = _lock_for(self, study_name)
+        with lock:
+            yield
+
+
+def resolve_storage(
+    storage: str | os.PathLike[str] | None,
+    study_name: str,
+    *,
+    studies_dir: str | os.PathLike[str] = DEFAULT_STUDIES_DIR,
+    heartbeat_interval: int | None = 10,
+) -> StorageConfig:
+    """Turn a ``--storage`` value into a :class:`StorageConfig`.
+
+    ``None`` reads ``$LRSEARCH_STORAGE`` and falls back to the journal file
+    ``<studies_dir>/<study_name>.journal``. ``heartbeat_interval`` (seconds;
+    ``None`` or 0 disables) applies to RDB storages.
+
+    >>> resolve_storage(None, "iris", studies_dir="studies").location
+    'studies/iris.journal'
+    >>> resolve_storage("postgresql://u:pw@h/db", "x").masked
+    'postgresql://u:***@h/db'
+    """
+    if storage is None:
+        storage = os.environ.get(STORAGE_ENV) or None
+    if storage is None:
+        return StorageConfig("journal", str(Path(studies_dir) / f"{study_name}.journal"))
+    text = os.fspath(storage).strip()
+    if not text:
+        raise StorageError("--storage is empty; give a journal file, a database URL or 'memory'.")
+    if text in ("memory", ":memory:"):
+        from optuna.storages import InMemoryStorage
+
+        return StorageConfig("memory", "memory", _memory=InMemoryStorage())
+    if text.startswith("redis"):
+        raise StorageError("Redis storage is not supported by lrsearch; use a journal file or PostgreSQL.")
+    if "://" in text:
+        if not text.startswith(_RDB_PREFIXES):
+            raise StorageError(f"unsupported storage URL {mask_url(text)}; use sqlite:///FILE, "
+                               f"postgresql://USER:PASSWORD@HOST/DB or mysql://... (or a .journal file)")  # fmt: skip
+        hb = int(heartbeat_interval) if heartbeat_interval else None
+        if text.startswith("sqlite:") and text.rstrip("/").endswith(":memory:"):
+            raise StorageError("sqlite in memory is private to one process; use 'memory' or a file.")
+        return StorageConfig("rdb", text, heartbeat_interval=hb)
+    return StorageConfig("journal", text)
+
+
+def _normalise_url(url: str) -> str:
+    """``postgres://`` (Heroku style) is ``postgresql://`` for sqlalchemy."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+def _driver_hint(dialect: str, exc: BaseException) -> str:
+    if dialect == "postgresql":
+        return f"PostgreSQL storage needs psycopg2 ({exc}); install it with pip install 'lrsearch[postgres]' (psycopg2-binary)."
+    if dialect == "mysql":
+        return f"MySQL storage needs a driver ({exc}); install one, e.g. pip install pymysql, and use mysql+pymysql://..."
+    return f"the storage driver is missing: {exc}"
+
+
+# -- the budget lock ---------------------------------------------------------------------
+
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_SERVER_LOCKS: dict[tuple[str, str], _ServerLock] = {}
+
+
+def _lock_key(study_name: str) -> int:
+    """A stable signed 63-bit key for an advisory lock."""
+    return int.from_bytes(hashlib.sha256(f"lrsearch:{study_name}".encode()).digest()[:8], "big") >> 1
+
+
+def _lock_for(cfg: StorageConfig, study_name: str) -> Any:
+    if cfg.kind == "journal":
+        return _FileLock(Path(cfg.location).with_name(Path(cfg.location).name + ".lrsearch-lock"))
+    if cfg.kind == "memory":
+        return _THREAD_LOCKS.setdefault(f"memory:{id(cfg._memory)}:{study_name}", threading.Lock())
+    if cfg.dialect == "sqlite":
+        db = cfg.location.split(":///", 1)[-1]
+        return _FileLock(Path(db).with_name(Path(db).name + ".lrsearch-lock"))
+    key = (cfg.location, study_name)
+    if key not in _SERVER_LOCKS:
+        _SERVER_LOCKS[key] = _ServerLock(cfg, study_name)
+    return _SERVER_LOCKS[key]
+
+
+class _FileLock:
+    """An exclusive ``flock`` on a side file (POSIX); a no-op with a warning elsewhere."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh: Any = None
+        self._thread_lock = _THREAD_LOCKS.setdefault(f"file:{path}", threading.Lock())
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            log.warning("no file locking on this platform: the trial count may overshoot by up to n_jobs - 1")
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "a+b")
+        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            if self._fh is not None:
+                import fcntl
+
+                fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+                self._fh.close()
+                self._fh = None
+        finally:
+            self._thread_lock.release()
+
+
+class _ServerLock:
+    """A PostgreSQL advisory lock (or MySQL named lock) on a dedicated connection.
+
+    Session-level: if the worker dies, its connection closes and the lock is released.
+    """
+
+    def __init__(self, cfg: StorageConfig, study_name: str):
+        self.cfg = cfg
+        self.key = _lock_key(study_name)
+        self.name = f"lrsearch:{study_name}"[:64]
+        self._conn: Any = None
+        self._thread_lock = threading.Lock()
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            import sqlalchemy
+            from sqlalchemy.pool import NullPool
+
+            engine = sqlalchemy.create_engine(_normalise_url(self.cfg.location), poolclass=NullPool)
+            self._conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    def __enter__(self) -> None:
+        from sqlalchemy import text
+
+        self._thread_lock.acquire()
+        try:
+            conn = self._connection()
+            if self.cfg.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": self.key})
+            elif self.cfg.dialect == "mysql":
+                conn.execute(text("SELECT GET_LOCK(:n, 600)"), {"n": self.name})
+        except Exception:
+            self._thread_lock.release()
+            raise
+
+    def __exit__(self, *exc: Any) -> None:
+        from sqlalchemy import text
+
+        try:
+            if self.cfg.dialect == "postgresql":
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+            elif self.cfg.dialect == "mysql":
+                self._conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": self.name})
+        finally:
+            self._thread_lock.release()
+
+
+# -- heartbeats --------------------------------------------------------------------------
+
+
+class Heartbeat:
+    """Record a trial's heartbeat now and then every ``interval`` seconds in a thread.
+
+    Optuna's own heartbeat thread lives inside ``Study.optimize``; lrsearch runs
+    its own ask/tell loop (to keep the trial budget exact), so it beats here.
+    A no-op for storages without heartbeats (journal, memory).
+    """
+
+    def __init__(self, storage: Any, trial_id: int):
+        get = getattr(storage, "get_heartbeat_interval", None)
+        self.interval = get() if get is not None else None
+        self.storage = storage
+        self.trial_id = trial_id
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Heartbeat:
+        if self.interval:
+            self.storage.record_heartbeat(self.trial_id)
+            self._thread = threading.Thread(target=self._run, name=f"lrsearch-heartbeat-{self.trial_id}", daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.storage.record_heartbeat(self.trial_id)
+            except Exception as exc:  # a transient database error must not kill the trial
+                log.warning("heartbeat of trial id %d failed: %s", self.trial_id, exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()

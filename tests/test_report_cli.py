@@ -1,0 +1,99 @@
+"""`lrsearch report` in-process, on real Optuna studies stored in journal files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lrsearch.cli import main
+
+try:
+    from .test_report_fakes import journal_storage, make_optuna_study
+except ImportError:
+    from test_report_fakes import journal_storage, make_optuna_study
+
+
+@pytest.fixture(scope="module")
+def journal(tmp_path_factory):
+    """A journal file holding two studies: 'tiny' and one named like an attack."""
+    path = tmp_path_factory.mktemp("studies") / "tiny.log"
+    make_optuna_study(journal_storage(path), name="tiny", n_trials=14)
+    make_optuna_study(journal_storage(path), name="<script>alert(1)</script>", n_trials=6, seed=1)
+    return path
+
+
+def test_report_from_a_journal_study(journal, tmp_path, capsys):
+    out = tmp_path / "tiny.html"
+    code = main(["report", "--study-name", "tiny", "--storage", str(journal), "--out", str(out)])
+    assert code == 0
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    html = out.read_text()
+    assert "Study: tiny" in html and "val_loss (minimize)" in html and "data:image/png;base64," in html
+    import optuna
+
+    best = optuna.load_study(study_name="tiny", storage=journal_storage(journal)).best_params
+    assert f"{best['lr']:.3g}" in html and f"<b>{best['optimizer']}</b>" in html
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.html"]
+
+
+def test_report_escapes_the_study_name_and_writes_extras(journal, tmp_path):
+    out = tmp_path / "evil.html"
+    code = main(["report", "--study-name", "<script>alert(1)</script>", "--storage", str(journal),
+                 "--out", str(out), "--extras", "--title", "<b>t</b>", "--notes", "n <i>"])  # fmt: skip
+    assert code == 0
+    html = out.read_text()
+    assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;t&lt;/b&gt;" in html
+    assert (tmp_path / "evil_trials.csv").is_file() and (tmp_path / "evil_history.png").is_file()
+
+
+def test_report_with_saved_range_tests(journal, tmp_path):
+    find = tmp_path / "find.json"
+    find.write_text(json.dumps({"results": [{
+        "optimizer": "adam", "lrs": [1e-5, 1e-4, 1e-3, 1e-2, 1e-1], "losses": [1.0, 0.9, 0.5, 0.7, None],
+        "smoothed": [1.0, 0.95, 0.7, 0.7, None], "stop_reason": "diverged", "lr": 1e-3, "lr_range": [1e-4, 1e-2],
+        "spread_decades": 0.1, "warnings": ["noisy curve"],
+        "suggestions": {"valley": {"rule": "valley", "lr": 1e-3, "index": 2, "loss": 0.5}},
+    }]}))  # fmt: skip
+    out = tmp_path / "with_find.html"
+    assert main(["report", "--study-name", "tiny", "--storage", str(journal), "--find-json", str(find), "--out", str(out)]) == 0
+    html = out.read_text()
+    assert "LR range tests" in html and "noisy curve" in html and "valley" in html
+    only = tmp_path / "only_find.html"
+    assert main(["report", "--find-json", str(find), "--out", str(only)]) == 0
+    assert "LR range test" in only.read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "pass --study-name NAME"),
+        (["--study-name", "nope", "--storage", "{journal}"], "No study named 'nope'"),
+        (["--study-name", "tiny", "--storage", "{missing}"], "no journal file"),
+        (["--study-name", "tiny", "--storage", "sqlite:///{missing}"], "does not exist"),
+        (["--study-name", "absent-everywhere"], "(the default storage)"),
+        (["--study-name", "tiny", "--storage", "memory"], "lives only inside the process"),
+        (["--find-json", "{missing}"], "cannot read the file"),
+        (["--find-json", "{journal}"], "is not JSON"),
+        (["--find-json", "{notarange}"], "is not a range-test result"),
+        (["--study-name", "tiny", "--storage", "{journal}", "--top-k", "0"], "--top-k must be a positive"),
+    ],
+)
+def test_bad_input_exits_2_with_a_fix(journal, tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)  # the default storage lookup under studies/ finds nothing here
+    notarange = tmp_path / "x.json"
+    notarange.write_text('{"a": 1}')
+    fill = {"journal": str(journal), "missing": str(tmp_path / "missing.log"), "notarange": str(notarange)}
+    code = main(["report", *[a.format(**fill) for a in argv]])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("lrsearch report: error: ") and message in err
+    assert not (tmp_path / "missing.log").exists()  # reading never creates a storage
+
+
+def test_default_storage_is_the_studies_journal(journal, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "studies").mkdir()
+    (tmp_path / "studies" / "tiny.journal").write_bytes(journal.read_bytes())
+    assert main(["report", "--study-name", "tiny"]) == 0
+    assert (tmp_path / "reports" / "tiny.html").is_file()
