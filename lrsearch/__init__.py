@@ -4,7 +4,10 @@ The public API is imported lazily, so ``import lrsearch`` stays fast (numba,
 optuna, pandas and matplotlib load only when a function needs them).
 
 >>> import lrsearch
->>> res = lrsearch.train(*lrsearch.load("iris").train_xy(), hidden=(16,), epochs=3)  # doctest: +SKIP
+>>> ds = lrsearch.load("iris")
+>>> lrsearch.find_lr(ds, optimizer="adam").lr          # doctest: +SKIP
+>>> lrsearch.recommend(ds).train_kwargs()               # doctest: +SKIP
+>>> lrsearch.run_study(ds, n_trials=50, aim="finder")   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -25,6 +28,15 @@ _LAZY = {
     "compute_metrics": "lrsearch.metrics",
     "MLPClassifier": "lrsearch.nn.estimator",
     "MLPRegressor": "lrsearch.nn.estimator",
+    "find_lr": "lrsearch.finder",
+    "find_lr_all": "lrsearch.finder",
+    "RangeTestResult": "lrsearch.finder",
+    "run_study": "lrsearch.search",
+    "StudyResult": "lrsearch.search",
+    "recommend": "lrsearch.recommend",
+    "Recommendation": "lrsearch.recommend",
+    "build_report": "lrsearch.report",
+    "plot_range_test": "lrsearch.report",
     "LRSearchError": "lrsearch.exceptions",
     "DataError": "lrsearch.exceptions",
     "ConfigError": "lrsearch.exceptions",

@@ -16,16 +16,31 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_RULE",
+    "EDGE_CAP",
+    "EDGE_DIVISOR",
+    "HORIZON_EXPONENT",
+    "PROBE_CENTER",
+    "PROBE_SPACING",
     "RULES",
     "Suggestion",
+    "best_probe",
+    "edge_point",
     "ema",
-    "lr_ladder",
+    "ema_noise_factor",
     "find_stop",
+    "horizon_factor",
+    "lr_ladder",
     "noise_scale",
+    "probe_rates",
     "suggest",
+    "suggest_edge",
     "suggest_min_div10",
+    "suggest_probe",
     "suggest_steepest",
     "suggest_valley",
+    "trend",
+    "trend_window",
+    "valley_index",
 ]
 
 
@@ -108,20 +123,20 @@ def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_ste
     ``b_k`` by more than ``threshold`` times a scale, and ``"completed"`` otherwise.
     The scale is the descent achieved so far (the highest smoothed loss before
     the best minus the best), or, when the curve has hardly descended, four
-    standard deviations of the smoothed noise (:func:`noise_scale` of the raw
-    losses so far, times ``sqrt((1-beta)/(1+beta))``). Both are differences of
+    standard deviations of the difference ``s_k - b_k`` under noise alone
+    (:func:`noise_scale` of the raw losses so far, times the root sum of squares
+    of :func:`ema_noise_factor` at ``k`` and at the best's step). Both are differences of
     losses, so the rule gives the same answer for ``a*loss + b`` with any ``a > 0``
     and any ``b``: it works for losses of any scale and sign.
 
     >>> raw = np.r_[np.linspace(2.0, 1.0, 20), np.linspace(1.0, 9.0, 10)]
     >>> find_stop(raw, ema(raw, 0.5), 0.5, 1.0)
-    (24, 'diverged')
+    (22, 'diverged')
     """
     x = np.asarray(losses, dtype=np.float64)
     s = np.asarray(smoothed, dtype=np.float64)
     finite = np.isfinite(x) & np.isfinite(s)
     n = int(np.argmin(finite)) if not finite.all() else x.size
-    noise_factor = 4.0 * math.sqrt((1.0 - beta) / (1.0 + beta))
     best, best_at, peak_before_best, peak = math.inf, 0, -math.inf, -math.inf
     for k in range(n):
         peak = max(peak, s[k])
@@ -129,12 +144,60 @@ def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_ste
             best, best_at, peak_before_best = s[k], k, peak
         if k < min_steps:
             continue
-        scale = max(peak_before_best - best, noise_factor * noise_scale(x[: k + 1]))
+        spread = math.hypot(ema_noise_factor(beta, k), ema_noise_factor(beta, best_at))
+        floor = 4.0 * spread * noise_scale(x[: k + 1])
+        scale = max(peak_before_best - best, floor)
         if scale > 0 and s[k] - best > threshold * scale:
             return k, "diverged"
     if n < x.size:
         return max(n - 1, 0), "non-finite loss"
     return max(n - 1, 0), "completed"
+
+
+def ema_noise_factor(beta: float, k: int) -> float:
+    """Standard deviation of :func:`ema` at step ``k`` over that of white noise it smooths.
+
+    The weights ``beta**(k-j)`` normalised to sum 1 give ``sqrt(sum w^2)`` =
+    ``sqrt((1-beta)/(1+beta) * (1+beta**(k+1))/(1-beta**(k+1)))`` (1 for ``beta = 0``).
+
+    >>> ema_noise_factor(0.0, 5), round(ema_noise_factor(0.5, 0), 6)
+    (1.0, 1.0)
+    """
+    if beta <= 0.0:
+        return 1.0
+    b = beta ** (k + 1)
+    return math.sqrt((1.0 - beta) / (1.0 + beta) * (1.0 + b) / (1.0 - b))
+
+
+def trend(values: Any, window: int) -> np.ndarray:
+    """Lag-free smoothing: a centred moving average over ``window`` points (shrinking at the ends).
+
+    Unlike the EMA it does not shift the curve to the right, so a minimum or an
+    upturn stays at the rate where it happened. Only the finite prefix is used.
+
+    >>> trend([0.0, 3.0, 0.0, 3.0, 0.0], 3).tolist()
+    [1.5, 1.0, 2.0, 1.0, 1.5]
+    """
+    x = np.asarray(values, dtype=np.float64)
+    out = np.full(x.shape, np.nan)
+    finite = np.isfinite(x)
+    n = int(np.argmin(finite)) if not finite.all() else x.size
+    if n == 0:
+        return out
+    half = max(int(window), 1) // 2
+    csum = np.concatenate([[0.0], np.cumsum(x[:n])])
+    lo = np.maximum(np.arange(n) - half, 0)
+    hi = np.minimum(np.arange(n) + half + 1, n)
+    out[:n] = (csum[hi] - csum[lo]) / (hi - lo)
+    return out
+
+
+def trend_window(n_points: int) -> int:
+    """The window of :func:`trend` for a curve of ``n_points``: about 1/8 of it, odd, at least 5.
+
+    With the default 100-step ladder over 8 decades that is 13 points, about one decade.
+    """
+    return max(5, 2 * int(round(n_points / 16)) + 1)
 
 
 # --------------------------------------------------------------------------- anchor rules
@@ -152,20 +215,21 @@ def _nan(rule: str) -> Suggestion:
 
 
 def _fastai_window(n: int, num_iter: int) -> slice:
-    """fastai's lr_find drops the first num_it//10 and the last 5 points before suggesting."""
+    """fastai's lr_find drops the first ``num_it // 10`` and the last 5 points before suggesting."""
     return slice(num_iter // 10, max(n - 5, 0))
 
 
 def valley_index(losses: Any) -> int:
-    """fastai's ``valley``: 2/3 of the way... precisely, its index formula over the longest valley.
+    """fastai's ``valley`` index over ``losses`` (identical to its double loop).
 
-    The "valley" is the longest strictly decreasing subsequence of ``losses``
-    (``lds[i]`` = length of the longest one ending at ``i``), ending at the first
-    index of maximal length ``max_end``, with ``max_start = max_end - lds[max_end]``;
-    the answer is ``max_start + int(sections) + int(sections / 2)`` where
-    ``sections = (max_end - max_start) / 3``. Identical to fastai's double loop.
+    ``lds[i]`` is the length of the longest strictly decreasing subsequence ending
+    at ``i``; ``max_end`` is the first index of the largest ``lds``;
+    ``max_start = max_end - lds[max_end]`` (fastai's formula: one before the
+    valley's first point); the answer is ``max_start + int(sections) +
+    int(sections / 2)`` with ``sections = (max_end - max_start) / 3``. fastai can
+    return -1 on a two-point curve; this returns 0 there.
 
-    >>> valley_index([5.0, 4.0, 3.0, 2.0, 1.0, 2.0])   # lds ends at 4 with 5 -> start -1
+    >>> valley_index([6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 2.0, 3.0])   # lds 1..6, max_end 5, start -1
     2
     """
     x = np.asarray(losses, dtype=np.float64)
@@ -176,47 +240,50 @@ def valley_index(losses: Any) -> int:
     for i in range(1, n):
         higher = x[:i] > x[i]
         if higher.any():
-            lds[i] = max(1, int(lds[:i][higher].max()) + 1)
+            lds[i] = int(lds[:i][higher].max()) + 1
     max_end = int(np.argmax(lds))
     max_start = max_end - int(lds[max_end])
     sections = (max_end - max_start) / 3
-    return max_start + int(sections) + int(sections / 2)
+    return max(max_start + int(sections) + int(sections / 2), 0)
 
 
 def suggest_valley(result: Any) -> Suggestion:
-    """fastai's ``valley`` rule on the smoothed losses, over fastai's window.
+    """fastai's ``valley``: :func:`valley_index` of the smoothed losses over fastai's window.
 
-    fastai drops the first ``num_it // 10`` and the last 5 recorded points and
-    applies :func:`valley_index` to the rest (its Recorder's losses are the
-    bias-corrected EMA with beta 0.98, lrsearch's default ``smoothing``).
+    fastai drops the first ``num_it // 10`` and the last 5 recorded points
+    (its recorded losses are the bias-corrected EMA with beta 0.98, lrsearch's
+    default ``smoothing``) and suggests the rate at the valley index.
     """
     lrs, _, sm = _curve(result)
     window = _fastai_window(lrs.size, int(getattr(result, "num_iter", lrs.size)))
-    ls, ss = lrs[window], sm[window]
-    if ss.size < 2:
+    ss = sm[window]
+    if ss.size < 2 or not np.isfinite(ss).all():
         return _nan("valley")
     i = valley_index(ss) + window.start
     return Suggestion("valley", float(lrs[i]), i, float(sm[i]))
 
 
 def suggest_steepest(result: Any, skip_start: int = 10, skip_end: int = 5) -> Suggestion:
-    """torch-lr-finder's suggestion: the point of steepest descent of the smoothed loss.
+    """torch-lr-finder's suggestion: the steepest descent of the smoothed loss.
 
     ``argmin(np.gradient(losses))`` over the points left after dropping the first
-    ``skip_start`` and last ``skip_end`` (its plot's defaults). On an exponential
-    ladder the step index is proportional to log-rate, so this is the steepest
-    descent on log-rate.
+    ``skip_start`` and the last ``skip_end`` (its ``plot`` defaults). On an
+    exponential ladder the step index is proportional to log-rate, so this is the
+    steepest descent on log-rate.
     """
     lrs, _, sm = _curve(result)
-    lo, hi = skip_start, lrs.size - skip_end if skip_end else lrs.size
-    if hi - lo < 2:
+    lo, hi = skip_start, lrs.size - skip_end
+    if hi - lo < 2 or not np.isfinite(sm[lo:hi]).all():
         return _nan("steepest")
     i = int(np.argmin(np.gradient(sm[lo:hi]))) + lo
     return Suggestion("steepest", float(lrs[i]), i, float(sm[i]))
 
 
 def suggest_min_div10(result: Any) -> Suggestion:
-    """fastai's ``minimum``: a tenth of the rate at the lowest smoothed loss (over fastai's window)."""
+    """fastai's ``minimum``: a tenth of the rate at the lowest smoothed loss (fastai's window).
+
+    The mark is the minimum itself, as fastai plots it.
+    """
     lrs, _, sm = _curve(result)
     window = _fastai_window(lrs.size, int(getattr(result, "num_iter", lrs.size)))
     ss = sm[window]
@@ -224,3 +291,165 @@ def suggest_min_div10(result: Any) -> Suggestion:
         return _nan("min/10")
     i = int(np.nanargmin(ss)) + window.start
     return Suggestion("min/10", float(lrs[i]) / 10.0, i, float(sm[i]))
+
+
+# --------------------------------------------------------------------------- lrsearch's rules
+
+#: the edge rule's answer is this many times below the instability edge
+EDGE_DIVISOR = 10.0
+#: the best constant rate for a training of T steps scales like T**-HORIZON_EXPONENT
+HORIZON_EXPONENT = 0.25
+#: probes are centred on this many times the edge rule's answer (a short run's best is above a long one's)
+PROBE_CENTER = 2.0
+#: probes sit this many decades apart
+PROBE_SPACING = 0.5
+#: the default rule never suggests more than the instability edge divided by this
+EDGE_CAP = 2.0
+
+
+def edge_point(losses: Any) -> tuple[int, int, float]:
+    """``(minimum index, edge index, descent)`` of a raw loss curve, read from its lag-free trend.
+
+    The trend is :func:`trend` with :func:`trend_window`. The descent is the median
+    of the first ``window`` raw losses minus the trend's minimum. The edge is the
+    first point after the minimum where the trend has climbed back by half the
+    descent, or by one standard deviation of the batch noise (:func:`noise_scale`,
+    about 3.6 standard errors of the trend) if that is larger, so that a curve
+    which hardly descended finds its edge where it blows up, not at a wiggle; the
+    last point when it never does. Every
+    quantity is a difference of losses, so the answer is the same for
+    ``a*loss + b`` (``a > 0``): scale- and sign-free.
+
+    >>> x = np.r_[np.full(20, 2.0), np.linspace(2.0, 1.0, 30), np.linspace(1.0, 4.0, 20)]
+    >>> edge_point(x)[:2]
+    (47, 54)
+    """
+    x = np.asarray(losses, dtype=np.float64)
+    finite = np.isfinite(x)
+    n = int(np.argmin(finite)) if not finite.all() else x.size
+    if n < 3:
+        return -1, -1, math.nan
+    x = x[:n]
+    w = trend_window(n)
+    t = trend(x, w)
+    i = int(np.argmin(t))
+    start = float(np.median(x[: min(w, n)]))
+    descent = start - float(t[i])
+    rise = max(0.5 * descent, noise_scale(x))
+    above = np.nonzero(t[i:] > t[i] + rise)[0]
+    j = i + int(above[0]) if above.size else n - 1
+    return i, j, descent
+
+
+def suggest_edge(result: Any) -> Suggestion:
+    """lrsearch's range-test rule: a tenth of the instability edge found by :func:`edge_point`.
+
+    Reads the raw losses (not the EMA, whose lag moves every feature to higher
+    rates), so it does not depend on ``smoothing``. The mark is the edge.
+    """
+    lrs, raw, _ = _curve(result)
+    i, j, _ = edge_point(raw)
+    if j < 0:
+        return _nan("edge")
+    t = trend(raw, trend_window(int(np.isfinite(raw).sum())))
+    return Suggestion("edge", float(lrs[j]) / EDGE_DIVISOR, j, float(t[j]))
+
+
+def probe_rates(center: float, count: int, spacing: float = PROBE_SPACING) -> np.ndarray:
+    """``count`` rates ``spacing`` decades apart, centred (geometrically) on ``center``.
+
+    >>> probe_rates(1.0, 4).round(4).tolist()
+    [0.1778, 0.5623, 1.7783, 5.6234]
+    """
+    k = np.arange(count, dtype=np.float64) - (count - 1) / 2.0
+    return float(center) * 10.0 ** (spacing * k)
+
+
+def best_probe(lrs: Any, losses: Any) -> tuple[float, int]:
+    """``(rate, index)``: the probe with the lowest held-out loss, refined by a parabola.
+
+    The parabola goes through the best probe and its two neighbours in
+    (log10 rate, loss); its vertex, kept between the neighbours, is the rate.
+    A best probe at either end of the row is taken as is. Non-finite losses
+    (a probe that diverged) never win.
+
+    >>> round(best_probe([0.1, 1.0, 10.0], [2.0, 1.0, 2.0])[0], 6)
+    1.0
+    """
+    r = np.asarray(lrs, dtype=np.float64)
+    y = np.asarray(losses, dtype=np.float64)
+    y = np.where(np.isfinite(y), y, np.inf)
+    if r.size == 0 or not np.isfinite(y).any():
+        return math.nan, -1
+    j = int(np.argmin(y))
+    x = np.log10(r)
+    pick = x[j]
+    if 0 < j < r.size - 1 and np.isfinite(y[j - 1]) and np.isfinite(y[j + 1]):
+        a, b, _ = np.polyfit(x[j - 1 : j + 2], y[j - 1 : j + 2], 2)
+        if a > 0:
+            pick = float(np.clip(-b / (2.0 * a), x[j - 1], x[j + 1]))
+    return float(10.0**pick), j
+
+
+def horizon_factor(train_steps: float, probe_steps: float) -> float:
+    """How many times a ``probe_steps`` run's best constant rate exceeds a ``train_steps`` run's.
+
+    ``(train_steps / probe_steps) ** HORIZON_EXPONENT``, kept within [1/2, 4]. The
+    exponent 1/4 is the measured slope of log(best rate) against log(steps) on the
+    benchmark tasks (median -0.28 over budgets of 50 steps to 20 epochs; theory for
+    noisy gradients gives 0 to 1/2).
+
+    >>> horizon_factor(800, 50), horizon_factor(50, 50)
+    (2.0, 1.0)
+    """
+    if not (train_steps > 0 and probe_steps > 0):
+        return 1.0
+    return float(min(max((train_steps / probe_steps) ** HORIZON_EXPONENT, 0.5), 4.0))
+
+
+def suggest_probe(result: Any) -> Suggestion:
+    """lrsearch's default rule: the best short constant-rate probe, moved to the training's length.
+
+    The probes (``result.probes``: rates and held-out losses after ``steps`` steps
+    of training at each constant rate from the test's starting point) sit
+    :data:`PROBE_SPACING` decades apart around :data:`PROBE_CENTER` times the edge
+    rule's answer. The best one, refined by :func:`best_probe`, is the best rate
+    for a run as short as a probe; it is divided by :func:`horizon_factor` of the
+    training the rate is for (``probes.train_steps``). Without probes this is
+    :func:`suggest_edge` (and says so in ``rule``).
+    """
+    probes = getattr(result, "probes", None)
+    if probes is None or len(probes.lrs) == 0:
+        return suggest_edge(result)
+    rate, _ = best_probe(probes.lrs, probes.losses)
+    if not math.isfinite(rate):
+        return suggest_edge(result)
+    lr = rate / horizon_factor(getattr(probes, "train_steps", 0), probes.steps)
+    lrs, raw, _ = _curve(result)
+    _, j, _ = edge_point(raw)
+    if EDGE_CAP and j >= 0:
+        lr = min(lr, float(lrs[j]) / EDGE_CAP)
+    n = int(np.isfinite(raw).sum())
+    if n == 0:
+        return Suggestion("probe", lr, -1, math.nan)
+    i = int(np.argmin(np.abs(np.log(lrs[:n]) - math.log(lr)))) if np.all(lrs[:n] > 0) else 0
+    t = trend(raw, trend_window(n))
+    return Suggestion("probe", lr, i, float(t[i]))
+
+
+RULES = {
+    "probe": suggest_probe,
+    "edge": suggest_edge,
+    "valley": suggest_valley,
+    "steepest": suggest_steepest,
+    "min/10": suggest_min_div10,
+}
+"""Every suggestion rule by name; each takes a result (or curve) and returns a :class:`Suggestion`."""
+
+DEFAULT_RULE = "probe"
+
+
+def suggest(result: Any, rule: str = "default") -> Suggestion:
+    """Apply the rule named ``rule`` (``"default"`` is :data:`DEFAULT_RULE`) to ``result``."""
+    name = DEFAULT_RULE if rule == "default" else rule
+    return RULES[name](result)

@@ -7,7 +7,7 @@ float in the range (0.0, inf). Got -1 instead.``
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from lrsearch.exceptions import ConfigError
@@ -95,3 +95,20 @@ def check_bool(value: Any, name: str, owner: str) -> bool:
     if not isinstance(value, bool):
         raise _fail(name, owner, "a bool (True or False)", value)
     return value
+
+
+def merge_options(kind: str, name: str, defaults: Mapping[str, Any], given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``defaults`` updated by ``given``; an unknown key is an error listing the known ones.
+
+    >>> merge_options("Optimizer", "sgd", {"momentum": 0.0}, {"momentum": 0.9})
+    {'momentum': 0.9}
+    """
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        word = "option" if kind == "Optimizer" else "parameter"
+        raise ConfigError(
+            f"{kind} {name!r} has no {word} {', '.join(map(repr, unknown))}; "
+            f"its {word}s are: {', '.join(defaults)}."
+        )
+    return {**defaults, **given}

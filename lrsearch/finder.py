@@ -1,25 +1,103 @@
-"""The LR range test (draft)."""
+"""The LR range test: which learning rate should this network use with this optimizer?
+
+:func:`find_lr` runs short trainings in which the rate grows along a ladder
+from ``start_lr`` to ``end_lr`` (one rate per minibatch, all steps of a test in
+one jitted call of the core), records the loss before every update, smooths it,
+finds where and why it stopped, and reads every suggestion rule off the curve.
+By default it then trains a few short *probes* at constant rates around the
+range test's answer and keeps the rate whose held-out loss is lowest (the
+``"probe"`` rule, chosen by ``benchmarks/lr_quality.py``; see ``docs/finder.md``).
+
+The network and optimizer state a test starts from is restored afterwards:
+:func:`range_test` snapshots the :class:`~lrsearch.nn.Trainer` it is given and
+restores it, and :func:`find_lr` never writes to the ``init`` arrays it is passed.
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(200, 4)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+>>> res = find_lr(X, y, hidden=(16,), optimizer="adam", repeats=1, probes=0)
+>>> res.optimizer, res.lrs.size <= 100, res.suggestions["edge"].lr > 0
+('adam', True, True)
+"""
 
 from __future__ import annotations
 
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lrsearch._finder_rules import Suggestion, ema, find_stop, lr_ladder
-from lrsearch.exceptions import ConfigError
+from lrsearch._finder_rules import (
+    DEFAULT_RULE,
+    EDGE_DIVISOR,
+    PROBE_CENTER,
+    horizon_factor,
+    RULES,
+    Suggestion,
+    edge_point,
+    ema,
+    find_stop,
+    lr_ladder,
+    noise_scale,
+    probe_rates,
+    suggest,
+    suggest_edge,
+    suggest_min_div10,
+    suggest_probe,
+    suggest_steepest,
+    suggest_valley,
+    trend,
+    trend_window,
+)
+from lrsearch._validation import check_bool, check_choice, check_float, check_int
+from lrsearch.exceptions import ConfigError, DataError
+
+__all__ = [
+    "DEFAULT_RULE",
+    "RULES",
+    "ProbeResult",
+    "RangeTestCurve",
+    "RangeTestResult",
+    "Suggestion",
+    "find_lr",
+    "find_lr_all",
+    "lr_ladder",
+    "range_test",
+    "suggest",
+    "suggest_edge",
+    "suggest_min_div10",
+    "suggest_probe",
+    "suggest_steepest",
+    "suggest_valley",
+]
 
 log = logging.getLogger(__name__)
 
+_OWNER = "find_lr"
+#: validation mode evaluates every step on at most this many validation rows
+VAL_ROWS = 512
+#: held-out rows carved from the training arrays when no validation split is given
+HOLDOUT_SHARE = 0.2
+#: a spread (p10 to p90 of per-repeat answers) wider than this draws a warning
+WIDE_SPREAD = 0.5
+
 
 @dataclass(frozen=True, eq=False)
-class Curve:
-    """One range test: the ladder it ran, raw and smoothed losses, where and why it stopped."""
+class RangeTestCurve:
+    """One range test: the ladder it ran, raw and smoothed losses, where and why it stopped.
+
+    ``lrs``, ``losses`` and ``smoothed`` end at ``stop_index`` (inclusive).
+    ``stop_reason`` is ``"completed"`` (reached ``end_lr``), ``"diverged"`` (the
+    smoothed loss rose past the threshold), ``"non-finite loss"`` or ``"loss
+    exploded"`` (the core stopped the run). ``seed`` seeded its shuffle and, with
+    the default initialisation, its weights.
+    """
 
     lrs: np.ndarray
     losses: np.ndarray
@@ -28,39 +106,558 @@ class Curve:
     stop_reason: str
     num_iter: int
     seed: int
+    steps: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class ProbeResult:
+    """Short constant-rate trainings from the test's starting point and their held-out losses."""
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    steps: int
+    held_out: str
+    train_steps: int = 0
+    """Optimizer steps of the training the suggestion is for (``epochs`` x batches per epoch)."""
+
+
+@dataclass(frozen=True, eq=False)
+class RangeTestResult:
+    """What :func:`find_lr` measured and suggests for one optimizer.
+
+    The curve (``lrs``, ``losses``, ``smoothed``) is the pointwise median of the
+    repeats' raw losses (a single test's losses when ``repeats=1``), smoothed by
+    the bias-corrected EMA and cut where it stopped. ``suggestions`` maps every
+    rule name to its :class:`Suggestion`; ``lr`` is the answer of ``rule``.
+    ``lr_range`` is ``(base_lr, max_lr)`` for a cyclic schedule and
+    ``one_cycle_range`` ``(initial_lr, max_lr)`` for one-cycle; ``search_bounds``
+    are the bounds for a study's log-uniform rate. ``repeats`` holds each repeat's
+    answer of the range-test rule, and ``spread_decades`` their p10-p90 width.
+    """
+
+    optimizer: str
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    stop_reason: str
+    stop_index: int
+    suggestions: dict[str, Suggestion]
+    lr: float
+    rule: str
+    lr_range: tuple[float, float]
+    one_cycle_range: tuple[float, float]
+    search_bounds: tuple[float, float]
+    spread_decades: float
+    repeats: tuple[Suggestion, ...]
+    warnings: tuple[str, ...]
+    num_iter: int
+    start_lr: float
+    end_lr: float
+    mode: str
+    smoothing: float
+    diverge_threshold: float
+    curves: tuple[RangeTestCurve, ...] = ()
+    probes: ProbeResult | None = None
+    validation: bool = False
+    task: str = "classification"
+    steps: int = 0
+    seconds: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def suggestion(self) -> Suggestion:
+        """The :class:`Suggestion` of the rule that produced ``lr``."""
+        return self.suggestions[self.rule]
+
+    def curve_table(self) -> dict[str, list[float]]:
+        """Columns ``step, lr, loss, smoothed, trend`` and ``loss_repeat<r>`` of every repeat."""
+        n = self.lrs.size
+        cols: dict[str, list[float]] = {
+            "step": list(range(n)),
+            "lr": self.lrs.tolist(),
+            "loss": self.losses.tolist(),
+            "smoothed": self.smoothed.tolist(),
+            "trend": trend(self.losses, trend_window(n)).tolist(),
+        }
+        if len(self.curves) > 1:
+            for r, c in enumerate(self.curves):
+                col = np.full(n, np.nan)
+                m = min(n, c.losses.size)
+                col[:m] = c.losses[:m]
+                cols[f"loss_repeat{r}"] = col.tolist()
+        return cols
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain Python values (arrays as lists), for JSON."""
+
+        def sug(s: Suggestion) -> dict[str, Any]:
+            return {"rule": s.rule, "lr": s.lr, "index": s.index, "loss": s.loss}
+
+        return {
+            "optimizer": self.optimizer, "lr": self.lr, "rule": self.rule,
+            "lr_range": list(self.lr_range), "one_cycle_range": list(self.one_cycle_range),
+            "search_bounds": list(self.search_bounds), "spread_decades": self.spread_decades,
+            "suggestions": {k: sug(v) for k, v in self.suggestions.items()},
+            "repeats": [sug(s) for s in self.repeats], "warnings": list(self.warnings),
+            "stop_reason": self.stop_reason, "stop_index": self.stop_index,
+            "num_iter": self.num_iter, "start_lr": self.start_lr, "end_lr": self.end_lr, "mode": self.mode,
+            "smoothing": self.smoothing, "diverge_threshold": self.diverge_threshold,
+            "validation": self.validation, "task": self.task, "steps": self.steps, "seconds": self.seconds,
+            "lrs": self.lrs.tolist(), "losses": self.losses.tolist(), "smoothed": self.smoothed.tolist(),
+            "curves": [{"seed": c.seed, "stop_reason": c.stop_reason, "stop_index": c.stop_index,
+                        "losses": c.losses.tolist()} for c in self.curves],
+            "probes": None if self.probes is None else {
+                "lrs": self.probes.lrs.tolist(), "losses": self.probes.losses.tolist(),
+                "steps": self.probes.steps, "held_out": self.probes.held_out,
+                "train_steps": self.probes.train_steps},
+        }  # fmt: skip
+
+
+# --------------------------------------------------------------------------- one range test
 
 
 def _order(n_rows: int, n_needed: int, rng: np.random.Generator) -> np.ndarray:
+    """Row indices for ``n_needed`` draws: consecutive permutations (epochs) of ``n_rows``."""
     reps = -(-n_needed // n_rows)
     return np.concatenate([rng.permutation(n_rows) for _ in range(reps)])[:n_needed].astype(np.int64)
 
 
-def run_curve(trainer, ladder, *, smoothing, diverge_threshold, rng, val=None, seed=0) -> Curve:
-    snap = trainer.snapshot()
+def range_test(
+    trainer: Any,
+    *,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_iter: int = 100,
+    mode: str = "exp",
+    smoothing: float = 0.98,
+    diverge_threshold: float = 1.0,
+    seed: int = 0,
+    X_val: Any = None,
+    y_val: Any = None,
+) -> RangeTestCurve:
+    """Run one range test on ``trainer`` (a :class:`lrsearch.nn.Trainer`) and restore its state.
+
+    ``num_iter`` minibatches (rows shuffled by ``seed``, the data repeating as
+    needed) each take one rate of :func:`lr_ladder`. Without validation data the
+    whole test is one call of :meth:`Trainer.run_steps` and the loss of a step is
+    its batch's loss before the update; with ``X_val, y_val`` each step is
+    preceded by the mean loss on that validation data. The trainer's parameters,
+    optimizer state and step count are restored afterwards, even on error.
+    """
+    _check_ladder(start_lr, end_lr, num_iter, mode, "range_test")
+    smoothing = check_float(smoothing, "smoothing", "range_test", low=0.0, high=1.0, high_open=True)
+    diverge_threshold = check_float(diverge_threshold, "diverge_threshold", "range_test", low=0.0, low_open=True)
+    ladder = lr_ladder(start_lr, end_lr, num_iter, mode)
     bs = trainer.batch_size
-    n = ladder.size
-    order = _order(trainer.n_rows, n * bs, rng)
+    order = _order(trainer.n_rows, num_iter * bs, np.random.default_rng(seed))
+    snap = trainer.snapshot()
     try:
-        if val is None:
+        if X_val is None:
             out = trainer.run_steps(order, ladder)
             raw = np.asarray(out.losses, dtype=np.float64)
+            core_reason = out.reason
+            taken = out.taken
         else:
-            Xv, yv = val
-            vals = []
-            for k in range(n):
-                vl, _ = trainer.evaluate(Xv, yv)
+            vals: list[float] = []
+            core_reason = None
+            taken = 0
+            for k in range(num_iter):
+                vl, _ = trainer.evaluate(X_val, y_val)
                 vals.append(vl)
                 if not math.isfinite(vl):
                     break
                 out = trainer.run_steps(order[k * bs : (k + 1) * bs], ladder[k : k + 1])
+                taken += out.taken
                 if out.status != "ok":
+                    core_reason = out.reason
                     break
             raw = np.asarray(vals, dtype=np.float64)
     finally:
         trainer.restore(snap)
     sm = ema(raw, smoothing)
     stop, reason = find_stop(raw, sm, smoothing, diverge_threshold)
-    if reason == "completed" and raw.size < n:
-        reason = "loss exploded"
+    if reason == "completed" and raw.size < num_iter:
+        reason = core_reason or "loss exploded"
     m = stop + 1
-    return Curve(ladder[:m].copy(), raw[:m], sm[:m], stop, reason, n, seed)
+    return RangeTestCurve(ladder[:m].copy(), raw[:m].copy(), sm[:m], stop, reason, num_iter, seed, taken)
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class _Data:
+    X: np.ndarray  # rows the range tests train on
+    y: np.ndarray
+    X_probe: np.ndarray  # rows the probes train on
+    y_probe: np.ndarray
+    X_held: np.ndarray | None  # held-out rows (validation split, or carved from the arrays)
+    y_held: np.ndarray | None
+    held_out: str
+    task: str
+    n_classes: int | None
+
+
+def _infer_task(y: np.ndarray) -> str:
+    from lrsearch.data import MAX_INFERRED_CLASSES
+
+    if y.ndim == 2 and y.shape[1] > 1:
+        return "regression"
+    if not np.issubdtype(y.dtype, np.number) or y.dtype == bool:
+        return "classification"
+    values = y.astype(np.float64).ravel()
+    integral = bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+    if integral and np.unique(values).size <= MAX_INFERRED_CLASSES:
+        return "classification"
+    return "regression"
+
+
+def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
+    """Resolve a data-set name/path, a loaded Dataset or (X, y) arrays into training, probe and held-out rows."""
+    if isinstance(X, (str, Path)) or (hasattr(X, "X_train") and hasattr(X, "y_val")):
+        if isinstance(X, (str, Path)):
+            from lrsearch.data import load
+
+            ds = load(X, task=task, seed=seed, dtype=dtype)
+        else:
+            ds = X
+            if task is not None and task != ds.task:
+                raise ConfigError(f"task={task!r} does not match the data set's task {ds.task!r}; leave task=None.")
+        held = (ds.X_val, ds.y_val) if len(ds.X_val) else (None, None)
+        return _Data(ds.X_train, ds.y_train, ds.X_train, ds.y_train, held[0], held[1],
+                     "validation split" if held[0] is not None else "none", ds.task, ds.n_classes)  # fmt: skip
+    if y is None:
+        raise ConfigError("find_lr needs targets: pass find_lr(X, y, ...) or a data-set name such as find_lr('iris').")
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise DataError(f"X must be a 2-D array (n_samples, n_features); got shape {X.shape}.")
+    if y.shape[0] != X.shape[0]:
+        raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}; pass one target per row.")
+    if task is None:
+        task = _infer_task(y)
+        log.info("find_lr: task=%s (inferred from y)", task)
+    check_choice(task, "task", _OWNER, ("classification", "regression"))
+    n_classes = None
+    if task == "classification":
+        if y.dtype.kind not in "iu":
+            if y.dtype.kind not in "fb" or not np.all(np.mod(y, 1) == 0):
+                raise DataError("classification targets must be integer labels 0..K-1; encode them first, or pass "
+                                "a data-set name or path (lrsearch.data.load encodes labels).")  # fmt: skip
+            y = y.astype(np.int64)
+        n_classes = int(y.max()) + 1 if y.size else None
+    n = X.shape[0]
+    n_held = int(round(HOLDOUT_SHARE * n))
+    if n_held < 5 or n - n_held < 5:
+        return _Data(X, y, X, y, None, None, "none", task, n_classes)
+    perm = np.random.default_rng([seed, 2]).permutation(n)
+    held, rest = np.sort(perm[:n_held]), np.sort(perm[n_held:])
+    return _Data(X, y, X[rest], y[rest], X[held], y[held], "held-out rows", task, n_classes)
+
+
+# --------------------------------------------------------------------------- the finder
+
+
+def _check_ladder(start_lr: Any, end_lr: Any, num_iter: Any, mode: Any, owner: str) -> None:
+    start_lr = check_float(start_lr, "start_lr", owner, low=0.0, low_open=True,
+                           fix="Pass a positive rate such as 1e-7.")  # fmt: skip
+    end_lr = check_float(end_lr, "end_lr", owner, low=0.0, low_open=True, fix="Pass a positive rate such as 10.")
+    if end_lr <= start_lr:
+        raise ConfigError(f"end_lr must be larger than start_lr; got start_lr={start_lr:g}, end_lr={end_lr:g}. "
+                          f"Swap them or raise end_lr (the default range is 1e-7 to 10).")  # fmt: skip
+    check_int(num_iter, "num_iter", owner, low=2, fix="A range test needs at least 2 steps; 100 is typical.")
+    check_choice(mode, "mode", owner, ("exp", "linear"))
+
+
+def _pool(curves: Sequence[RangeTestCurve]) -> tuple[np.ndarray, str | None]:
+    """Pointwise median of the repeats' raw losses, while a majority of them still ran."""
+    n = max(c.losses.size for c in curves)
+    M = np.full((len(curves), n), np.nan)
+    for r, c in enumerate(curves):
+        M[r, : c.losses.size] = c.losses
+    running = np.isfinite(M).sum(axis=0) * 2 > len(curves)
+    m = int(np.argmin(running)) if not running.all() else n
+    pooled = np.nanmedian(M[:, :m], axis=0)  # every column has a majority of finite values
+    if m == n:
+        return pooled, None
+    reasons = Counter(c.stop_reason for c in curves if c.losses.size <= m)
+    return pooled, reasons.most_common(1)[0][0] if reasons else None
+
+
+def _quantile_spread(lrs: Iterable[float]) -> float:
+    x = np.log10([v for v in lrs if math.isfinite(v) and v > 0])
+    if x.size < 2:
+        return 0.0
+    p10, p90 = np.percentile(x, [10, 90])
+    return float(p90 - p10)
+
+
+_Pair = tuple[float, float]
+
+
+def _ranges(lr: float, edge_lr: float, spread: float) -> tuple[_Pair, _Pair, _Pair]:
+    """Cyclic (base, max), one-cycle (initial, max) and study bounds around ``lr``.
+
+    ``max_lr = 2 * lr`` (kept below half the instability edge, and never below
+    ``lr``). Cyclic ``base_lr = max_lr / 4`` (Smith: a third to a quarter), so the
+    cycle runs from ``lr / 2`` to ``2 * lr``, centred on the suggested rate in
+    log-space. One-cycle starts at ``max_lr / 25`` (Smith: a tenth to a 25th;
+    torch's ``div_factor`` default). The study bounds reach a decade plus the
+    spread either side of ``lr``.
+
+    >>> _ranges(0.01, 1.0, 0.0)[0], _ranges(0.01, 0.03, 0.0)[0][1]
+    ((0.005, 0.02), 0.015)
+    """
+    if not math.isfinite(lr):
+        nan = (math.nan, math.nan)
+        return nan, nan, nan
+    top = 2.0 * lr
+    if math.isfinite(edge_lr):
+        top = max(lr, min(top, edge_lr / 2.0))
+    width = 1.0 + spread
+    return (top / 4.0, top), (top / 25.0, top), (lr * 10.0**-width, lr * 10.0**width)
+
+
+def _warnings(result_curve: np.ndarray, stop_reason: str, stop_index: int, num_iter: int, end_lr: float,
+              start_lr: float, spread: float, repeats: int) -> list[str]:  # fmt: skip
+    out: list[str] = []
+    x = result_curve[np.isfinite(result_curve)]
+    if stop_reason == "completed":
+        out.append(f"the loss never diverged up to end_lr={end_lr:g}: the edge may lie beyond it; "
+                   f"raise end_lr (e.g. {end_lr * 100:g}) to see it")  # fmt: skip
+    if stop_index < max(3, num_iter // 10) and stop_reason != "completed":
+        out.append(f"the loss diverged within {stop_index + 1} steps of start_lr={start_lr:g}: lower start_lr")
+    if x.size >= 5:
+        i, _, descent = edge_point(x)
+        noise = noise_scale(x)
+        if not (descent > 2.0 * noise / math.sqrt(trend_window(x.size))):
+            out.append(f"the loss never clearly decreased (start_lr={start_lr:g} to the stop): lower start_lr, "
+                       "or check the data and the network")  # fmt: skip
+        elif noise > descent:
+            out.append(f"the curve is noisy (batch noise {noise:.3g} vs a descent of {descent:.3g}): "
+                       "raise batch_size or repeats for a stable suggestion")  # fmt: skip
+    if repeats > 1 and spread > WIDE_SPREAD:
+        out.append(f"the suggestion moves {spread:.1f} decades between repeats (p10 to p90): "
+                   "treat it as rough; raise repeats or batch_size")  # fmt: skip
+    return out
+
+
+def find_lr(
+    X: Any,
+    y: Any = None,
+    *,
+    task: str | None = None,
+    hidden: Sequence[int] = (64,),
+    activation: str = "relu",
+    optimizer: str = "adam",
+    optimizer_params: Mapping[str, Any] | None = None,
+    batch_size: int = 32,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_iter: int = 100,
+    mode: str = "exp",
+    smoothing: float = 0.98,
+    diverge_threshold: float = 1.0,
+    repeats: int = 3,
+    validation: bool = False,
+    seed: int = 0,
+    dtype: str = "float32",
+    rule: str = "default",
+    init: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
+    probes: int = 4,
+    probe_steps: int = 50,
+    epochs: int = 20,
+    trainer_options: Mapping[str, Any] | None = None,
+) -> RangeTestResult:
+    """Run the LR range test for one optimizer and suggest a learning rate.
+
+    ``X`` is a feature array (with targets ``y``), a data-set name or path
+    (``lrsearch.data.load``) or a loaded :class:`~lrsearch.data.Dataset`; for the
+    last two ``y`` is unused and the validation split is the held-out data. With
+    arrays a seeded fifth of the rows is held out for the probes (the range tests
+    still train on every row). ``task=None`` infers it. The network and optimizer arguments
+    are :func:`lrsearch.nn.train`'s; ``trainer_options`` passes the rest
+    (``clip_norm``, ``layer_lrs``, ...). ``init=(coefs, intercepts)`` starts every
+    test from those weights (they are copied, never changed).
+
+    The test: ``repeats`` runs of ``num_iter`` steps on seeds ``seed, seed+1, ...``
+    along :func:`lr_ladder` (``mode`` ``"exp"`` or ``"linear"``), smoothed by a
+    bias-corrected EMA with weight ``smoothing`` on the past, stopped when the
+    smoothed loss rises ``diverge_threshold`` times the descent above its best
+    (:func:`lrsearch._finder_rules.find_stop`). ``validation=True`` records the
+    loss on (at most 512 rows of) the held-out data before each step instead of
+    the batch loss. Then ``probes`` constant-rate trainings of ``probe_steps``
+    steps each, around the range test's answer, are scored on the held-out data
+    (0 disables them; they need held-out rows); the best, a rate for a run of
+    ``probe_steps`` steps, is lowered for a training of ``epochs`` epochs
+    (:func:`lrsearch._finder_rules.horizon_factor`). Cost: ``repeats * num_iter +
+    probes * probe_steps`` optimizer steps (500 by default).
+
+    ``rule`` picks the answer in ``lr``: ``"default"`` (``"probe"``, or
+    ``"edge"`` without probes) or any name in :data:`RULES`. Every rule's answer
+    is in ``suggestions`` either way. Bad arguments raise
+    :class:`~lrsearch.exceptions.ConfigError`; a diverging test is a result.
+    """
+    if optimizer == "all":
+        raise ConfigError("find_lr tests one optimizer; use find_lr_all(...) to compare every optimizer.")
+    _check_args(start_lr, end_lr, num_iter, mode, smoothing, diverge_threshold, repeats, validation, rule,
+                probes, probe_steps, seed)  # fmt: skip
+    check_int(epochs, "epochs", _OWNER, low=1, fix="It is the length of the training the rate is for.")
+    data = _prepare(X, y, task, seed, dtype)
+    return _find(data, optimizer=optimizer, hidden=hidden, activation=activation, optimizer_params=optimizer_params,
+                 batch_size=batch_size, start_lr=float(start_lr), end_lr=float(end_lr), num_iter=num_iter, mode=mode,
+                 smoothing=float(smoothing), diverge_threshold=float(diverge_threshold), repeats=repeats,
+                 validation=validation, seed=seed, dtype=dtype, rule=rule, init=init, probes=probes,
+                 probe_steps=probe_steps, epochs=epochs, trainer_options=trainer_options)  # fmt: skip
+
+
+def find_lr_all(
+    X: Any, y: Any = None, *, optimizers: Sequence[str] | None = None, **kwargs: Any
+) -> dict[str, RangeTestResult]:
+    """:func:`find_lr` for every optimizer (default: all of :data:`lrsearch.nn.OPTIMIZERS`), data loaded once.
+
+    Returns ``{optimizer: RangeTestResult}`` in the order tested. Keyword
+    arguments are :func:`find_lr`'s (``optimizer_params`` applies to each).
+    """
+    from lrsearch.nn import OPTIMIZERS
+
+    names = list(OPTIMIZERS) if optimizers is None else list(optimizers)
+    for name in names:
+        check_choice(name, "optimizers", "find_lr_all", OPTIMIZERS)
+    if "optimizer" in kwargs:
+        raise ConfigError("find_lr_all takes optimizers=[...], not optimizer=.")
+    defaults = {"task": None, "seed": 0, "dtype": "float32", "start_lr": 1e-7, "end_lr": 10.0, "num_iter": 100,
+                "mode": "exp", "smoothing": 0.98, "diverge_threshold": 1.0, "repeats": 3, "validation": False,
+                "rule": "default", "probes": 4, "probe_steps": 50, "epochs": 20}  # fmt: skip
+    opts = {**defaults, **kwargs}
+    _check_args(opts["start_lr"], opts["end_lr"], opts["num_iter"], opts["mode"], opts["smoothing"],
+                opts["diverge_threshold"], opts["repeats"], opts["validation"], opts["rule"], opts["probes"],
+                opts["probe_steps"], opts["seed"])  # fmt: skip
+    check_int(opts["epochs"], "epochs", "find_lr_all", low=1)
+    data = _prepare(X, y, opts.pop("task"), opts["seed"], opts["dtype"])
+    return {name: _find(data, optimizer=name, **opts) for name in names}
+
+
+def _check_args(start_lr: Any, end_lr: Any, num_iter: Any, mode: Any, smoothing: Any, diverge_threshold: Any,
+                repeats: Any, validation: Any, rule: Any, probes: Any, probe_steps: Any,
+                seed: Any) -> None:  # fmt: skip
+    _check_ladder(start_lr, end_lr, num_iter, mode, _OWNER)
+    check_float(smoothing, "smoothing", _OWNER, low=0.0, high=1.0, high_open=True,
+                fix="It is the EMA's weight on the past: 0 (none) to just below 1; 0.98 is fastai's.")  # fmt: skip
+    check_float(diverge_threshold, "diverge_threshold", _OWNER, low=0.0, low_open=True,
+                fix="It is a multiple of the loss's descent; 1.0 stops where the loss is back at its start.",
+                )  # fmt: skip
+    check_int(repeats, "repeats", _OWNER, low=1)
+    check_bool(validation, "validation", _OWNER)
+    check_choice(rule, "rule", _OWNER, ["default", *RULES])
+    check_int(probes, "probes", _OWNER, low=0)
+    check_int(probe_steps, "probe_steps", _OWNER, low=1)
+    check_int(seed, "seed", _OWNER, low=0)
+
+
+def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activation: str = "relu",
+          optimizer_params: Mapping[str, Any] | None = None, batch_size: int = 32, start_lr: float, end_lr: float,
+          num_iter: int, mode: str, smoothing: float, diverge_threshold: float, repeats: int, validation: bool,
+          seed: int, dtype: str, rule: str, init: Any = None, probes: int, probe_steps: int, epochs: int = 20,
+          trainer_options: Mapping[str, Any] | None = None) -> RangeTestResult:  # fmt: skip
+    from lrsearch.nn import Trainer
+
+    t0 = time.perf_counter()
+    if validation and data.X_held is None:
+        raise ConfigError("validation=True needs held-out rows: pass a data set with a validation split, "
+                          "or at least 25 rows of arrays (a fifth is held out).")  # fmt: skip
+    options = dict(trainer_options or {})
+    options.setdefault("n_classes", data.n_classes)
+
+    def make(X: np.ndarray, y: np.ndarray, s: int) -> Any:
+        return Trainer(X, y, task=data.task, hidden=hidden, activation=activation, optimizer=optimizer,
+                       optimizer_params=optimizer_params, batch_size=batch_size, seed=s, dtype=dtype,
+                       init="auto" if init is None else init, owner=_OWNER, **options)  # fmt: skip
+
+    val = None
+    if validation:
+        rows = np.random.default_rng([seed, 3]).permutation(len(data.X_held))[:VAL_ROWS]
+        val = (data.X_held[np.sort(rows)], data.y_held[np.sort(rows)])
+    sweep_X, sweep_y = (data.X_probe, data.y_probe) if validation else (data.X, data.y)
+    curves = []
+    for r in range(repeats):
+        tr = make(sweep_X, sweep_y, seed + r)
+        curves.append(range_test(tr, start_lr=start_lr, end_lr=end_lr, num_iter=num_iter, mode=mode,
+                                 smoothing=smoothing, diverge_threshold=diverge_threshold, seed=seed + r,
+                                 X_val=None if val is None else val[0],
+                                 y_val=None if val is None else val[1]))  # fmt: skip
+    steps = sum(c.steps for c in curves)
+
+    if repeats == 1:
+        c = curves[0]
+        lrs, raw, sm, stop, reason = c.lrs, c.losses, c.smoothed, c.stop_index, c.stop_reason
+    else:
+        pooled, pooled_reason = _pool(curves)
+        sm_full = ema(pooled, smoothing)
+        stop, reason = find_stop(pooled, sm_full, smoothing, diverge_threshold)
+        if reason == "completed" and pooled_reason is not None:
+            reason = pooled_reason
+        lrs = lr_ladder(start_lr, end_lr, num_iter, mode)[: stop + 1]
+        raw, sm = pooled[: stop + 1], sm_full[: stop + 1]
+    view = _View(lrs, raw, sm, num_iter, None)
+    per_repeat = tuple(suggest_edge(c) for c in curves)
+    spread = _quantile_spread(s.lr for s in per_repeat) if repeats > 1 else 0.0
+
+    probe_result = None
+    edge = suggest_edge(view)
+    if probes > 0 and data.X_held is not None and math.isfinite(edge.lr):
+        rates = probe_rates(PROBE_CENTER * edge.lr, probes)
+        tr = make(data.X_probe, data.y_probe, seed)
+        snap = tr.snapshot()
+        order = _order(tr.n_rows, probe_steps * tr.batch_size, np.random.default_rng([seed, 4]))
+        losses = np.full(probes, np.inf)
+        for k, rate in enumerate(rates):
+            out = tr.run_steps(order, np.full(probe_steps, rate))
+            steps += out.taken
+            if out.status == "ok":
+                held, _ = tr.evaluate(data.X_held, data.y_held)
+                losses[k] = held if math.isfinite(held) else np.inf
+            tr.restore(snap)
+        train_steps = epochs * -(-len(data.X) // min(batch_size, len(data.X)))
+        probe_result = ProbeResult(rates, losses, probe_steps, data.held_out, train_steps)
+    view = _View(lrs, raw, sm, num_iter, probe_result)
+    suggestions = {name: fn(view) for name, fn in RULES.items()}
+    chosen = DEFAULT_RULE if rule == "default" else rule
+    if chosen == "probe" and probe_result is None:
+        chosen = "edge"
+        suggestions.pop("probe")
+    elif chosen != "probe" and probe_result is None:
+        suggestions.pop("probe")
+    answer = suggestions[chosen].lr
+    edge_lr = float(lrs[edge.index]) if edge.index >= 0 else math.nan
+    lr_range, one_cycle, bounds = _ranges(answer, edge_lr, spread)
+    warns = _warnings(raw, reason, stop, num_iter, end_lr, start_lr, spread, repeats)
+    if not math.isfinite(answer):
+        warns.append("no rate could be suggested: the curve is too short; lower start_lr or raise num_iter")
+    for w in warns:
+        log.warning("find_lr(%s): %s", optimizer, w)
+    seconds = time.perf_counter() - t0
+    log.info("find_lr(%s): lr=%.3g rule=%s stop=%s at %d, %d steps in %.2fs", optimizer, answer, chosen, reason,
+             stop, steps, seconds)  # fmt: skip
+    return RangeTestResult(
+        optimizer=optimizer, lrs=np.asarray(lrs, dtype=np.float64), losses=np.asarray(raw, dtype=np.float64),
+        smoothed=np.asarray(sm, dtype=np.float64), stop_reason=reason, stop_index=int(stop), suggestions=suggestions,
+        lr=float(answer), rule=chosen, lr_range=lr_range, one_cycle_range=one_cycle, search_bounds=bounds,
+        spread_decades=spread, repeats=per_repeat, warnings=tuple(warns), num_iter=num_iter, start_lr=start_lr,
+        end_lr=end_lr, mode=mode, smoothing=smoothing, diverge_threshold=diverge_threshold, curves=tuple(curves),
+        probes=probe_result, validation=validation, task=data.task, steps=int(steps), seconds=seconds,
+        info={"edge_lr": edge_lr, "edge_divisor": EDGE_DIVISOR, "epochs": epochs, "held_out": data.held_out,
+              "horizon_factor": None if probe_result is None
+              else horizon_factor(probe_result.train_steps, probe_steps)},
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class _View:
+    """The pooled curve as the rules read it."""
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    num_iter: int
+    probes: ProbeResult | None

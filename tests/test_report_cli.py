@@ -62,6 +62,10 @@ def test_report_with_saved_range_tests(journal, tmp_path):
     only = tmp_path / "only_find.html"
     assert main(["report", "--find-json", str(find), "--out", str(only)]) == 0
     assert "LR range test" in only.read_text()
+    by_name = tmp_path / "by_name.json"  # {optimizer: result}, as for --optimizer all
+    by_name.write_text(json.dumps({"adam": json.loads(find.read_text())["results"][0]}))
+    assert main(["report", "--find-json", str(by_name), "--out", str(only)]) == 0
+    assert "noisy curve" in only.read_text()
 
 
 @pytest.mark.parametrize(
@@ -97,3 +101,64 @@ def test_default_storage_is_the_studies_journal(journal, tmp_path, monkeypatch, 
     (tmp_path / "studies" / "tiny.journal").write_bytes(journal.read_bytes())
     assert main(["report", "--study-name", "tiny"]) == 0
     assert (tmp_path / "reports" / "tiny.html").is_file()
+
+
+def _saved_results(journal, best_number, **extra):
+    import optuna
+
+    st = optuna.load_study(study_name="tiny", storage=journal_storage(journal))
+    return {"study_name": "tiny", "best_number": best_number, "best_test_metrics": {"accuracy": 0.987},
+            "best_val_metrics": {"accuracy": 0.95}, "best_config": {"optimizer": st.best_params["optimizer"],
+            "lr": st.best_params["lr"], "schedule": "constant", "schedule_params": {}, "epochs": 7},
+            "dataset": {"name": "saved-data"}, "summary": {"sampler": "tpe", "n_trials": 999}, **extra}  # fmt: skip
+
+
+def test_the_saved_results_json_completes_the_report(journal, tmp_path):
+    import optuna
+
+    copy = tmp_path / "tiny.log"
+    copy.write_bytes(journal.read_bytes())
+    best = optuna.load_study(study_name="tiny", storage=journal_storage(copy)).best_trial.number
+    (tmp_path / "tiny.json").write_text(json.dumps(_saved_results(copy, best)))
+    out = tmp_path / "r.html"
+    assert main(["report", "--study-name", "tiny", "--storage", str(copy), "--out", str(out)]) == 0
+    html = out.read_text()
+    assert "accuracy (test): 0.987" in html and "saved-data" in html and "epochs = 7" in html
+    assert ">999<" not in html and ">14<" in html  # trial counts come from the storage, not the JSON
+    # a JSON about another best trial (the study went on) lends its data set but not its metrics
+    (tmp_path / "tiny.json").write_text(json.dumps(_saved_results(copy, best + 100)))
+    assert main(["report", "--study-name", "tiny", "--storage", str(copy), "--out", str(out)]) == 0
+    html = out.read_text()
+    assert "0.987" not in html and "saved-data" in html
+
+
+def test_end_to_end_with_a_real_study(tmp_path, monkeypatch):
+    """run_study -> build_report, and lrsearch report from the stored study, agree."""
+    from lrsearch.report import build_report
+    from lrsearch.search import run_study
+
+    monkeypatch.chdir(tmp_path)
+    res = run_study("iris", study_name="e2e", n_jobs=1, n_trials=5, epochs=3)
+    page = build_report(tmp_path / "api.html", study=res).read_text()
+    assert main(["report", "--study-name", "e2e", "--out", "cli.html"]) == 0
+    cli = (tmp_path / "cli.html").read_text()
+    acc = f"accuracy (test): {res.best_test_metrics['accuracy']:.4g}"
+    for html in (page, cli):
+        assert f"<b>{res.best_params['optimizer']}</b>" in html and acc in html
+    caption = "Training and validation loss per epoch."  # the retrained run is in the API result, not the storage
+    assert caption in page and caption not in cli
+
+
+def test_range_tests_saved_by_the_finder_round_trip(tmp_path):
+    """A real RangeTestResult -> to_dict() JSON (NaN as null) -> --find-json -> its plot in the page."""
+    from lrsearch.cli._common import dump_json
+    from lrsearch.finder import find_lr
+
+    rt = find_lr("iris", optimizer="adam", repeats=2, num_iter=60)
+    find = tmp_path / "find.json"
+    find.write_text(dump_json(rt.to_dict()))
+    out = tmp_path / "find.html"
+    assert main(["report", "--find-json", str(find), "--out", str(out)]) == 0
+    html = out.read_text()
+    assert "could not be drawn" not in html and html.count("data:image/png;base64,") == 1
+    assert f"{rt.lr:.3g}" in html and rt.rule in html

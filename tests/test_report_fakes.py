@@ -48,7 +48,8 @@ def fake_range_test(optimizer: str = "adam", lr: float = 3e-3, warnings: tuple[s
     return SimpleNamespace(
         optimizer=optimizer, lrs=lrs, losses=losses, smoothed=losses * 1.01, stop_reason="diverged",
         suggestions={"valley": s("valley", lr, 30), "steepest": s("steepest", lr / 3, 25), "min_div_10": s("min_div_10", lr * 2, 33)},
-        lr=lr, lr_range=(lr / 10, lr * 3), spread_decades=0.12, warnings=list(warnings),
+        lr=lr, rule="valley", lr_range=(lr / 10, lr * 3), one_cycle_range=(lr / 25, lr), spread_decades=0.12,
+        warnings=list(warnings), mode="exp", smoothing=0.98,
     )  # fmt: skip
 
 

@@ -163,3 +163,8 @@ def test_storage_passwords_never_reach_the_page(tmp_path):
     study = fake_study(storage="postgresql://ann:s3cret@db.example:5432/studies")
     html = build_report(tmp_path / "pw.html", study=study).read_text()
     assert "s3cret" not in html and "postgresql://ann:***@db.example:5432/studies" in html
+
+
+def test_bad_arguments_are_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="'top_k' parameter of build_report"):
+        build_report(tmp_path / "k.html", study=fake_study(), top_k=0)

@@ -107,3 +107,9 @@ def test_plot_range_test_is_reexported_lazily():
     import lrsearch.report as R
 
     assert R.plot_range_test is P.plot_range_test
+
+
+def test_curves_use_the_recorded_epochs():
+    trials = fake_trials().assign(curve_epochs=[[2, 4, 6], [2, 4, 6], [2, 4], [2, 4, 6], [], [2, 4, 6]])
+    ax = P.plot_curves(fake_study(trials=trials), top_k=1)
+    assert [list(line.get_xdata()) for line in ax.lines] == [[2, 4], [2, 4, 6]]  # pruned #2, then best #1

@@ -27,6 +27,11 @@ def test_trials_table_orders_best_first_then_by_state():
     assert pd.isna(t.loc[0, "diverged_reason"]) and t.loc[4, "diverged_reason"] == "non-finite loss at step 7"
 
 
+def test_pruned_trials_with_a_partial_value_rank_after_the_complete_ones():
+    t = T.trials_table(fake_study(trials=fake_trials().assign(value=[0.40, 0.20, 0.01, 0.30, np.nan, 0.25])))
+    assert t["number"].tolist() == [1, 5, 3, 0, 2, 4]
+
+
 def test_trials_table_follows_the_direction():
     t = T.trials_table(fake_study(direction="maximize"))
     assert t["number"].tolist() == [0, 3, 5, 1, 2, 4]
@@ -103,7 +108,7 @@ def test_dataset_table_flattens_nested_values():
 def test_recommendation_from_the_study_with_range_test_evidence():
     rec = T.recommendation_summary(fake_study(), [fake_range_test("adam", 3e-4)])
     assert (rec.optimizer, rec.lr, rec.schedule, rec.source) == ("adam", 0.003, "cosine", "study")
-    assert rec.params == {"warmup": 2}
+    assert rec.schedule_params == {"warmup": 2} and rec.settings == {}
     assert rec.expected["accuracy (test)"] == 0.93
     assert any("1.00 decades" in e for e in rec.evidence)
 
@@ -121,7 +126,8 @@ def test_recommendation_object_overrides():
     obj = {"optimizer": "adamw", "lr": 1e-3, "schedule": "one_cycle", "schedule_params": {"pct_start": 0.3},
            "expected_score": 0.91, "evidence": "measured"}  # fmt: skip
     rec = T.recommendation_summary(fake_study(), (), obj)
-    assert (rec.optimizer, rec.schedule, rec.params, rec.evidence) == ("adamw", "one_cycle", {"pct_start": 0.3}, ["measured"])
+    assert (rec.optimizer, rec.schedule, rec.schedule_params) == ("adamw", "one_cycle", {"pct_start": 0.3})
+    assert rec.evidence == ["measured"]
 
 
 def test_study_view_of_a_real_optuna_study_and_importances():
@@ -157,3 +163,58 @@ def test_importances_fall_back_gracefully():
 
     imp = T.param_importances(make_optuna_study(None, n_trials=14), evaluator=BrokenEvaluator())
     assert imp.empty and "boom" in imp.attrs["note"]
+
+
+def _search_style_study():
+    """Trials as lrsearch.search names them: a rate per optimizer (lr_<name>), schedule
+    parameters prefixed by their schedule, validation metrics as val_<metric>."""
+    trials = pd.DataFrame({
+        "number": [0, 1, 2], "state": ["COMPLETE", "COMPLETE", "PRUNED"], "value": [0.3, 0.2, np.nan],
+        "param_optimizer": ["sgd", "adam", "adam"], "param_lr_sgd": [0.1, np.nan, np.nan],
+        "param_lr_adam": [np.nan, 0.004, 0.5], "param_schedule": ["step", "cosine", "cosine"],
+        "param_step_gamma": [0.5, np.nan, np.nan], "param_cosine_eta_min_factor": [np.nan, 0.01, 0.1],
+        "param_warmup": [0, 2, 1], "val_accuracy": [0.8, 0.9, np.nan],
+    })  # fmt: skip
+    best = {"optimizer": "adam", "lr_adam": 0.004, "schedule": "cosine", "cosine_eta_min_factor": 0.01, "warmup": 2}
+    return fake_study(trials=trials, best_params=best, best_value=0.2,
+                      summary={"sampler": "tpe", "space": {"big": 1}, "importances": {"lr_adam": 0.75, "schedule": 0.25}})  # fmt: skip
+
+
+def test_search_style_names():
+    s = _search_style_study()
+    t = T.trials_table(s)
+    assert t["number"].tolist() == [1, 0, 2]
+    assert t["lr"].tolist() == [0.004, 0.1, 0.5]  # the rate of each trial's own optimizer
+    assert not any(c.startswith("lr_") for c in t.columns)
+    assert list(t.columns[:4]) == ["number", "state", "value", "val_accuracy"]
+    rec = T.recommendation_summary(s)
+    assert (rec.optimizer, rec.lr, rec.schedule) == ("adam", 0.004, "cosine")
+    assert rec.schedule_params == {"eta_min_factor": 0.01, "warmup": 2} and rec.settings == {}
+    summary = T.study_summary_table(s).set_index("item")["value"]
+    assert summary["sampler"] == "tpe" and "space" not in summary and "importances" not in summary
+    imp = T.param_importances(s)  # no optuna study: the importances the study recorded
+    assert imp["parameter"].tolist() == ["lr_adam", "schedule"] and "recorded" in imp.attrs["evaluator"]
+
+
+def test_best_config_drives_the_recommendation_and_the_best_table():
+    cfg = {"optimizer": "adamw", "lr": 0.002, "schedule": "cosine", "schedule_params": {"eta_min": 2e-5, "warmup": 1},
+           "optimizer_params": {"weight_decay": 0.05}, "epochs": 30, "batch_size": 64, "hidden": [64, 32],
+           "activation": "relu", "clip_norm": None}  # fmt: skip
+    s = fake_study(best_config=cfg)
+    rec = T.recommendation_summary(s)
+    assert (rec.optimizer, rec.lr, rec.schedule) == ("adamw", 0.002, "cosine")
+    assert rec.schedule_params == {"eta_min": 2e-5, "warmup": 1}
+    assert rec.settings == {"weight_decay": 0.05, "batch_size": 64, "epochs": 30, "hidden": [64, 32]}
+    table = T.best_params_table(s).set_index("parameter")["value"]
+    assert table.index[:5].tolist() == ["optimizer", "lr", "schedule", "schedule.eta_min", "schedule.warmup"]
+    assert table["optimizer.weight_decay"] == 0.05 and table["hidden"] == "64, 32" and "clip_norm" not in table
+
+
+def test_range_test_table_reads_the_one_cycle_range_when_there_is_one():
+    rt = fake_range_test("adam", 3e-3)
+    rt.one_cycle_range = (1.2e-4, 3e-3)
+    old = fake_range_test("sgd", 0.05)
+    del old.one_cycle_range
+    t = T.range_test_table([rt, old])
+    assert (t.loc[0, "one_cycle_initial"], t.loc[0, "one_cycle_max"]) == (1.2e-4, 3e-3)
+    assert math.isnan(t.loc[1, "one_cycle_max"])

@@ -18,7 +18,13 @@ from collections.abc import Sequence
 __all__ = ["main", "build_parser"]
 
 #: subcommand modules, each with ``register(subparsers)`` (cheap to import)
-_COMMANDS = ("lrsearch.cli.train_cmd", "lrsearch.cli.find_cmd", "lrsearch.cli.study_cmd", "lrsearch.cli.report_cmd")
+_COMMANDS = (
+    "lrsearch.cli.train_cmd",
+    "lrsearch.cli.find_cmd",
+    "lrsearch.cli.study_cmd",
+    "lrsearch.cli.recommend_cmd",
+    "lrsearch.cli.report_cmd",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

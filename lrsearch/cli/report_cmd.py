@@ -5,24 +5,25 @@
     lrsearch report --find-json find.json --out reports/find.html
 
 The study is read through ``lrsearch.search.load_study_result`` when that exists, else
-straight from Optuna (``optuna.load_study``); range tests come from the JSON that
-``lrsearch find --json`` prints.
+straight from its storage (``optuna.load_study``, completed by the results JSON that
+``lrsearch study`` saves next to it); range tests come from the JSON that
+``lrsearch find --json`` prints (``RangeTestResult.to_dict()``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
-import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from lrsearch.exceptions import ConfigError
 
-#: where ``lrsearch study`` keeps its embedded storage (``studies/<name>.journal``)
-STUDIES_DIR = Path("studies")
+log = logging.getLogger(__name__)
+
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,16 +33,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Rebuild the HTML report (tables, figures, recommendation) of a study kept in an Optuna "
         "storage, optionally with range tests saved by 'lrsearch find --json'. The page is one file that opens offline.",
     )  # fmt: skip
-    p.add_argument("--study-name", default=None, help="name of the stored study (as given to lrsearch study)")
-    p.add_argument("--storage", default=None,
+    p.add_argument("--study-name", default=None, metavar="NAME", help="name of the stored study (as given to lrsearch study)")
+    p.add_argument("--storage", default=None, metavar="URL",
                    help="Optuna storage: an RDB URL (sqlite:///..., postgresql://...) or a journal file; "
-                        "default: the study's journal under studies/")  # fmt: skip
+                        "default: $LRSEARCH_STORAGE, else studies/NAME.journal")  # fmt: skip
     p.add_argument("--find-json", action="append", default=None, metavar="FILE",
                    help="range-test result(s) saved by 'lrsearch find --json' (repeatable)")  # fmt: skip
-    p.add_argument("--out", default=None, help="HTML file to write (default reports/<study name>.html)")
+    p.add_argument("--out", default=None, metavar="FILE", help="HTML file to write (default reports/<study name>.html)")
     p.add_argument("--title", default=None, help="page title")
-    p.add_argument("--notes", default=None, help="text shown in a Notes section (prefix with @ to read a file)")
-    p.add_argument("--top-k", type=int, default=5, help="trials whose validation curves are drawn (default 5)")
+    p.add_argument("--notes", default=None, metavar="TEXT", help="text shown in a Notes section (prefix with @ to read a file)")
+    p.add_argument("--top-k", type=int, default=5, metavar="N", help="trials whose validation curves are drawn (default 5)")
     p.add_argument("--extras", action="store_true", help="also write the trials table as CSV and every figure as PNG")
     p.set_defaults(func=run)
 
@@ -77,8 +78,9 @@ def _slug(name: str) -> str:
 
 
 def load_range_tests(path: str | Path) -> list[SimpleNamespace]:
-    """Range-test results from a ``lrsearch find --json`` file: one result, a list of them,
-    or an object holding them under ``results``/``range_tests``.
+    """Range-test results from a ``lrsearch find --json`` file: one result
+    (``RangeTestResult.to_dict()``), a list of them, an object holding them under
+    ``results``/``range_tests``, or a mapping optimizer -> result.
 
     >>> load_range_tests("adam.json")[0].lr  # doctest: +SKIP
     0.0032
@@ -92,11 +94,12 @@ def load_range_tests(path: str | Path) -> list[SimpleNamespace]:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"--find-json {str(p)!r} is not JSON ({exc.msg} at line {exc.lineno}); "
                           "save it with 'lrsearch find ... --json > FILE'.") from None  # fmt: skip
-    if isinstance(data, dict):
-        for key in ("results", "range_tests", "tests"):
-            if isinstance(data.get(key), list):
-                data = data[key]
-                break
+    if isinstance(data, dict) and "lrs" not in data:
+        listed = [data[k] for k in ("results", "range_tests", "tests") if isinstance(data.get(k), list)]
+        if listed:
+            data = listed[0]
+        elif data and all(isinstance(v, dict) and "lrs" in v for v in data.values()):  # {optimizer: result}
+            data = list(data.values())
     items = data if isinstance(data, list) else [data]
     out = []
     for i, item in enumerate(items):
@@ -108,18 +111,36 @@ def load_range_tests(path: str | Path) -> list[SimpleNamespace]:
 
 
 def _range_test(d: dict[str, Any]) -> SimpleNamespace:
+    """A range-test result from its JSON (``RangeTestResult.to_dict``): arrays back to NumPy,
+    JSON nulls back to NaN, and the fields the range-test plot reads filled in when absent."""
     import numpy as np
 
-    def arr(key: str) -> np.ndarray:
-        return np.asarray([math.nan if v is None else v for v in d.get(key) or []], dtype=float)
+    def arr(values: Any) -> np.ndarray:
+        return np.asarray([math.nan if v is None else v for v in values or []], dtype=float)
+
+    def num(value: Any, default: float = math.nan) -> float:
+        return default if value is None else float(value)
+
+    def pair(values: Any) -> tuple[float, float]:
+        lo, hi = (list(values or []) + [None, None])[:2]
+        return num(lo), num(hi)
 
     sugg = {}
     for key, s in (d.get("suggestions") or {}).items():
         s = s if isinstance(s, dict) else {"lr": s}
-        sugg[key] = SimpleNamespace(rule=s.get("rule", key), lr=s.get("lr"), index=s.get("index"), loss=s.get("loss"))
+        index = s.get("index")
+        sugg[key] = SimpleNamespace(rule=s.get("rule", key), lr=num(s.get("lr")), loss=num(s.get("loss")),
+                                    index=-1 if index is None else int(index))  # fmt: skip
+    curves = tuple(SimpleNamespace(**{**c, "losses": arr(c.get("losses"))}) for c in d.get("curves") or []
+                   if isinstance(c, dict))  # fmt: skip
     fields = dict(d)
-    fields.update(lrs=arr("lrs"), losses=arr("losses"), smoothed=arr("smoothed"), suggestions=sugg,
-                  lr_range=tuple(d.get("lr_range") or ()), warnings=list(d.get("warnings") or []))  # fmt: skip
+    fields.update(
+        lrs=arr(d.get("lrs")), losses=arr(d.get("losses")), smoothed=arr(d.get("smoothed")), suggestions=sugg,
+        lr=num(d.get("lr")), lr_range=pair(d.get("lr_range")), one_cycle_range=pair(d.get("one_cycle_range")),
+        spread_decades=num(d.get("spread_decades"), 0.0), warnings=list(d.get("warnings") or []),
+        stop_reason=d.get("stop_reason") or "", rule=d.get("rule") or "", mode=d.get("mode") or "exp",
+        smoothing=num(d.get("smoothing")), curves=curves, probes=None,
+    )  # fmt: skip
     return SimpleNamespace(**fields)
 
 
@@ -146,46 +167,34 @@ def load_study(study_name: str, storage: str | None) -> Any:
     return load_with_optuna(study_name, storage)
 
 
-def resolve_storage(storage: str | None, study_name: str) -> tuple[Any, str]:
-    """An Optuna storage to read ``study_name`` from, and how to name it on the page.
+def resolve_storage(storage: str | None, study_name: str) -> tuple[Any, str, Path | None]:
+    """An Optuna storage to read ``study_name`` from, how to name it on the page, and where
+    ``lrsearch study`` saves its results JSON for that storage.
 
-    Resolution is ``lrsearch.search.storage.resolve_storage``'s when that module exists
-    (``None`` = ``$LRSEARCH_STORAGE`` or ``studies/<name>.journal``; a path = a journal
-    file; ``sqlite:///``, ``postgresql://`` = RDB), else the same rules read directly.
-    Nothing is created: a missing journal or SQLite file is a ConfigError.
+    Resolution is ``lrsearch study``'s own (:func:`lrsearch.search.storage.resolve_storage`:
+    ``None`` = ``$LRSEARCH_STORAGE`` or ``studies/<name>.journal``; a path = a journal file;
+    ``sqlite:///``, ``postgresql://`` = RDB), but nothing is created: a missing journal or
+    SQLite file is a ConfigError.
     """
-    try:
-        from lrsearch.search.storage import resolve_storage as resolve
-    except ImportError:
-        resolve = None
-    if resolve is not None:
-        cfg = resolve(storage, study_name)  # bad URLs raise StorageError, an LRSearchError (exit 2)
-        kind, location, shown = cfg.kind, cfg.location, cfg.masked
-    else:
-        location = storage or os.environ.get("LRSEARCH_STORAGE") or str(STUDIES_DIR / f"{study_name}.journal")
-        kind = "rdb" if "://" in location else "journal"
-        from lrsearch.report.tables import mask_password
+    from lrsearch.search.storage import DEFAULT_STUDIES_DIR
+    from lrsearch.search.storage import resolve_storage as resolve
 
-        shown = mask_password(location)
-    if kind == "memory":
+    cfg = resolve(storage, study_name)  # bad URLs raise StorageError, an LRSearchError (exit 2)
+    if cfg.kind == "memory":
         raise ConfigError("--storage memory lives only inside the process that ran the study; "
                           "pass the journal file or database URL it was stored in.")  # fmt: skip
-    missing = None
-    if kind == "journal" and not Path(location).is_file():
+    location, missing = cfg.location, None
+    if cfg.kind == "journal" and not Path(location).is_file():
         missing = f"no journal file {location!r}" + (" (the default storage)" if storage is None else "")
-    elif kind == "rdb" and location.startswith("sqlite:///") and not Path(location[len("sqlite:///"):]).is_file():
+    elif location.startswith("sqlite:///") and not Path(location[len("sqlite:///"):]).is_file():
         missing = f"the SQLite file {location[len('sqlite:///'):]!r} does not exist"
     if missing:
         raise ConfigError(f"Cannot read study {study_name!r}: {missing}; pass --storage with the journal file or "
                           "database URL that lrsearch study used (journal files live under studies/ by default).")  # fmt: skip
-    if resolve is not None:
-        return cfg.open(), shown
-    if kind == "rdb":
-        return location, shown
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
-
-    return JournalStorage(JournalFileBackend(location)), shown
+    saved = None  # lrsearch study's results JSON: <journal dir>/<name>.json, else studies/<name>.json
+    if "/" not in study_name and "\\" not in study_name and not study_name.startswith("."):
+        saved = (Path(location).parent if cfg.kind == "journal" else Path(DEFAULT_STUDIES_DIR)) / f"{study_name}.json"
+    return cfg.open(), cfg.masked, saved
 
 
 def load_with_optuna(study_name: str, storage: str | None) -> Any:
@@ -196,7 +205,7 @@ def load_with_optuna(study_name: str, storage: str | None) -> Any:
 
     from lrsearch.report.tables import study_view
 
-    store, shown = resolve_storage(storage, study_name)
+    store, shown, saved_json = resolve_storage(storage, study_name)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         st = optuna.load_study(study_name=study_name, storage=store)
@@ -212,4 +221,41 @@ def load_with_optuna(study_name: str, storage: str | None) -> Any:
                           "for PostgreSQL: pip install 'lrsearch[postgres]'.") from None  # fmt: skip
     except Exception as exc:  # connection refused, bad URL, foreign schema...
         raise ConfigError(f"Cannot open study {study_name!r} in {shown!r}: {type(exc).__name__}: {exc}") from None
-    return dataclasses.replace(study_view(st), storage=shown)
+    view = dataclasses.replace(study_view(st), storage=shown)
+    return _with_saved_results(view, saved_json)
+
+
+def _with_saved_results(view: Any, path: Path | None) -> Any:
+    """``view`` completed by the results JSON ``lrsearch study`` saved next to the study.
+
+    The JSON adds what the storage does not hold: the retrained best configuration's
+    validation and test metrics and settings (only while the study's best trial is still
+    the one the JSON describes), the data set, the run's settings and its range tests.
+    Trial counts always come from the storage.
+    """
+    import dataclasses
+
+    if path is None or not path.is_file():
+        return view
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring the study results %s: %s", path, exc)
+        return view
+    if not isinstance(saved, dict) or saved.get("study_name") != view.name:
+        return view
+    changes: dict[str, Any] = {"summary": {**(saved.get("summary") or {}), **view.summary}}
+    if saved.get("dataset") and not view.dataset_summary:
+        changes["dataset_summary"] = saved["dataset"]
+    if saved.get("range_tests"):
+        changes["range_tests"] = tuple(_range_test(rt) for rt in saved["range_tests"] if isinstance(rt, dict))
+    if view.objective == "value" and isinstance(saved.get("objective"), str):
+        changes["objective"] = saved["objective"]
+    best = None if view.best_index is None else int(view.trials.at[view.best_index, "number"])
+    if best is not None and saved.get("best_number") == best:
+        changes.update(best_config=saved.get("best_config") or {}, best_val_metrics=saved.get("best_val_metrics") or {},
+                       best_test_metrics=saved.get("best_test_metrics") or {})  # fmt: skip
+    else:
+        log.info("the saved results %s describe trial %s, not the current best %s: metrics not used",
+                 path, saved.get("best_number"), best)  # fmt: skip
+    return dataclasses.replace(view, **changes)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from lrsearch._validation import check_bool, check_float
+from lrsearch._validation import check_bool, check_float, merge_options
 from lrsearch.exceptions import ConfigError
 from lrsearch.nn import _kernels as K
 
@@ -109,14 +109,7 @@ def make_optimizer(name: str, params: Mapping[str, Any] | None = None) -> Optimi
         known = ", ".join(OPTIMIZERS)
         raise ConfigError(f"Unknown optimizer {name!r}; choose one of: {known}.")
     code, defaults = OPTIMIZERS[name]
-    given = dict(params or {})
-    unknown = sorted(set(given) - set(defaults))
-    if unknown:
-        raise ConfigError(
-            f"Optimizer {name!r} has no option {', '.join(map(repr, unknown))}; "
-            f"its options are: {', '.join(defaults)}."
-        )
-    p = {**defaults, **given}
+    p = merge_options("Optimizer", name, defaults, params)
     owner = f"optimizer {name!r}"
     for key in ("weight_decay", "momentum", "dampening", "lr_decay", "initial_accumulator_value"):
         if key in p:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from lrsearch._validation import check_choice, check_float, check_int
+from lrsearch._validation import check_choice, check_float, check_int, merge_options
 from lrsearch.exceptions import ConfigError
 
 __all__ = ["SCHEDULES", "Plateau", "ScheduleSpec", "make_schedule", "schedule_rates"]
@@ -135,14 +135,7 @@ def make_schedule(name: str, params: Mapping[str, Any] | None = None) -> Schedul
     defaults = {**_COMMON, **SCHEDULES[name]}
     if name == "one_cycle":
         defaults["interval"] = "step"
-    given = dict(params or {})
-    unknown = sorted(set(given) - set(defaults))
-    if unknown:
-        raise ConfigError(
-            f"Schedule {name!r} has no parameter {', '.join(map(repr, unknown))}; "
-            f"its parameters are: {', '.join(defaults)}."
-        )
-    p = {**defaults, **given}
+    p = merge_options("Schedule", name, defaults, params)
     owner = f"schedule {name!r}"
     check_choice(p["interval"], "interval", owner, ["epoch", "step"])
     if name == "plateau" and p["interval"] != "epoch":

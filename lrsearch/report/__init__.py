@@ -13,9 +13,9 @@ import importlib
 from typing import Any
 
 _TABLES = ("ReportRecommendation", "StudyView", "best_metrics_table", "best_params_table", "dataset_table",
-           "group_summary", "mask_password", "optimizer_summary", "param_importances", "range_rules_table", "range_test_table",
-           "recommendation_summary", "schedule_summary", "study_summary_table", "study_view", "trials_from_optuna",
-           "trials_table")  # fmt: skip
+           "format_value", "group_summary", "optimizer_summary", "param_importances",
+           "range_rules_table", "range_test_table", "recommendation_summary", "schedule_summary",
+           "study_summary_table", "study_view", "trials_from_optuna", "trials_table")  # fmt: skip
 _PLOTS = ("optimizer_colors", "plot_curves", "plot_history", "plot_importances", "plot_lr_schedule",
           "plot_lr_vs_value", "plot_optimizer_values", "plot_range_test", "plot_training")  # fmt: skip
 

@@ -27,39 +27,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lrsearch._validation import check_int
 from lrsearch.exceptions import ConfigError
 from lrsearch.report import plots, tables
 from lrsearch.report.tables import _get
+from lrsearch.report.tables import format_value as _fmt
 
 __all__ = ["build_report"]
 
 log = logging.getLogger(__name__)
 
 _DPI = 110
+#: importances listed on the page (the rest are near zero in any study worth reading)
+_MAX_IMPORTANCES = 12
 
 
 def _esc(x: Any) -> str:
     return html.escape(str(x), quote=True)
-
-
-def _fmt(v: Any) -> str:
-    """A table cell as text: numbers to 4 significant digits, missing values as a dash."""
-    if v is None:
-        return "—"
-    if isinstance(v, (bool, np.bool_)):
-        return str(bool(v))
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        if math.isnan(f):
-            return "—"
-        if f.is_integer() and abs(f) < 1e6:
-            return str(int(f))
-        return f"{f:.4g}"
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return f"[{len(v)} values]"
-    return str(v)
 
 
 def _table(df: pd.DataFrame, *, kv: bool = False, max_rows: int | None = None) -> str:
@@ -116,7 +100,8 @@ class _Page:
         w, h = int(figsize[0] * _DPI), int(figsize[1] * _DPI)
         data = base64.b64encode(png).decode("ascii")
         cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
-        return f'<figure><img src="data:image/png;base64,{data}" width="{w}" height="{h}" alt="{_esc(caption or name)}">{cap}</figure>'
+        img = f'<img src="data:image/png;base64,{data}" width="{w}" height="{h}" alt="{_esc(caption or name)}">'
+        return f"<figure>{img}{cap}</figure>"
 
 
 def _grid(items: Sequence[str]) -> str:
@@ -142,9 +127,10 @@ def _recommendation_html(rec: tables.ReportRecommendation) -> str:
     if rec.message:
         parts.append(f"<p>{_esc(rec.message)}</p>")
     rows = []
-    if rec.params:
-        shown = ", ".join(f"{k} = {_num(v)}" for k, v in rec.params.items())
-        rows.append(("schedule and other parameters", _esc(shown)))
+    if rec.schedule_params:
+        rows.append(("schedule parameters", _esc(", ".join(f"{k} = {_num(v)}" for k, v in rec.schedule_params.items()))))
+    if rec.settings:
+        rows.append(("other settings", _esc(", ".join(f"{k} = {_num(v)}" for k, v in rec.settings.items()))))
     if rec.expected:
         rows.append(("expected score", _esc("; ".join(f"{k}: {_num(v)}" for k, v in rec.expected.items()))))
     if rec.evidence:
@@ -157,11 +143,15 @@ def _recommendation_html(rec: tables.ReportRecommendation) -> str:
 
 def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
     s = view.summary
-    parts = [_table(tables.study_summary_table(view), kv=True)]
+    summary = tables.study_summary_table(view)
+    per_col = -(-len(summary) // 3) if len(summary) > 10 else len(summary)  # long summaries in three columns
+    chunks = [summary.iloc[i:i + per_col] for i in range(0, len(summary), per_col)]
+    parts = [f'<div class="grid3">{"".join(f"<div>{_table(c, kv=True)}</div>" for c in chunks)}</div>']
     if not view.has_result:
         n = s.get("n_trials", len(view.trials))
         if n == 0:
-            parts.append(_callout("warn", f"The study '{view.name}' has no trials yet: run lrsearch study to add some."))
+            msg = f"The study '{view.name}' has no trials yet: run lrsearch study to add some."
+            parts.append(_callout("warn", msg))
         else:
             parts.append(_callout(
                 "bad",
@@ -178,7 +168,8 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
     if view.has_result:
         parts.append("<h3>Figures</h3>")
         parts.append(_grid([
-            page.figure("history", plots.plot_history, view, caption="Each complete trial's value; the line is the best so far."),
+            page.figure("history", plots.plot_history, view,
+                        caption="Each complete trial's value; the line is the best so far."),
             page.figure("lr_vs_value", plots.plot_lr_vs_value, view,
                         caption="Learning rate against value per optimizer; red crosses on the top edge: diverged trials."),
             page.figure("by_optimizer", plots.plot_optimizer_values, view,
@@ -189,9 +180,13 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
         imp = tables.param_importances(view)
         parts.append("<h3>Hyperparameter importance</h3>")
         if len(imp):
-            ev = imp.attrs.get("evaluator", "")
-            parts.append(_grid([_table(imp) + f'<p class="small">Evaluator: {_esc(ev)}.</p>',
-                                page.figure("importance", plots.plot_importances, imp, figsize=(6.0, 3.0))]))  # fmt: skip
+            shown = imp[imp["importance"] > 0].head(_MAX_IMPORTANCES)
+            note = f"Evaluator: {imp.attrs.get('evaluator', '')}."
+            if len(shown) < len(imp):
+                note += f" {len(imp) - len(shown)} parameters of (near) zero importance are not shown."
+            height = 1.2 + 0.3 * max(len(shown), 2)
+            parts.append(_grid([_table(shown) + f'<p class="small">{_esc(note)}</p>',
+                                page.figure("importance", plots.plot_importances, shown, figsize=(6.0, height))]))  # fmt: skip
         else:
             parts.append(f'<p class="small">{_esc(imp.attrs.get("note", "not available"))}.</p>')
     page.section("study", f"Study: {view.name}", parts)
@@ -211,7 +206,8 @@ def _best_section(page: _Page, view: tables.StudyView | None, train_result: Any)
         if status and status != "completed":
             parts.append(_callout("warn", f"The run's status is {status}: {_get(train_result, 'reason', '')}"))
         parts.append(_grid([
-            page.figure("best_loss", plots.plot_training, train_result, caption="Training and validation loss per epoch."),
+            page.figure("best_loss", plots.plot_training, train_result,
+                        caption="Training and validation loss per epoch."),
             page.figure("best_lr", plots.plot_lr_schedule, train_result,
                         caption="The base learning rate at every optimizer step (schedule, warm-up, plateau)."),
         ]))  # fmt: skip
@@ -222,17 +218,24 @@ def _best_section(page: _Page, view: tables.StudyView | None, train_result: Any)
         page.section("best", "Best configuration", parts)
 
 
+def _has_curve(rt: Any) -> bool:
+    """Whether a range test carries its curve (the summaries a study saves do not)."""
+    lrs = _get(rt, "lrs", None)
+    return lrs is not None and len(lrs) > 0
+
+
 def _range_section(page: _Page, range_tests: Sequence[Any]) -> None:
     parts = [_table(tables.range_test_table(range_tests).drop(columns="warnings"))]
     for rt in range_tests:
-        for w in _get(rt, "warnings", None) or []:
+        warns = _get(rt, "warnings", None) or []
+        for w in [warns] if isinstance(warns, str) else warns:
             parts.append(_callout("warn", f"{_get(rt, 'optimizer', '')}: {w}"))
     rules = tables.range_rules_table(range_tests)
     if len(rules):
         parts += ["<h3>Every rule's suggestion</h3>", _table(rules)]
     figs = [page.figure(f"range_test_{i}_{_get(rt, 'optimizer', i)}", plots.plot_range_test, rt,
                         caption=f"Range test for {_get(rt, 'optimizer', '')}: loss against learning rate.")
-            for i, rt in enumerate(range_tests)]  # fmt: skip
+            for i, rt in enumerate(range_tests) if _has_curve(rt)]
     parts.append(_grid(figs))
     page.section("range-tests", "LR range tests", parts)
 
@@ -271,7 +274,10 @@ def build_report(
     """
     out = Path(out_path)
     if out.is_dir():
-        raise ConfigError(f"The report path {str(out)!r} is a directory; pass a file name such as {str(out / 'report.html')!r}.")
+        raise ConfigError(f"The report path {str(out)!r} is a directory; "
+                          f"pass a file name such as {str(out / 'report.html')!r}.")  # fmt: skip
+    check_int(top_k, "top_k", "build_report", low=1)
+    check_int(max_trial_rows, "max_trial_rows", "build_report", low=1)
     view = tables.study_view(study) if study is not None else None
     if view is not None:
         range_tests = tuple(range_tests) or view.range_tests
@@ -279,9 +285,14 @@ def build_report(
         dataset_summary = dataset_summary if dataset_summary is not None else view.dataset_summary
     range_tests = tuple(range_tests)
     page = _Page()
+    trials = tables.trials_table(view) if view is not None else None
 
-    rec = tables.recommendation_summary(view, range_tests, recommendation)
-    page.section("recommendation", "Recommendation", [_recommendation_html(rec)])
+    if view is None and not range_tests and train_result is None:
+        nothing = _callout("warn", "Nothing to report: pass a study, range tests or a training result.")
+        page.section("recommendation", "Recommendation", [nothing])
+    else:
+        rec = tables.recommendation_summary(view, range_tests, recommendation)
+        page.section("recommendation", "Recommendation", [_recommendation_html(rec)])
     if dataset_summary:
         page.section("data", "Data set", [_table(tables.dataset_table(dataset_summary), kv=True)])
     if view is not None:
@@ -289,38 +300,15 @@ def build_report(
     _best_section(page, view, train_result)
     if range_tests:
         _range_section(page, range_tests)
-    trials = tables.trials_table(view) if view is not None else None
-    if trials is not None and len(trials):
-        page.section("trials", "All trials", [
-            f'<p class="small">Best first by {_esc(view.objective)} ({_esc(view.direction)}); parameters a trial did '
-            "not sample are shown as a dash.</p>",
-            _table(trials, max_rows=max_trial_rows)])  # fmt: skip
+    if view is not None and len(trials):
+        intro = (f"Best first by {view.objective} ({view.direction}); parameters a trial did not sample "
+                 "are shown as a dash.")  # fmt: skip
+        table = _table(trials, max_rows=max_trial_rows)
+        page.section("trials", "All trials", [f'<p class="small">{_esc(intro)}</p>', table])
     if notes:
         items = [notes] if isinstance(notes, str) else list(notes)
         page.section("notes", "Notes", [f'<div class="notes">{_esc(n)}</div>' for n in items])
-    if view is None and not range_tests and train_result is None:
-        page.sections[0] = ("recommendation", "Recommendation",
-                            _callout("warn", "Nothing to report: pass a study, range tests or a training result."))  # fmt: skip
-
-    from lrsearch import __version__
-
-    if title is None:
-        title = f"lrsearch report: {view.name}" if view is not None else (
-            "lrsearch report: LR range test" if range_tests else "lrsearch report")  # fmt: skip
-    sub = []
-    if dataset_summary and dataset_summary.get("name"):
-        sub.append(f"data set {dataset_summary['name']}")
-    if view is not None:
-        sub.append(f"study {view.name}" + (f" ({tables.mask_password(view.storage)})" if view.storage else ""))
-        sub.append(f"objective {view.objective} ({view.direction})")
-    if range_tests:
-        sub.append(f"{len(range_tests)} range test{'s' if len(range_tests) != 1 else ''}")
-    toc = " ".join(f'<a href="#{a}">{_esc(h.split(":")[0])}</a>' for a, h, _ in page.sections)
-    body = "\n".join(f'<section id="{a}">\n<h2>{_esc(h)}</h2>\n{content}\n</section>' for a, h, content in page.sections)
-    text = _read_template().substitute(
-        title=_esc(title), subtitle=_esc(" · ".join(sub)), toc=toc, body=body, version=_esc(__version__),
-        generated=_esc(_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
-    )  # fmt: skip
+    text = _render(page, title, _subtitle(view, range_tests, dataset_summary), view, range_tests)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     if extras:
@@ -330,6 +318,43 @@ def build_report(
             out.with_name(f"{out.stem}_{_safe(name)}.png").write_bytes(png)
     log.info("wrote report %s (%d figures)", out, len(page.figures))
     return out
+
+
+def _subtitle(
+    view: tables.StudyView | None, range_tests: Sequence[Any], dataset_summary: Mapping[str, Any] | None
+) -> str:
+    parts = []
+    if dataset_summary and dataset_summary.get("name"):
+        parts.append(f"data set {dataset_summary['name']}")
+    if view is not None:
+        if view.storage:
+            from lrsearch.search.storage import mask_url
+
+            parts.append(f"study {view.name} ({mask_url(view.storage)})")
+        else:
+            parts.append(f"study {view.name}")
+        parts.append(f"objective {view.objective} ({view.direction})")
+    if range_tests:
+        parts.append(f"{len(range_tests)} range test{'s' if len(range_tests) != 1 else ''}")
+    return " · ".join(parts)
+
+
+def _render(
+    page: _Page, title: str | None, subtitle: str, view: tables.StudyView | None, range_tests: Sequence[Any]
+) -> str:
+    """The page's sections inside the template (title, table of contents, footer)."""
+    from lrsearch import __version__
+
+    if title is None:
+        title = f"lrsearch report: {view.name}" if view is not None else (
+            "lrsearch report: LR range test" if range_tests else "lrsearch report")  # fmt: skip
+    toc = " ".join(f'<a href="#{a}">{_esc(h.split(":")[0])}</a>' for a, h, _ in page.sections)
+    body = "\n".join(f'<section id="{a}">\n<h2>{_esc(h)}</h2>\n{content}\n</section>'
+                     for a, h, content in page.sections)
+    return _read_template().substitute(
+        title=_esc(title), subtitle=_esc(subtitle), toc=toc, body=body, version=_esc(__version__),
+        generated=_esc(_dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
+    )  # fmt: skip
 
 
 def _safe(name: str) -> str:

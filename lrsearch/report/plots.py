@@ -55,7 +55,8 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
     if ax is not None:
         return ax
     if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
-        headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        headless = sys.platform.startswith("linux") and not display
         if headless:
             import matplotlib
 
@@ -141,18 +142,19 @@ def plot_curves(study: Any, top_k: int = 5, ax: Axes | None = None) -> Axes:
     if done.empty and pruned.empty:
         return _empty(ax, "no trial reported a validation curve")
     all_values = []
-    for curve in pruned["curve"]:
-        c = np.asarray(curve, dtype=float)
+    for _, row in pruned.iterrows():
+        x, c = _curve_xy(row)
         all_values.append(c)
-        ax.plot(np.arange(1, len(c) + 1), c, color=_FADED, alpha=0.35, lw=1)
+        ax.plot(x, c, color=_FADED, alpha=0.35, lw=1, marker="." if len(c) == 1 else None)
     colors = optimizer_colors(done.get("param_optimizer", []))
-    for rank, row in enumerate(done.itertuples(index=False)):
-        c = np.asarray(row.curve, dtype=float)
+    for rank, (_, row) in enumerate(done.iterrows()):
+        x, c = _curve_xy(row)
         all_values.append(c)
-        opt = str(getattr(row, "param_optimizer", ""))
-        label = f"#{row.number} {opt} lr={getattr(row, 'param_lr', math.nan):.2g}".replace(" lr=nan", "")
-        ax.plot(np.arange(1, len(c) + 1), c, lw=2.2 if rank == 0 else 1.4, color=colors.get(opt, None),
-                alpha=1.0 if rank == 0 else 0.8, label=label)  # fmt: skip
+        opt = str(row.get("param_optimizer", ""))
+        lr = row.get("param_lr", math.nan)
+        label = f"#{row['number']} {opt}" + (f" lr={lr:.2g}" if _finite_number(lr) else "")
+        ax.plot(x, c, lw=2.2 if rank == 0 else 1.4, color=colors.get(opt), alpha=1.0 if rank == 0 else 0.8,
+                label=label, marker="." if len(c) == 1 else None)  # fmt: skip
     _maybe_log_y(ax, np.concatenate(all_values))
     if len(done) and len(pruned):  # pruned curves may run far off; frame the ones that matter
         top = np.concatenate([np.asarray(c, dtype=float) for c in done["curve"]])
@@ -167,6 +169,22 @@ def plot_curves(study: Any, top_k: int = 5, ax: Axes | None = None) -> Axes:
         ax.legend(loc="best", fontsize="x-small")
     ax.grid(alpha=0.3)
     return ax
+
+
+def _curve_xy(row: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A trial's reported values and their epochs (``curve_epochs`` when recorded, else 1, 2, ...)."""
+    c = np.asarray(row["curve"], dtype=float)
+    epochs = row.get("curve_epochs")
+    if isinstance(epochs, (list, tuple, np.ndarray)) and len(epochs) == len(c):
+        return np.asarray(epochs, dtype=float), c
+    return np.arange(1, len(c) + 1, dtype=float), c
+
+
+def _finite_number(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
 
 
 def plot_lr_vs_value(study: Any, ax: Axes | None = None) -> Axes:
@@ -262,7 +280,8 @@ def plot_training(train_result: Any, ax: Axes | None = None) -> Axes:
     _maybe_log_y(ax, np.concatenate([tl, vl]))
     status = _get(train_result, "status")
     if status == "diverged":
-        ax.text(0.02, 0.04, f"diverged: {_get(train_result, 'reason', '')}", transform=ax.transAxes, color=_DIVERGED, fontsize="small")
+        ax.text(0.02, 0.04, f"diverged: {_get(train_result, 'reason', '')}", transform=ax.transAxes,
+                color=_DIVERGED, fontsize="small")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.legend(loc="best", fontsize="small")
@@ -288,47 +307,9 @@ def plot_lr_schedule(train_result: Any, ax: Axes | None = None) -> Axes:
 
 
 def plot_range_test(result: Any, ax: Axes | None = None) -> Axes:
-    """The LR range test's plot, from ``lrsearch.report.plot_finder`` (imported on first use).
-
-    Until that module exists, a plain version: raw and smoothed loss against the rate on
-    a log axis, the suggested rate marked and its range shaded.
+    """The LR range test's plot: :func:`lrsearch.report.plot_finder.plot_range_test`,
+    imported on first use (re-exported here so every report figure is in one place).
     """
-    try:
-        from lrsearch.report.plot_finder import plot_range_test as _plot
-    except ModuleNotFoundError as exc:
-        if exc.name != "lrsearch.report.plot_finder":
-            raise
-        return _plot_range_test_basic(result, ax)
-    return _plot(result, ax=ax)
+    from lrsearch.report.plot_finder import plot_range_test as plot
 
-
-def _plot_range_test_basic(result: Any, ax: Axes | None) -> Axes:
-    ax = _axes(ax)
-    lrs = np.asarray(_get(result, "lrs", []), dtype=float)
-    raw = np.asarray(_get(result, "losses", []), dtype=float)
-    smooth = np.asarray(_get(result, "smoothed", []), dtype=float)
-    ax.set_title(f"LR range test: {_get(result, 'optimizer', '')}")
-    if lrs.size == 0:
-        return _empty(ax, "empty range test")
-    n = min(lrs.size, raw.size)
-    ax.plot(lrs[:n], raw[:n], color=_FADED, lw=1, alpha=0.7, label="loss")
-    if smooth.size:
-        m = min(lrs.size, smooth.size)
-        ax.plot(lrs[:m], smooth[:m], color="#1f77b4", lw=2, label="smoothed")
-    lo, hi = (tuple(_get(result, "lr_range", None) or ()) + (None, None))[:2]
-    if lo and hi:
-        ax.axvspan(lo, hi, color="#2ca02c", alpha=0.12, label="suggested range")
-    lr = _get(result, "lr")
-    if lr:
-        ax.axvline(lr, color="#d62728", ls="--", label=f"suggested {lr:.2g}")
-    ax.set_xscale("log")
-    ref = smooth if smooth.size else raw
-    ref = ref[np.isfinite(ref)]
-    if ref.size and ref.max() > ref[0] + 2 * abs(ref[0] - ref.min()) + 1e-12:  # the explosion hides the valley
-        span = abs(ref[0] - ref.min()) or abs(ref[0]) or 1.0
-        ax.set_ylim(ref.min() - 0.1 * span, ref[0] + 0.6 * span)
-    ax.set_xlabel("learning rate")
-    ax.set_ylabel("loss")
-    ax.legend(loc="best", fontsize="x-small")
-    ax.grid(alpha=0.3)
-    return ax
+    return plot(result, ax=ax)

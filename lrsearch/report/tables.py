@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,8 +34,8 @@ __all__ = [
     "best_metrics_table",
     "best_params_table",
     "dataset_table",
+    "format_value",
     "group_summary",
-    "mask_password",
     "optimizer_summary",
     "param_importances",
     "range_rules_table",
@@ -71,15 +70,6 @@ def _is_optuna_study(obj: Any) -> bool:
     return hasattr(obj, "get_trials") and hasattr(obj, "trials_dataframe")
 
 
-def mask_password(url: str) -> str:
-    """A storage URL with its password masked, so a report never shows it.
-
-    >>> mask_password("postgresql://ann:secret@db:5432/studies")
-    'postgresql://ann:***@db:5432/studies'
-    """
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", str(url))
-
-
 def _finite(x: Any) -> bool:
     try:
         return x is not None and math.isfinite(float(x))
@@ -95,7 +85,8 @@ class StudyView:
     direction: str  # "minimize" | "maximize"
     objective: str
     trials: pd.DataFrame  # number, state, value, duration_s, epochs_run, diverged_reason, param_*, curve
-    best_params: dict[str, Any] = field(default_factory=dict)
+    best_params: dict[str, Any] = field(default_factory=dict)  # as sampled (e.g. lr_adam, cosine_eta_min_factor)
+    best_config: dict[str, Any] = field(default_factory=dict)  # the train() keyword arguments of the best trial
     best_value: float = math.nan
     best_val_metrics: dict[str, float] = field(default_factory=dict)
     best_test_metrics: dict[str, float] = field(default_factory=dict)
@@ -121,10 +112,25 @@ class StudyView:
         return len(self.complete) > 0
 
     @property
+    def best_index(self) -> Any:
+        """The ``trials`` index of the best complete trial, or None."""
+        return _best_index(self.complete, self.maximize)
+
+    @property
     def param_names(self) -> list[str]:
-        """Sampled parameter names: optimizer, lr, schedule first, then alphabetically."""
+        """Sampled parameter names: optimizer, lr, schedule first, then alphabetically.
+
+        Per-optimizer rate parameters (``lr_adam``, ...) are left out when ``lr`` holds them.
+        """
         names = [c[len("param_"):] for c in self.trials.columns if c.startswith("param_")]
+        if "lr" in names:
+            names = [n for n in names if not n.startswith("lr_")]
         return [p for p in _LEADING_PARAMS if p in names] + sorted(p for p in names if p not in _LEADING_PARAMS)
+
+    @property
+    def metric_columns(self) -> list[str]:
+        """Per-trial validation metric columns (``val_<metric>``) of the trials frame."""
+        return sorted(c for c in self.trials.columns if c.startswith("val_"))
 
 
 #: optuna.trial.TrialState's integer values (pandas stores the IntEnum members as plain ints)
@@ -136,6 +142,13 @@ def _state_name(state: Any) -> str:
     if isinstance(state, (int, np.integer)) and not isinstance(state, bool) and not hasattr(state, "name"):
         return _STATE_CODES.get(int(state), str(state))
     return str(getattr(state, "name", state)).upper().replace("TRIALSTATE.", "")
+
+
+def _best_index(trials: pd.DataFrame, maximize: bool) -> Any:
+    """Index of the row with the best ``value`` (None when there is none)."""
+    if trials.empty:
+        return None
+    return trials["value"].idxmax() if maximize else trials["value"].idxmin()
 
 
 def _normalise_trials(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -153,36 +166,28 @@ def _normalise_trials(df: pd.DataFrame | None) -> pd.DataFrame:
     df["duration_s"] = pd.to_numeric(df["duration_s"], errors="coerce").astype(float)
     df["diverged_reason"] = [r if isinstance(r, str) and r.strip() else None for r in df["diverged_reason"]]
     df["curve"] = [list(c) if isinstance(c, (list, tuple, np.ndarray)) else [] for c in df["curve"]]
+    if "param_lr" not in df.columns and "param_optimizer" in df.columns:  # rates sampled per optimizer as lr_<name>
+        lr = pd.Series(math.nan, index=df.index, dtype=float)
+        for opt in df["param_optimizer"].dropna().unique():
+            if f"param_lr_{opt}" in df.columns:
+                mine = df["param_optimizer"] == opt
+                lr[mine] = df.loc[mine, f"param_lr_{opt}"].astype(float)
+        df["param_lr"] = lr
     return df.reset_index(drop=True)
 
 
 def trials_from_optuna(study: Any) -> pd.DataFrame:
-    """The trials of an ``optuna.Study`` as a frame with the ``StudyResult.trials`` columns.
-
-    ``epochs_run``, ``diverged_reason`` and ``curve`` come from the trial's user
-    attributes when the study stored them, else from its reported intermediate values.
+    """The trials of an ``optuna.Study`` as a frame with the ``StudyResult.trials`` columns:
+    :func:`lrsearch.search.results.trials_frame` (one definition of the table), normalised.
 
     >>> import optuna  # doctest: +SKIP
     >>> st = optuna.create_study(); st.optimize(lambda t: t.suggest_float("lr", 1e-4, 1, log=True), 3)  # doctest: +SKIP
     >>> trials_from_optuna(st).columns.tolist()[:3]  # doctest: +SKIP
     ['number', 'state', 'value']
     """
-    rows = []
-    for t in study.get_trials(deepcopy=False):
-        attrs = dict(t.user_attrs)
-        steps = sorted(t.intermediate_values)
-        curve = attrs.get("curve")
-        if not isinstance(curve, (list, tuple)):
-            curve = [t.intermediate_values[s] for s in steps]
-        duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else math.nan
-        reason = attrs.get("diverged_reason", attrs.get("divergence"))
-        epochs = attrs.get("epochs_run", (steps[-1] + 1) if steps else math.nan)
-        row = {"number": t.number, "state": t.state.name, "value": t.value if t.values and len(t.values) == 1 else math.nan,
-               "duration_s": attrs.get("duration_s", duration), "epochs_run": epochs,
-               "diverged_reason": reason if isinstance(reason, str) else None, "curve": list(curve)}  # fmt: skip
-        row.update({f"param_{k}": v for k, v in t.params.items()})
-        rows.append(row)
-    return _normalise_trials(pd.DataFrame(rows))
+    from lrsearch.search.results import trials_frame
+
+    return _normalise_trials(trials_frame(study))
 
 
 def _view_from_optuna(study: Any) -> StudyView:
@@ -198,13 +203,21 @@ def _view_from_optuna(study: Any) -> StudyView:
         best_params, best_value = dict(best.params), float(best.value)
         best_val = dict(best.user_attrs.get("val_metrics") or {})
     return StudyView(
-        name=study.study_name, direction=direction, objective=str(attrs.get("objective", "value")), trials=trials,
+        name=study.study_name, direction=direction, objective=_objective_name(study), trials=trials,
         best_params=best_params, best_value=best_value,
         best_val_metrics=dict(attrs.get("best_val_metrics") or best_val),
         best_test_metrics=dict(attrs.get("best_test_metrics") or {}),
         summary=_summary_from_trials(trials, dict(attrs.get("summary") or {})),
         optuna_study=study, dataset_summary=attrs.get("dataset_summary") or attrs.get("dataset"),
     )  # fmt: skip
+
+
+def _objective_name(study: Any) -> str:
+    """The metric an ``optuna.Study`` optimises: its metric name, else a user attribute, else 'value'."""
+    names = getattr(study, "metric_names", None)
+    if names and len(names) == 1 and names[0]:
+        return str(names[0])
+    return str(study.user_attrs.get("objective", "value"))
 
 
 def _summary_from_trials(trials: pd.DataFrame, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -243,6 +256,7 @@ def study_view(study: Any) -> StudyView:
         objective=str(_get(study, "objective", None) or "value"),
         trials=trials,
         best_params=dict(_get(study, "best_params", None) or {}),
+        best_config=dict(_get(study, "best_config", None) or {}),
         best_value=float(best_value) if _finite(best_value) else math.nan,
         best_val_metrics=dict(_get(study, "best_val_metrics", None) or {}),
         best_test_metrics=dict(_get(study, "best_test_metrics", None) or {}),
@@ -256,26 +270,27 @@ def study_view(study: Any) -> StudyView:
 
 
 def _sort_trials(view: StudyView, df: pd.DataFrame) -> pd.DataFrame:
-    """Best value first (in the study's direction), then by state, then by trial number."""
+    """Complete trials best first (in the study's direction), then the others by state
+    (a pruned trial's value is a partial run's, not comparable), each by value then number."""
     key = df["value"].where(np.isfinite(df["value"]))
     key = -key if view.maximize else key
-    order = pd.DataFrame({"missing": key.isna(), "key": key.fillna(0.0),
-                          "state": df["state"].map({s: i for i, s in enumerate(STATES)}).fillna(len(STATES)),
-                          "number": df["number"]})  # fmt: skip
-    idx = order.sort_values(["missing", "key", "state", "number"], kind="mergesort").index
+    order = pd.DataFrame({"state": df["state"].map({s: i for i, s in enumerate(STATES)}).fillna(len(STATES)),
+                          "missing": key.isna(), "key": key.fillna(0.0), "number": df["number"]})  # fmt: skip
+    idx = order.sort_values(["state", "missing", "key", "number"], kind="mergesort").index
     return df.loc[idx].reset_index(drop=True)
 
 
 def trials_table(study: Any) -> pd.DataFrame:
-    """One row per trial, best first: number, state, value, the parameters (optimizer,
-    lr, schedule, then the rest alphabetically, NaN where a conditional one is absent),
-    epochs_run, duration_s, diverged_reason.
+    """One row per trial, best first: number, state, value, validation metrics (``val_*``,
+    when the study recorded them), the parameters (optimizer, lr, schedule, then the rest
+    alphabetically, NaN where a conditional one is absent), epochs_run, duration_s,
+    diverged_reason.
 
     Parameter columns lose their ``param_`` prefix unless that would clash with a fixed column.
     """
     view = study_view(study)
     df = _sort_trials(view, view.trials)
-    out = df[["number", "state", "value"]].copy()
+    out = df[["number", "state", "value", *view.metric_columns]].copy()
     for p in view.param_names:
         out[p if p not in _FIXED_COLUMNS else f"param_{p}"] = df[f"param_{p}"]
     for col in ("epochs_run", "duration_s", "diverged_reason"):
@@ -307,18 +322,20 @@ def group_summary(study: Any, by: str) -> pd.DataFrame:
         done = g[(g["state"] == "COMPLETE") & np.isfinite(g["value"])]
         best_lr = math.nan
         if len(done):
-            best_i = done["value"].idxmax() if view.maximize else done["value"].idxmin()
+            best_i = _best_index(done, view.maximize)
             best_lr = float(done.at[best_i, "param_lr"]) if "param_lr" in done.columns else math.nan
         n_div = int(g["diverged_reason"].notna().sum())
+        best = (done["value"].max() if view.maximize else done["value"].min()) if len(done) else math.nan
         rows.append({by: name, "trials": len(g), "complete": int((g["state"] == "COMPLETE").sum()),
                      "pruned": int((g["state"] == "PRUNED").sum()), "failed": int((g["state"] == "FAIL").sum()),
                      "diverged": n_div, "diverged_share": n_div / len(g),
-                     "best_value": float(done["value"].max() if view.maximize else done["value"].min()) if len(done) else math.nan,
+                     "best_value": float(best),
                      "median_value": float(done["value"].median()) if len(done) else math.nan,
                      "best_lr": best_lr})  # fmt: skip
     out = pd.DataFrame(rows, columns=columns)
     key = -out["best_value"] if view.maximize else out["best_value"]
-    return out.assign(_k=key).sort_values("_k", na_position="last", kind="mergesort").drop(columns="_k").reset_index(drop=True)
+    order = key.sort_values(na_position="last", kind="mergesort").index
+    return out.loc[order].reset_index(drop=True)
 
 
 def optimizer_summary(study: Any) -> pd.DataFrame:
@@ -343,6 +360,11 @@ def param_importances(study: Any, *, evaluator: Any = None) -> pd.DataFrame:
     out = pd.DataFrame(columns=["parameter", "importance"])
     view = study_view(study)
     st = view.optuna_study
+    stored = view.summary.get("importances")
+    if st is None and isinstance(stored, Mapping) and stored:
+        out = pd.DataFrame({"parameter": list(stored), "importance": [float(v) for v in stored.values()]})
+        out.attrs["evaluator"] = "as recorded in the study's summary"
+        return out.sort_values("importance", ascending=False, kind="mergesort").reset_index(drop=True)
     if st is None:
         out.attrs["note"] = "no Optuna study object was given, so importances were not computed"
         return out
@@ -377,10 +399,26 @@ def param_importances(study: Any, *, evaluator: Any = None) -> pd.DataFrame:
 
 
 def best_params_table(study: Any) -> pd.DataFrame:
-    """The best trial's parameters (columns ``parameter``, ``value``), optimizer, lr, schedule first."""
-    params = study_view(study).best_params
-    keys = [k for k in _LEADING_PARAMS if k in params] + sorted(k for k in params if k not in _LEADING_PARAMS)
-    return pd.DataFrame({"parameter": keys, "value": [params[k] for k in keys]}, columns=["parameter", "value"])
+    """The best configuration as ``parameter``/``value`` rows, optimizer, lr, schedule first.
+
+    When the study recorded the best trial's training settings (``best_config``), those
+    are shown, schedule parameters as ``schedule.<name>`` and optimizer options as
+    ``optimizer.<name>``; otherwise the parameters as sampled.
+    """
+    view = study_view(study)
+    cfg = view.best_config
+    if cfg:
+        flat = {k: cfg[k] for k in _LEADING_PARAMS if k in cfg}
+        flat.update({f"schedule.{k}": v for k, v in (cfg.get("schedule_params") or {}).items()})
+        flat.update({f"optimizer.{k}": v for k, v in (cfg.get("optimizer_params") or {}).items()})
+        rest = (k for k in sorted(cfg) if k not in flat and k not in ("schedule_params", "optimizer_params"))
+        flat.update({k: cfg[k] for k in rest if cfg[k] is not None})
+    else:
+        params = view.best_params
+        keys = [k for k in _LEADING_PARAMS if k in params] + sorted(k for k in params if k not in _LEADING_PARAMS)
+        flat = {k: params[k] for k in keys}
+    values = [", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v for v in flat.values()]
+    return pd.DataFrame({"parameter": list(flat), "value": values}, columns=["parameter", "value"])
 
 
 def best_metrics_table(study: Any) -> pd.DataFrame:
@@ -389,17 +427,22 @@ def best_metrics_table(study: Any) -> pd.DataFrame:
     val, test = view.best_val_metrics, view.best_test_metrics
     names = list(dict.fromkeys([*val, *test]))
     return pd.DataFrame({"metric": names, "validation": [val.get(n, math.nan) for n in names],
-                         "test": [test.get(n, math.nan) for n in names]}, columns=["metric", "validation", "test"])  # fmt: skip
+                         "test": [test.get(n, math.nan) for n in names]})  # fmt: skip
 
 
 def study_summary_table(study: Any) -> pd.DataFrame:
-    """The study's summary as ``item``/``value`` rows (name, direction, objective, counts, timing, sampler...)."""
+    """The study's summary as ``item``/``value`` rows (name, direction, objective, counts, timing,
+    sampler...); nested entries of the summary are left out."""
     view = study_view(study)
     items: dict[str, Any] = {"study": view.name, "objective": f"{view.objective} ({view.direction})"}
     if view.storage:
-        items["storage"] = mask_password(view.storage)
-    items.update(view.summary)
-    return pd.DataFrame({"item": list(items), "value": [str(v) for v in items.values()]})
+        from lrsearch.search.storage import mask_url
+
+        items["storage"] = mask_url(view.storage)
+    for k, v in view.summary.items():  # nested entries (space, importances...) have tables of their own
+        if k not in items and v is not None and not isinstance(v, (Mapping, list, tuple, set)):
+            items[k] = v
+    return pd.DataFrame({"item": list(items), "value": [format_value(v) for v in items.values()]})
 
 
 def dataset_table(summary: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -419,7 +462,7 @@ def dataset_table(summary: Mapping[str, Any] | None) -> pd.DataFrame:
 def _default_rule(rt: Any) -> str:
     """The name of the rule that produced ``rt.lr``."""
     for name in ("rule", "method", "default_rule"):
-        if isinstance(_get(rt, name), str):
+        if isinstance(_get(rt, name), str) and _get(rt, name):
             return _get(rt, name)
     lr = _get(rt, "lr")
     for key, s in (_get(rt, "suggestions") or {}).items():
@@ -430,18 +473,25 @@ def _default_rule(rt: Any) -> str:
 
 def range_test_table(range_tests: Iterable[Any]) -> pd.DataFrame:
     """One row per range test: optimizer, suggested lr, its rule, the range for cyclic
-    schedules (lr_base, lr_max), spread over repeats in decades, stop reason and warnings.
+    schedules (lr_base, lr_max), the one-cycle range (one_cycle_initial, one_cycle_max; NaN
+    when the test has none), spread over repeats in decades, stop reason and warnings.
     """
     rows = []
     for rt in range_tests:
-        lo, hi = (tuple(_get(rt, "lr_range", None) or ()) + (math.nan, math.nan))[:2]
+        lo, hi = _pair(_get(rt, "lr_range", None))
+        oc_lo, oc_hi = _pair(_get(rt, "one_cycle_range", None))
         warns = _get(rt, "warnings", None) or []
         rows.append({"optimizer": _get(rt, "optimizer", ""), "lr": _get(rt, "lr", math.nan), "rule": _default_rule(rt),
-                     "lr_base": lo, "lr_max": hi, "spread_decades": _get(rt, "spread_decades", math.nan),
-                     "stop_reason": _get(rt, "stop_reason", None),
+                     "lr_base": lo, "lr_max": hi, "one_cycle_initial": oc_lo, "one_cycle_max": oc_hi,
+                     "spread_decades": _get(rt, "spread_decades", math.nan), "stop_reason": _get(rt, "stop_reason", None),
                      "warnings": "; ".join(map(str, warns)) if not isinstance(warns, str) else warns})  # fmt: skip
-    return pd.DataFrame(rows, columns=["optimizer", "lr", "rule", "lr_base", "lr_max", "spread_decades", "stop_reason",
-                                       "warnings"])  # fmt: skip
+    return pd.DataFrame(rows, columns=["optimizer", "lr", "rule", "lr_base", "lr_max", "one_cycle_initial",
+                                       "one_cycle_max", "spread_decades", "stop_reason", "warnings"])  # fmt: skip
+
+
+def _pair(values: Any) -> tuple[float, float]:
+    """``(low, high)`` of a 2-sequence, NaN for what is missing."""
+    return (tuple(values or ()) + (math.nan, math.nan))[:2]
 
 
 def range_rules_table(range_tests: Iterable[Any]) -> pd.DataFrame:
@@ -461,24 +511,46 @@ class ReportRecommendation:
     optimizer: str | None
     lr: float | None
     schedule: str | None
-    params: dict[str, Any]
+    schedule_params: dict[str, Any]
+    settings: dict[str, Any]  # optimizer options and other training settings worth stating
     expected: dict[str, float]  # label -> value, e.g. {"val_loss (validation)": 0.08, "accuracy (test)": 0.97}
     evidence: list[str]
     source: str  # "recommendation" | "study" | "range test" | "none"
     message: str = ""
 
 
-def _fmt(x: Any) -> str:
-    if isinstance(x, (float, np.floating)):
-        return f"{float(x):.4g}" if math.isfinite(float(x)) else "n/a"
-    return str(x)
+def format_value(v: Any) -> str:
+    """A value as report text: numbers to 4 significant digits, missing values as a dash.
+
+    >>> format_value(0.000123456), format_value(3.0), format_value(None), format_value([1, 2])
+    ('0.0001235', '3', '—', '[2 values]')
+    """
+    if v is None:
+        return "—"
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if math.isnan(f):
+            return "—"
+        if f.is_integer() and abs(f) < 1e6:
+            return str(int(f))
+        return f"{f:.4g}"
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return f"[{len(v)} values]"
+    return str(v)
+
 
 
 def _decades(a: float, b: float) -> float:
     return abs(math.log10(a) - math.log10(b)) if a > 0 and b > 0 else math.nan
 
 
-def recommendation_summary(study: Any = None, range_tests: Sequence[Any] = (), recommendation: Any = None) -> ReportRecommendation:
+def recommendation_summary(
+    study: Any = None, range_tests: Sequence[Any] = (), recommendation: Any = None
+) -> ReportRecommendation:
     """The header's recommendation: an explicit ``recommendation`` object (optimizer, lr,
     schedule, schedule_params, expected_score, evidence) when given, else the study's best
     complete trial, else the range tests' suggested rates; with the evidence behind it.
@@ -488,65 +560,108 @@ def recommendation_summary(study: Any = None, range_tests: Sequence[Any] = (), r
     """
     rts = list(range_tests)
     if recommendation is not None:
-        expected = _get(recommendation, "expected_score")
-        ev = _get(recommendation, "evidence") or []
-        return ReportRecommendation(
-            optimizer=_get(recommendation, "optimizer"), lr=_get(recommendation, "lr"),
-            schedule=_get(recommendation, "schedule"), params=dict(_get(recommendation, "schedule_params") or {}),
-            expected=dict(expected) if isinstance(expected, Mapping) else ({"expected score": expected} if _finite(expected) else {}),
-            evidence=[ev] if isinstance(ev, str) else [str(e) for e in ev], source="recommendation",
-        )  # fmt: skip
+        return _from_recommendation(recommendation)
     view = study_view(study) if study is not None else None
     if view is not None and view.has_result:
-        done = view.complete
-        best_i = done["value"].idxmax() if view.maximize else done["value"].idxmin()
-        best_row = done.loc[best_i]
-        params = dict(view.best_params) or {k[6:]: best_row[k] for k in done.columns
-                                            if k.startswith("param_") and pd.notna(best_row[k])}  # fmt: skip
-        value = view.best_value if _finite(view.best_value) else float(best_row["value"])
-        expected = {f"{view.objective} (validation, best trial)": value}
-        expected.update({f"{k} (test)": float(v) for k, v in view.best_test_metrics.items() if _finite(v)})
-        s = view.summary
-        evidence = [f"best of {len(done)} complete trials ({s.get('n_trials', len(view.trials))} in all: "
-                    f"{s.get('pruned', 0)} pruned, {s.get('failed', 0)} failed, {s.get('diverged', 0)} diverged)"]
-        others = done.drop(index=best_i)["value"]
-        if len(others):
-            runner = others.max() if view.maximize else others.min()
-            evidence.append(f"runner-up trial scored {_fmt(float(runner))} ({view.objective})")
-        opt, lr = params.get("optimizer"), params.get("lr")
-        if opt is not None:
-            per_opt = group_summary(view, "optimizer")
-            if len(per_opt) > 1:
-                evidence.append("best per optimizer: " + ", ".join(
-                    f"{r.optimizer} {_fmt(r.best_value)}" for r in per_opt.itertuples() if _finite(r.best_value)))
-        for rt in rts:
-            if _get(rt, "optimizer") == opt and _finite(_get(rt, "lr")) and _finite(lr):
-                d = _decades(float(lr), float(_get(rt, "lr")))
-                evidence.append(f"the range test for {opt} suggested {_fmt(float(_get(rt, 'lr')))}, "
-                                f"{d:.2f} decades from the study's rate")  # fmt: skip
-        rest = {k: v for k, v in params.items() if k not in _LEADING_PARAMS}
-        return ReportRecommendation(optimizer=opt, lr=float(lr) if _finite(lr) else None, schedule=params.get("schedule"),
-                                    params=rest, expected=expected, evidence=evidence, source="study")  # fmt: skip
+        return _from_study(view, rts)
     if rts:
-        usable = [rt for rt in rts if _finite(_get(rt, "lr"))]
-        evidence = [f"range test for {_get(rt, 'optimizer')}: suggested lr {_fmt(float(_get(rt, 'lr')))}"
-                    + (f" (rule {_default_rule(rt)})" if _default_rule(rt) else "") for rt in usable]  # fmt: skip
-        msg = "" if view is None else "The study has no complete trial, so this rests on the range tests alone. "
-        if len(usable) == 1:
-            rt = usable[0]
-            return ReportRecommendation(optimizer=_get(rt, "optimizer"), lr=float(_get(rt, "lr")), schedule=None, params={},
-                                        expected={}, evidence=evidence, source="range test",
-                                        message=msg + "A range test suggests a rate, not a schedule or an optimizer: "
-                                                      "run lrsearch study to compare them.")  # fmt: skip
-        return ReportRecommendation(optimizer=None, lr=None, schedule=None, params={}, expected={}, evidence=evidence,
-                                    source="range test",
-                                    message=msg + "Range tests suggest one rate per optimizer but cannot rank optimizers: "
-                                                  "run lrsearch study to compare them.")  # fmt: skip
-    message = "No recommendation: "
-    if view is not None:
-        s = view.summary
-        message += (f"none of the study's {s.get('n_trials', 0)} trials completed ({s.get('pruned', 0)} pruned, "
-                    f"{s.get('failed', 0)} failed, {s.get('diverged', 0)} diverged).")  # fmt: skip
+        return _from_range_tests(rts, had_study=view is not None)
+    if view is None:
+        return ReportRecommendation(None, None, None, {}, {}, {}, [], "none",
+                                    "No recommendation: the report was given neither a study nor a range test.")  # fmt: skip
+    s = view.summary
+    message = (f"No recommendation: none of the study's {s.get('n_trials', 0)} trials completed "
+               f"({s.get('pruned', 0)} pruned, {s.get('failed', 0)} failed, {s.get('diverged', 0)} diverged).")  # fmt: skip
+    return ReportRecommendation(None, None, None, {}, {}, {}, [], "none", message)
+
+
+def _from_recommendation(rec: Any) -> ReportRecommendation:
+    expected = _get(rec, "expected_score")
+    if isinstance(expected, Mapping):
+        expected = dict(expected)
     else:
-        message += "the report was given neither a study nor a range test."
-    return ReportRecommendation(None, None, None, {}, {}, [], "none", message)
+        expected = {"expected score": expected} if _finite(expected) else {}
+    ev = _get(rec, "evidence") or []
+    return ReportRecommendation(
+        optimizer=_get(rec, "optimizer"), lr=_get(rec, "lr"), schedule=_get(rec, "schedule"),
+        schedule_params=dict(_get(rec, "schedule_params") or {}),
+        settings=dict(_get(rec, "optimizer_params") or {}), expected=expected,
+        evidence=[ev] if isinstance(ev, str) else [str(e) for e in ev], source="recommendation",
+    )  # fmt: skip
+
+
+def _from_study(view: StudyView, rts: Sequence[Any]) -> ReportRecommendation:
+    done = view.complete
+    best_i = view.best_index
+    best_row = done.loc[best_i]
+    opt, lr, schedule, sched, settings = _best_setup(view, best_row)
+    value = view.best_value if _finite(view.best_value) else float(best_row["value"])
+    expected = {f"{view.objective} (validation, best trial)": value}
+    expected.update({f"{k} (test)": float(v) for k, v in view.best_test_metrics.items() if _finite(v)})
+    s = view.summary
+    evidence = [f"best of {len(done)} complete trials ({s.get('n_trials', len(view.trials))} in all: "
+                f"{s.get('pruned', 0)} pruned, {s.get('failed', 0)} failed, {s.get('diverged', 0)} diverged)"]  # fmt: skip
+    others = done.drop(index=best_i)["value"]
+    if len(others):
+        runner = others.max() if view.maximize else others.min()
+        evidence.append(f"runner-up trial scored {format_value(float(runner))} ({view.objective})")
+    per_opt = group_summary(view, "optimizer")
+    if len(per_opt) > 1:
+        shown = [f"{r.optimizer} {format_value(r.best_value)}" for r in per_opt.itertuples() if _finite(r.best_value)]
+        evidence.append("best per optimizer: " + ", ".join(shown))
+    for rt in rts:
+        if _get(rt, "optimizer") == opt and _finite(_get(rt, "lr")) and _finite(lr):
+            suggested = float(_get(rt, "lr"))
+            evidence.append(f"the range test for {opt} suggested {format_value(suggested)}, "
+                            f"{_decades(float(lr), suggested):.2f} decades from the study's rate")  # fmt: skip
+    return ReportRecommendation(optimizer=opt, lr=float(lr) if _finite(lr) else None, schedule=schedule,
+                                schedule_params=sched, settings=settings, expected=expected, evidence=evidence,
+                                source="study")  # fmt: skip
+
+
+#: training settings a recommendation states besides the optimizer, rate and schedule
+_SETTINGS = ("batch_size", "epochs", "hidden", "clip_norm")
+
+
+def _best_setup(view: StudyView, best_row: pd.Series) -> tuple[Any, Any, Any, dict[str, Any], dict[str, Any]]:
+    """(optimizer, lr, schedule, schedule parameters, other settings) of the best trial.
+
+    From the recorded training settings when there are some, else from the sampled
+    parameters (``lr_<optimizer>`` is the rate, ``<schedule>_<name>`` a schedule parameter).
+    """
+    cfg = view.best_config
+    if cfg:
+        settings = dict(cfg.get("optimizer_params") or {})
+        settings.update({k: cfg[k] for k in _SETTINGS if cfg.get(k) is not None})
+        return cfg.get("optimizer"), cfg.get("lr"), cfg.get("schedule"), dict(cfg.get("schedule_params") or {}), settings
+    params = dict(view.best_params) or {
+        k[len("param_"):]: best_row[k] for k in best_row.index if k.startswith("param_") and pd.notna(best_row[k])
+    }
+    opt, schedule = params.get("optimizer"), params.get("schedule")
+    lr = params.get("lr", params.get(f"lr_{opt}", best_row.get("param_lr")))
+    prefix = f"{schedule}_" if schedule else "\0"
+    sched = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+    if "warmup" in params:
+        sched["warmup"] = params["warmup"]
+    settings = {k: v for k, v in params.items()
+                if k not in (*_LEADING_PARAMS, "warmup") and not k.startswith(("lr_", prefix))}  # fmt: skip
+    return opt, lr, schedule, sched, settings
+
+
+def _from_range_tests(rts: Sequence[Any], *, had_study: bool) -> ReportRecommendation:
+    usable = [rt for rt in rts if _finite(_get(rt, "lr"))]
+    evidence = []
+    for rt in usable:
+        rule = _default_rule(rt)
+        line = f"range test for {_get(rt, 'optimizer')}: suggested lr {format_value(float(_get(rt, 'lr')))}"
+        evidence.append(line + (f" (rule {rule})" if rule else ""))
+    msg = "The study has no complete trial, so this rests on the range tests alone. " if had_study else ""
+    if len(usable) == 1:
+        rt = usable[0]
+        msg += "A range test suggests a rate, not a schedule or an optimizer: run lrsearch study to compare them."
+        return ReportRecommendation(optimizer=_get(rt, "optimizer"), lr=float(_get(rt, "lr")), schedule=None,
+                                    schedule_params={}, settings={}, expected={}, evidence=evidence,
+                                    source="range test", message=msg)  # fmt: skip
+    msg += "Range tests suggest one rate per optimizer but cannot rank optimizers: run lrsearch study to compare them."
+    return ReportRecommendation(optimizer=None, lr=None, schedule=None, schedule_params={}, settings={}, expected={},
+                                evidence=evidence, source="range test", message=msg)  # fmt: skip

@@ -31,8 +31,9 @@ def aim_with_finder(dataset: Any, spec: Any, space: SearchSpace) -> tuple[Search
     results = []
     first_trials = []
     for opt in space.optimizers:
-        rt = find_lr(dataset.X_train, dataset.y_train, task=dataset.task, hidden=tuple(spec.hidden),
-                     activation=spec.activation, optimizer=opt, batch_size=spec.batch_size, seed=spec.seed)  # fmt: skip
+        # a Dataset: the finder trains on its training split and probes on its validation split
+        rt = find_lr(dataset, task=dataset.task, hidden=tuple(spec.hidden), activation=spec.activation,
+                     optimizer=opt, batch_size=spec.batch_size, seed=spec.seed, dtype=spec.dtype)  # fmt: skip
         results.append(rt)
         low, high = _bounds(rt)
         if low is None:

@@ -348,7 +348,7 @@ def space_from_dict(table: Mapping[str, Any], *, epochs: int = 30, where: str = 
         if name in table and name not in schedules:
             raise ConfigError(f"{where}.{name} sets parameters of schedule {name!r}, which {where}.schedule leaves out; "
                               f"add it to {where}.schedule or drop the table.")  # fmt: skip
-    warmup = _parse_dim(table.get("warmup", default_warmup(epochs)), f"{where}.warmup", integer=True, log=False)
+    warmup = _parse_dim(table["warmup"], f"{where}.warmup", integer=True, log=False) if "warmup" in table else default_warmup(epochs)
     optional: dict[str, Dim] = {}
     for key, default in OPTIONAL_PARAMS.items():
         if key not in table or table[key] is False:

@@ -48,6 +48,7 @@ __all__ = [
     "load_spec",
     "parse_set",
     "spec_from_dict",
+    "spec_from_sources",
 ]
 
 #: objective names per task (the metrics of :mod:`lrsearch.metrics`, plus the raw validation loss)
@@ -180,6 +181,25 @@ def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> S
     Errors (missing file, TOML syntax, unknown keys, bad values) raise
     :class:`~lrsearch.exceptions.ConfigError` naming the file and the key.
     """
+    return spec_from_sources(path, overrides)
+
+
+def spec_from_sources(
+    path: str | Path | None, overrides: Mapping[str, Any] | None = None, set_items: Sequence[str] | None = None
+) -> StudySpec:
+    """Defaults, then the TOML file at ``path`` (if any), then ``overrides``, then ``KEY=VALUE`` ``set_items``."""
+    raw = _read_toml(path) if path is not None else {}
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+    if set_items:
+        raw = apply_overrides(raw, parse_set(set_items))
+    source = str(path) if path is not None else "command line"
+    if path is not None and (overrides or set_items):
+        source += " (with command-line overrides)"
+    return spec_from_dict(raw, source=source)
+
+
+def _read_toml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         hint = " (spec files live under studies/, e.g. studies/digits.toml)" if not path.parent.parts else ""
@@ -190,9 +210,7 @@ def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> S
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"could not read study spec '{path}': {exc}") from None
-    if overrides:
-        raw = apply_overrides(raw, overrides)
-    return spec_from_dict(raw, source=str(path))
+    return raw
 
 
 def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,241 @@
+"""``lrsearch study``: an Optuna study over optimizer, base rate and schedule (see docs/study.md).
+
+Settings come from the defaults, then a TOML spec (``--spec``), then flags and
+``--set KEY=VALUE`` overrides, in that order. Exit codes: 0 done, 2 bad input
+(one line), 1 internal error, 130 interrupted (finished trials are kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+import time
+from typing import Any
+
+log = logging.getLogger("lrsearch.cli.study")
+
+_EPILOG = """\
+examples:
+  lrsearch study --data iris --n-trials 50 --report reports/iris.html
+  lrsearch study --spec studies/digits.toml --n-jobs 2
+  lrsearch study --data digits --optimizers adam,sgd --schedules cosine,one_cycle --aim finder
+  lrsearch study --spec studies/digits.toml --storage postgresql://USER@HOST/DB   # on every machine
+
+The same --study-name on the same storage resumes (or joins) the study;
+--n-trials is the study's total across all workers and runs.
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "study",
+        help="search optimizer, learning rate and schedule with Optuna",
+        description="Run, resume or join an Optuna study over optimizer, base learning rate and decay schedule "
+        "(with their conditional parameters), pruned on validation reports; retrain the best on the test split.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--spec", default=None, metavar="FILE.toml", help="study specification (e.g. studies/digits.toml)")
+    g = p.add_argument_group("data (default: the spec's [study] data)")
+    g.add_argument("--data", default=None, help="built-in name (iris, digits, wine, breast_cancer, diabetes) or a CSV/Parquet/NPZ file")
+    g.add_argument("--target", default=None, help="target column of a CSV/Parquet file (default: the last column)")
+    g.add_argument("--task", choices=["classification", "regression"], default=None, help="default: inferred")
+    g.add_argument("--val-size", type=float, default=None, help="share of rows for validation (default 0.2)")
+    g.add_argument("--test-size", type=float, default=None, help="share of rows for the test split (default 0.2)")
+    g = p.add_argument_group("study")
+    g.add_argument("--study-name", default=None, help="study name (default: the spec's name, else the data set's name)")
+    g.add_argument("--storage", default=None,
+                   help="journal file, sqlite:///FILE, postgresql://USER:PASSWORD@HOST/DB or 'memory' "
+                        "(default: $LRSEARCH_STORAGE, else studies/NAME.journal)")  # fmt: skip
+    g.add_argument("--n-trials", type=int, default=None, help="total trials of the study, all workers and runs (default 100)")
+    g.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
+    g.add_argument("--n-jobs", type=int, default=None, help="worker processes on this machine (-1: one per core; default 1)")
+    g.add_argument("--objective", default=None,
+                   help="val_loss (default), accuracy, precision, recall, f1, cross_entropy; regression: mse, r2")  # fmt: skip
+    g.add_argument("--sampler", default=None, help="tpe (default), random, cmaes, qmc, gp")
+    g.add_argument("--pruner", default=None, help="median (default), successive_halving, hyperband, none")
+    g.add_argument("--report-every", type=int, default=None, help="epochs between reports to the pruner (default: ~10 per trial)")
+    g.add_argument("--aim", choices=["none", "finder"], default=None,
+                   help="finder: an LR range test per optimizer sets its rate bounds and first trial")  # fmt: skip
+    g = p.add_argument_group("fixed training settings")
+    g.add_argument("--epochs", type=int, default=None, help="epochs per trial (default 30)")
+    g.add_argument("--hidden", default=None, help="hidden widths, comma-separated; '' for none (default 64)")
+    g.add_argument("--activation", default=None, choices=["relu", "tanh", "sigmoid", "identity"])
+    g.add_argument("--batch-size", type=int, default=None, help="default 32 (search it with --search batch_size)")
+    g.add_argument("--dtype", default=None, choices=["float32", "float64"])
+    g.add_argument("--seed", type=int, default=None, help="seed of the split, initialisation, shuffling and samplers")
+    g = p.add_argument_group("search space")
+    g.add_argument("--optimizers", default=None, help="comma-separated (default: sgd,momentum,nesterov,adagrad,rmsprop,adam,adamw)")
+    g.add_argument("--schedules", default=None,
+                   help="comma-separated (default: constant,linear,exponential,inverse_time,step,cosine,one_cycle,plateau)")  # fmt: skip
+    g.add_argument("--search", default=None,
+                   help="also search these, with default ranges: batch_size, hidden, momentum, beta1, beta2, "
+                        "weight_decay, adamw_weight_decay, clip_norm")  # fmt: skip
+    g.add_argument("--set", action="append", metavar="KEY=VALUE", dest="overrides",
+                   help="override any spec key, TOML value: study.epochs=40, space.lr.adam=[1e-4,1e-2], "
+                        "space.step.gamma=[0.2,0.8] (repeatable)")  # fmt: skip
+    g = p.add_argument_group("storage and output")
+    g.add_argument("--overwrite", action="store_true", help="delete an existing study of that name first")
+    g.add_argument("--heartbeat", type=int, default=10, metavar="SECONDS",
+                   help="heartbeat interval for database storages; a dead worker's trial is retried after 3x (default 10; 0: off)")  # fmt: skip
+    g.add_argument("--studies-dir", default="studies", help="where default journals and results go (default studies/)")
+    g.add_argument("--results", default=None, metavar="FILE.json", help="results JSON (default: next to the study)")
+    g.add_argument("--report", default=None, metavar="FILE.html", help="write an HTML report of the study")
+    g.add_argument("--json", action="store_true", help="print the results as JSON")
+    g.add_argument("--no-progress", action="store_true", help="no progress line on the terminal")
+    p.set_defaults(func=run)
+
+
+def build_spec(args: argparse.Namespace) -> Any:
+    """The StudySpec from the defaults, ``--spec``, the flags and ``--set`` (in that order)."""
+    from lrsearch.cli._common import parse_hidden
+    from lrsearch.search import spec_from_sources
+
+    overrides: dict[str, Any] = {}
+    flags = {
+        "data": args.data, "target": args.target, "task": args.task, "val_size": args.val_size,
+        "test_size": args.test_size, "n_trials": args.n_trials, "timeout": args.timeout, "n_jobs": args.n_jobs,
+        "objective": args.objective, "sampler": args.sampler, "pruner": args.pruner,
+        "report_every": args.report_every, "aim": args.aim, "epochs": args.epochs, "activation": args.activation,
+        "batch_size": args.batch_size, "dtype": args.dtype, "seed": args.seed, "name": args.study_name,
+    }  # fmt: skip
+    for key, value in flags.items():
+        if value is not None:
+            overrides[f"study.{key}"] = value
+    if args.hidden is not None:
+        overrides["study.hidden"] = list(parse_hidden(args.hidden))
+    if args.optimizers is not None:
+        overrides["space.optimizer"] = _names(args.optimizers)
+    if args.schedules is not None:
+        overrides["space.schedule"] = _names(args.schedules)
+    for name in _names(args.search) if args.search else []:
+        overrides[f"space.{name}"] = True
+    return spec_from_sources(args.spec, overrides, args.overrides)
+
+
+def _names(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def run(args: argparse.Namespace) -> int:
+    import optuna
+
+    from lrsearch.cli._common import dump_json
+    from lrsearch.search import run_study
+
+    optuna.logging.set_verbosity(optuna.logging.INFO if getattr(args, "verbose", 0) >= 2 else optuna.logging.WARNING)
+    spec = build_spec(args)
+    show = not args.json and not args.no_progress and sys.stderr.isatty()
+    bar = _ProgressLine(spec.objective) if show else None
+    result = run_study(
+        None, spec, storage=args.storage, overwrite=args.overwrite, results_path=args.results,
+        progress=bar, studies_dir=args.studies_dir, heartbeat_interval=args.heartbeat or None,
+    )  # fmt: skip
+    if bar is not None:
+        bar.close()
+    report_path = _write_report(args.report, result) if args.report else None
+    if args.json:
+        out = result.to_dict()
+        out["results_path"] = str(result.results_path) if result.results_path else None
+        out["report_path"] = str(report_path) if report_path else None
+        print(dump_json(out))
+    else:
+        _print_summary(result, report_path)
+    return 130 if result.interrupted else 0
+
+
+def _write_report(path: str, result: Any) -> Any:
+    try:
+        from lrsearch.report import build_report
+    except ImportError as exc:
+        log.warning("HTML reports are not available in this installation (%s); skipped %s", exc, path)
+        return None
+    return build_report(path, title=f"lrsearch study: {result.study_name}", dataset_summary=result.dataset_summary,
+                        study=result, range_tests=result.range_tests)  # fmt: skip
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _print_summary(result: Any, report_path: Any) -> None:
+    s = result.summary
+    parts = [f"{s['complete']} complete", f"{s['pruned']} pruned"]
+    if s["diverged"]:
+        parts.append(f"{s['diverged']} of them diverged")
+    if s["failed"]:
+        parts.append(f"{s['failed']} failed")
+    if s.get("running"):
+        parts.append(f"{s['running']} still running elsewhere")
+    head = "interrupted" if result.interrupted else "done"
+    print(f"study {result.study_name} ({result.storage}): {head}; {s['n_trials']} of {s['target_trials']} trials "
+          f"({', '.join(parts)})")  # fmt: skip
+    rate = f", {s['trials_per_min']:.0f} trials/min" if s.get("trials_per_min") else ""
+    print(f"this run: {s['trials_this_run']} trials in {s['elapsed_s']:.1f} s with {s['n_jobs']} worker(s){rate}")
+    if result.best_number is None:
+        print("no trial completed yet: every trial was pruned or diverged; try narrower rate bounds "
+              "(--aim finder measures them)")  # fmt: skip
+    else:
+        print(f"best trial #{result.best_number}: {result.objective} {result.best_value:.5g}")
+        cfg = result.best_config
+        sched = ", ".join(f"{k}={_fmt(v)}" for k, v in cfg.get("schedule_params", {}).items())
+        opt = ", ".join(f"{k}={_fmt(v)}" for k, v in cfg.get("optimizer_params", {}).items())
+        print(f"  optimizer {cfg['optimizer']}{f' ({opt})' if opt else ''}  lr {cfg['lr']:.4g}  "
+              f"schedule {cfg['schedule']}{f' ({sched})' if sched else ''}")  # fmt: skip
+        extras = [f"{k} {_fmt(cfg[k])}" for k in ("batch_size", "hidden", "clip_norm") if k in result.best_params]
+        if extras:
+            print("  " + "  ".join(extras))
+        for label, metrics in (("validation", result.best_val_metrics), ("test", result.best_test_metrics)):
+            if metrics:
+                shown = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if not math.isnan(v))
+                print(f"  {label:<11}{shown}")
+    if result.results_path:
+        print(f"results: {result.results_path}")
+    if report_path:
+        print(f"report: {report_path}")
+    if result.interrupted or s["n_trials"] < s["target_trials"]:
+        print(f"resume: run the same command again (study {result.study_name!r} keeps its finished trials)")
+
+
+class _ProgressLine:
+    """One self-overwriting line on stderr: trials, pruned, best so far, time left."""
+
+    def __init__(self, objective: str):
+        self.objective = objective
+        self.last = 0.0
+        self.width = 0
+
+    def __call__(self, p: Any) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2 and p.finished < p.target:
+            return
+        self.last = now
+        best = f"best {self.objective} {p.best_value:.4g} (#{p.best_number})" if p.best_value is not None else "no best yet"
+        eta = f", ~{_duration(p.eta_s)} left" if p.eta_s is not None else ""
+        div = f" ({p.diverged} diverged)" if p.diverged else ""
+        line = (f"[{p.finished}/{p.target}] {p.complete} complete, {p.pruned} pruned{div}, {p.running} running | "
+                f"{best} | {_duration(p.elapsed_s)}{eta}")  # fmt: skip
+        pad = max(0, self.width - len(line))
+        self.width = len(line)
+        sys.stderr.write("\r" + line + " " * pad)
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.width:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, sec = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

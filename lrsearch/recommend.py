@@ -1,0 +1,245 @@
+"""``recommend()``: which optimizer, learning rate and schedule, with the evidence.
+
+Two methods:
+
+* ``"finder"`` (default, seconds): the LR range test per optimizer gives a
+  rate and a range; each optimizer is then trained at its suggestion with a
+  constant rate, with cosine decay, and with a one-cycle schedule whose peak is
+  the top of the range; the candidate with the best validation loss wins.
+  Every candidate's measured score is kept as evidence.
+* ``"study"`` (minutes): an Optuna study aimed by the range test
+  (:func:`lrsearch.search.run_study` with ``aim="finder"``); its best trial,
+  retrained, is the recommendation.
+
+The choice is made on the validation split; the test split is only scored.
+
+>>> rec = recommend("iris", optimizers=["adam"], epochs=20)   # doctest: +SKIP
+>>> rec.optimizer, rec.schedule                                 # doctest: +SKIP
+('adam', 'one_cycle')
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrsearch._validation import check_choice, check_int
+from lrsearch.exceptions import ConfigError
+
+__all__ = ["Candidate", "Recommendation", "recommend"]
+
+log = logging.getLogger(__name__)
+
+#: optimizers compared by default (AdamW and Nesterov differ from Adam and
+#: momentum mostly through their options, which the quick method does not tune)
+DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One configuration the finder method trained, and what it scored."""
+
+    optimizer: str
+    lr: float
+    schedule: str
+    schedule_params: dict[str, Any]
+    val_loss: float
+    val_metrics: dict[str, float]
+    status: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What to use, how well it did, and why.
+
+    ``expected_score`` holds the validation metrics of a run with this
+    configuration (``val_loss`` included); ``test_metrics`` its test-split
+    metrics. :meth:`train_kwargs` gives :func:`lrsearch.nn.train`'s arguments.
+    """
+
+    optimizer: str
+    lr: float
+    optimizer_params: dict[str, Any]
+    schedule: str
+    schedule_params: dict[str, Any]
+    hidden: tuple[int, ...]
+    activation: str
+    batch_size: int
+    epochs: int
+    expected_score: dict[str, float]
+    test_metrics: dict[str, float]
+    method: str
+    evidence: list[str]
+    lr_range: tuple[float, float] | None = None
+    candidates: tuple[Candidate, ...] = ()
+    range_tests: tuple[Any, ...] = ()
+    study: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def train_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`lrsearch.nn.train` (or ``fit_dataset``)."""
+        return {
+            "hidden": self.hidden, "activation": self.activation, "optimizer": self.optimizer, "lr": self.lr,
+            "optimizer_params": dict(self.optimizer_params), "schedule": self.schedule,
+            "schedule_params": dict(self.schedule_params), "epochs": self.epochs, "batch_size": self.batch_size,
+            **self.extra,
+        }  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able summary (no arrays, no study object)."""
+        return {
+            "optimizer": self.optimizer, "lr": self.lr, "optimizer_params": dict(self.optimizer_params),
+            "schedule": self.schedule, "schedule_params": dict(self.schedule_params), "hidden": list(self.hidden),
+            "activation": self.activation, "batch_size": self.batch_size, "epochs": self.epochs,
+            "expected_score": dict(self.expected_score), "test_metrics": dict(self.test_metrics),
+            "method": self.method, "evidence": list(self.evidence),
+            "lr_range": list(self.lr_range) if self.lr_range else None,
+            "candidates": [
+                {"optimizer": c.optimizer, "lr": c.lr, "schedule": c.schedule, "schedule_params": c.schedule_params,
+                 "val_loss": c.val_loss if math.isfinite(c.val_loss) else None, "status": c.status}
+                for c in self.candidates
+            ],
+        }  # fmt: skip
+
+
+def _schedules_for(rt: Any, epochs: int) -> list[tuple[str, float, dict[str, Any]]]:
+    """Constant and cosine at the suggested rate; one-cycle peaking at the range's top."""
+    out: list[tuple[str, float, dict[str, Any]]] = [("constant", float(rt.lr), {}), ("cosine", float(rt.lr), {})]
+    top = float(rt.one_cycle_range[1]) if getattr(rt, "one_cycle_range", None) else float(rt.lr)
+    if math.isfinite(top) and top > 0:
+        out.append(("one_cycle", top, {}))
+    return out
+
+
+def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: int, repeats: int) -> dict[str, Any]:
+    from lrsearch.evaluation import fit_dataset
+    from lrsearch.finder import find_lr
+
+    candidates: list[Candidate] = []
+    range_tests = []
+    fits = {}
+    for name in opts:
+        rt = find_lr(ds, optimizer=name, hidden=common["hidden"], activation=common["activation"],
+                     batch_size=common["batch_size"], seed=seed, repeats=repeats, epochs=common["epochs"])  # fmt: skip
+        range_tests.append(rt)
+        for schedule, lr, sp in _schedules_for(rt, common["epochs"]):
+            fit = fit_dataset(ds, optimizer=name, lr=lr, schedule=schedule, schedule_params=sp, seed=seed, **common)
+            res = fit.result
+            vl = res.val_loss[-1] if res.status == "completed" and len(res.val_loss) else math.inf
+            cand = Candidate(name, lr, schedule, sp, float(vl), dict(fit.val_metrics), res.status, res.reason)
+            candidates.append(cand)
+            fits[id(cand)] = fit
+            log.info("candidate %s %s lr=%.3g: val_loss %.4g (%s)", name, schedule, lr, vl, res.status)
+    ranked = sorted(candidates, key=lambda c: (not math.isfinite(c.val_loss), c.val_loss))
+    best = ranked[0]
+    if not math.isfinite(best.val_loss):
+        raise ConfigError(
+            "every candidate diverged or failed; check the data (lrsearch.data.load) or try a smaller network."
+        )
+    fit = fits[id(best)]
+    rt_best = next(rt for rt in range_tests if rt.optimizer == best.optimizer)
+    evidence = [
+        f"{best.optimizer} with {best.schedule} at lr {best.lr:.3g}: validation loss {best.val_loss:.4g}, "
+        f"best of {len(candidates)} trainings ({len(opts)} optimizers x constant/cosine/one-cycle) "
+        f"of {common['epochs']} epochs each"
+    ]
+    if len(ranked) > 1 and math.isfinite(ranked[1].val_loss):
+        r = ranked[1]
+        evidence.append(f"runner-up: {r.optimizer} with {r.schedule} at lr {r.lr:.3g}: validation loss {r.val_loss:.4g}")
+    evidence.append(
+        f"range test for {best.optimizer}: suggested {rt_best.lr:.3g} (rule {rt_best.rule}), "
+        f"range {rt_best.lr_range[0]:.3g} to {rt_best.lr_range[1]:.3g}, spread {rt_best.spread_decades:.2f} decades"
+    )
+    evidence += [f"warning ({rt_best.optimizer}): {w}" for w in rt_best.warnings]
+    return {
+        "optimizer": best.optimizer, "lr": best.lr, "optimizer_params": {}, "schedule": best.schedule,
+        "schedule_params": best.schedule_params, "expected_score": {"val_loss": best.val_loss, **best.val_metrics},
+        "test_metrics": dict(fit.test_metrics), "evidence": evidence, "lr_range": tuple(rt_best.lr_range),
+        "candidates": tuple(ranked), "range_tests": tuple(range_tests),
+    }  # fmt: skip
+
+
+def _study_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: int, n_trials: int, n_jobs: int,
+                  storage: Any, study_name: str | None) -> dict[str, Any]:  # fmt: skip
+    from lrsearch.search import default_space, run_study
+
+    space = default_space(epochs=common["epochs"], optimizers=tuple(opts))
+    result = run_study(ds, study_name=study_name, storage=storage or "memory", n_jobs=n_jobs, n_trials=n_trials,
+                       epochs=common["epochs"], seed=seed, aim="finder", space=space, hidden=common["hidden"],
+                       batch_size=common["batch_size"], activation=common["activation"])  # fmt: skip
+    cfg = dict(result.best_config)
+    if not cfg:
+        raise ConfigError(f"the study finished no trial ({result.summary}); raise n_trials or check the data.")
+    s = result.summary
+    evidence = [
+        f"best of {s.get('complete', 0)} complete trials ({s.get('pruned', 0)} pruned, {s.get('diverged', 0)} diverged) "
+        f"of an Optuna study aimed by the range test; {result.objective} {result.best_value:.4g}",
+    ]
+    return {
+        "optimizer": cfg["optimizer"], "lr": float(cfg["lr"]), "optimizer_params": dict(cfg.get("optimizer_params") or {}),
+        "schedule": cfg.get("schedule", "constant"), "schedule_params": dict(cfg.get("schedule_params") or {}),
+        "expected_score": dict(result.best_val_metrics), "test_metrics": dict(result.best_test_metrics),
+        "evidence": evidence, "range_tests": tuple(result.range_tests), "study": result,
+        "extra": {k: v for k, v in cfg.items() if k in ("clip_norm", "clip_value", "layer_lrs")},
+        "epochs": int(cfg.get("epochs", common["epochs"])), "batch_size": int(cfg.get("batch_size", common["batch_size"])),
+        "hidden": tuple(cfg.get("hidden", common["hidden"])),
+    }  # fmt: skip
+
+
+def recommend(
+    data: Any,
+    y: Any = None,
+    *,
+    method: str = "finder",
+    optimizers: Sequence[str] | None = None,
+    hidden: Sequence[int] = (64,),
+    activation: str = "relu",
+    batch_size: int = 32,
+    epochs: int = 30,
+    task: str | None = None,
+    seed: int = 0,
+    repeats: int = 3,
+    n_trials: int = 60,
+    n_jobs: int = 1,
+    storage: Any = None,
+    study_name: str | None = None,
+) -> Recommendation:
+    """Recommend an optimizer, a base rate and a schedule for this network on this data.
+
+    ``data`` is a data-set name or path, a :class:`~lrsearch.data.Dataset`, or
+    a feature array with targets ``y``. ``method`` is ``"finder"`` (range tests
+    plus a few measured trainings) or ``"study"`` (an Optuna study aimed by the
+    range test; ``n_trials``, ``n_jobs``, ``storage``, ``study_name`` apply).
+    """
+    from lrsearch.data import Dataset, load
+    from lrsearch.nn import OPTIMIZERS
+
+    owner = "recommend"
+    check_choice(method, "method", owner, ["finder", "study"])
+    opts = list(DEFAULT_OPTIMIZERS if optimizers is None else optimizers)
+    if not opts:
+        raise ConfigError("optimizers is empty; name at least one of: " + ", ".join(OPTIMIZERS) + ".")
+    for name in opts:
+        check_choice(name, "optimizers", owner, OPTIMIZERS)
+    epochs = check_int(epochs, "epochs", owner, low=1)
+    batch_size = check_int(batch_size, "batch_size", owner, low=1)
+    hidden_t = (int(hidden),) if isinstance(hidden, int) else tuple(int(h) for h in hidden)
+    if isinstance(data, Dataset):
+        ds = data
+    elif y is not None:
+        ds = load((data, y), task=task, seed=seed)
+    else:
+        ds = load(data, task=task, seed=seed)
+    common = {"hidden": hidden_t, "activation": activation, "batch_size": batch_size, "epochs": epochs}
+    if method == "finder":
+        out = _finder_method(ds, opts, common, seed, repeats)
+    else:
+        out = _study_method(ds, opts, common, seed, n_trials, n_jobs, storage, study_name)
+    fields: dict[str, Any] = {"hidden": hidden_t, "activation": activation, "batch_size": batch_size, "epochs": epochs}
+    fields.update(out)
+    return Recommendation(method=method, **fields)
+

@@ -1,0 +1,62 @@
+"""recommend(): the choice is the measured best, reproducible, and explained."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from lrsearch.cli import main
+from lrsearch.data import load
+from lrsearch.evaluation import fit_dataset
+from lrsearch.exceptions import ConfigError
+from lrsearch.recommend import recommend
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load("iris", seed=0)
+
+
+@pytest.fixture(scope="module")
+def rec(iris):
+    return recommend(iris, optimizers=["sgd", "adam"], epochs=15, repeats=2)
+
+
+def test_recommendation_is_the_best_measured_candidate(rec):
+    finite = [c for c in rec.candidates if math.isfinite(c.val_loss)]
+    assert len(rec.candidates) == 6  # 2 optimizers x constant / cosine / one-cycle
+    best = min(finite, key=lambda c: c.val_loss)
+    assert (rec.optimizer, rec.schedule, rec.lr) == (best.optimizer, best.schedule, best.lr)
+    assert rec.expected_score["val_loss"] == pytest.approx(best.val_loss)
+    assert {rt.optimizer for rt in rec.range_tests} == {"sgd", "adam"}
+    assert rec.evidence and rec.optimizer in rec.evidence[0]
+
+
+def test_train_kwargs_reproduce_the_expected_score(rec, iris):
+    fit = fit_dataset(iris, seed=0, **rec.train_kwargs())
+    assert fit.result.val_loss[-1] == pytest.approx(rec.expected_score["val_loss"], rel=1e-6)
+    assert fit.test_metrics["accuracy"] == pytest.approx(rec.test_metrics["accuracy"])
+
+
+def test_bad_arguments(iris):
+    with pytest.raises(ConfigError, match="method"):
+        recommend(iris, method="oracle")
+    with pytest.raises(ConfigError, match="optimizers"):
+        recommend(iris, optimizers=["adamx"])
+    with pytest.raises(ConfigError, match="optimizers is empty"):
+        recommend(iris, optimizers=[])
+
+
+def test_cli_recommend_json(capsys):
+    code = main(["recommend", "--data", "iris", "--optimizers", "adam", "--epochs", "10", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["optimizer"] == "adam" and out["lr"] > 0 and out["schedule"] in ("constant", "cosine", "one_cycle")
+    assert len(out["candidates"]) == 3
+
+
+def test_cli_recommend_bad_optimizer_exits_2(capsys):
+    assert main(["recommend", "--data", "iris", "--optimizers", "nope"]) == 2
+    assert "nope" in capsys.readouterr().err
