@@ -13,8 +13,12 @@ Three measurements on digits (hidden (64,), batch 32, 30 epochs, validation loss
              Both sides run as processes on a journal file and pay their own start-up.
              Reported: trials finished, best validation loss, test accuracy of the best
              configuration retrained.
-``scaling``  ``lrsearch study`` for the budget with 1 and with 2 workers, alternated:
-             trials per minute (all finished, and complete only). Pruning off and on.
+``scaling``  ``lrsearch study`` of the same number of trials (800) with 1 and with 2 workers,
+             alternated: trials per minute (finished: complete or pruned), and the CPU the
+             workers spent per trial. Equal trial counts, because TPE's cost per trial grows
+             with the study (a fixed time budget would charge the faster setting for its
+             extra trials). Before and after, plain training in 1 and 2 processes shows what
+             the shared machine allows right now. Pruning off and on.
 ``aim``      per seed: a plain study of 100 trials, then a finder-aimed one; how many
              aimed trials reach the plain study's best-of-100 validation loss.
 
@@ -53,11 +57,14 @@ def _load() -> float:
 # -- lrsearch side: the CLI as a user runs it ---------------------------------------------
 
 
-def run_cli(budget: float, n_jobs: int, storage: Path, *, seed: int = 0, pruner: str = "median") -> dict[str, Any]:
+def run_cli(budget: float | None, n_jobs: int, storage: Path, *, seed: int = 0, pruner: str = "median",
+            n_trials: int = 1_000_000, sampler: str = "tpe") -> dict[str, Any]:  # fmt: skip
     cmd = [sys.executable, "-m", "lrsearch", "study", "--data", "digits", "--epochs", str(EPOCHS), "--hidden", "64",
-           "--batch-size", str(BATCH), "--n-trials", "1000000", "--timeout", str(budget), "--n-jobs", str(n_jobs),
-           "--seed", str(seed), "--pruner", pruner, "--storage", str(storage), "--study-name", "bench",
-           "--json", "--no-progress"]  # fmt: skip
+           "--batch-size", str(BATCH), "--n-trials", str(n_trials), "--n-jobs", str(n_jobs),
+           "--seed", str(seed), "--pruner", pruner, "--sampler", sampler, "--storage", str(storage),
+           "--study-name", "bench", "--json", "--no-progress"]  # fmt: skip
+    if budget is not None:
+        cmd += ["--timeout", str(budget)]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.time()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -66,7 +73,8 @@ def run_cli(budget: float, n_jobs: int, storage: Path, *, seed: int = 0, pruner:
         raise RuntimeError(f"lrsearch study failed: {proc.stderr[-2000:]}")
     out = json.loads(proc.stdout)
     s = out["summary"]
-    return {"wall_s": wall, "elapsed_s": s["elapsed_s"], "finished": s["complete"] + s["pruned"], "complete": s["complete"],
+    return {"wall_s": wall, "elapsed_s": s["elapsed_s"], "cpu_s": s.get("worker_cpu_s"),
+            "finished": s["complete"] + s["pruned"], "complete": s["complete"],
             "pruned": s["pruned"], "best_val_loss": out["best_value"],
             "test_accuracy": out["best_test_metrics"].get("accuracy"), "best": out["best_config"], "load": _load()}  # fmt: skip
 
@@ -111,7 +119,7 @@ def _sk_worker(path: str, ds: Any, seed: int, worker: int, deadline: float) -> i
     import optuna
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # diverged fits are failed trials, not news
     study = optuna.load_study(study_name="sk", storage=JournalStorage(JournalFileBackend(path)),
                               sampler=optuna.samplers.TPESampler(seed=seed * 1000 + worker, multivariate=True))  # fmt: skip
     study.optimize(lambda t: _sk_objective(t, ds, seed), timeout=max(0.0, deadline - time.time()), catch=(ValueError,))
@@ -135,13 +143,44 @@ def run_sklearn(budget: float, n_jobs: int, storage: Path, ds: Any, seed: int = 
     wall = time.time() - t0
     study = optuna.load_study(study_name="sk", storage=JournalStorage(JournalFileBackend(str(storage))))
     done = [t for t in study.trials if t.state.name == "COMPLETE"]
+    failed = [t for t in study.trials if t.state.name == "FAIL"]  # diverged fits: finished trials too
     best = study.best_trial
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf = _sk_model(best.params, seed).fit(ds.X_train, ds.y_train)
     acc = float((clf.predict(ds.X_test) == ds.y_test).mean())
-    return {"wall_s": wall, "finished": len(done), "complete": len(done), "best_val_loss": best.value,
+    return {"wall_s": wall, "finished": len(done) + len(failed), "complete": len(done), "failed": len(failed),
+            "best_val_loss": best.value,
             "test_accuracy": acc, "best": best.params, "load": _load()}  # fmt: skip
+
+
+# -- what the machine allows --------------------------------------------------------------
+
+_TRAIN_LOOP = """
+import sys, time
+from lrsearch.data import load
+from lrsearch.nn import train
+ds = load("digits")
+train(ds.X_train, ds.y_train, X_val=ds.X_val, y_val=ds.y_val, n_classes=10, epochs=1, compute_metrics=False)
+t, n = time.time(), 0
+while time.time() - t < float(sys.argv[1]):
+    train(ds.X_train, ds.y_train, X_val=ds.X_val, y_val=ds.y_val, n_classes=10, epochs=30, compute_metrics=False, seed=n)
+    n += 1
+print(n / (time.time() - t))
+"""
+
+
+def machine_ceiling(n_procs: int, seconds: float = 8.0) -> float:
+    """Plain training runs (no Optuna) in ``n_procs`` processes at once vs one: the speed-up this
+    machine gives right now (other jobs on a shared machine take their share)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+
+    def rate(k: int) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", _TRAIN_LOOP, str(seconds)], env=env, stdout=subprocess.PIPE,
+                                  text=True) for _ in range(k)]  # fmt: skip
+        return sum(float(p.communicate()[0]) for p in procs)
+
+    return rate(n_procs) / rate(1)
 
 
 # -- finder-aimed against plain -------------------------------------------------------------
@@ -193,8 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", type=float, default=60.0, help="seconds per study (default 60)")
     p.add_argument("--n-jobs", type=int, default=2, help="worker processes on each side (default 2)")
     p.add_argument("--part", choices=["all", "sklearn", "scaling", "aim"], default="all")
-    p.add_argument("--repeats", type=int, default=2, help="scaling: alternations of 1 and 2 workers (default 2)")
-    p.add_argument("--seeds", type=int, default=3, help="aim: seeds (default 3)")
+    p.add_argument("--repeats", type=int, default=3, help="scaling: alternations of 1 and 2 workers (default 3)")
+    p.add_argument("--scaling-trials", type=int, default=800, help="scaling: trials per study (default 800)")
+    p.add_argument("--random-too", action="store_true", help="sklearn: also run lrsearch with the random sampler")
+    p.add_argument("--pruners", default="none,median", help="scaling: pruners to measure with (default none,median)")
+    p.add_argument("--seeds", type=int, default=5, help="aim: seeds (default 5)")
     p.add_argument("--json", default=None, help="also write the numbers here")
     args = p.parse_args(argv)
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), "lrsearch-bench-numba"))
@@ -213,36 +255,52 @@ def main(argv: list[str] | None = None) -> int:
         # scikit-learn gets the whole wall time lrsearch used, start-up, data loading and retraining included
         theirs = run_sklearn(ours["wall_s"], args.n_jobs, tmp / "sk.journal", ds)
         for name, r in (("lrsearch study", ours), ("optuna + sklearn MLP", theirs)):
-            extra = f" ({r['complete']} complete, {r['pruned']} pruned)" if "pruned" in r else ""
+            extra = (f" ({r['complete']} complete, {r['pruned']} pruned)" if "pruned" in r
+                     else f" ({r['complete']} complete, {r['failed']} diverged)")  # fmt: skip
             print(f"  {name:<22} trials {r['finished']:>6}{extra:<28} best val loss {r['best_val_loss']:.4f}  "
                   f"test accuracy {r['test_accuracy']:.4f}  wall {r['wall_s']:.1f} s  load {r['load']:.2f}")  # fmt: skip
         ratio = ours["finished"] / max(theirs["finished"], 1)
         print(f"  trials ratio {ratio:.1f}x; best val loss {ours['best_val_loss']:.4f} vs {theirs['best_val_loss']:.4f}",
               flush=True)  # fmt: skip
         results["sklearn"] = {"lrsearch": ours, "sklearn": theirs, "trials_ratio": ratio}
+        if args.random_too:  # how much of lrsearch's time TPE takes: the same study with random sampling
+            rnd = run_cli(args.budget, args.n_jobs, tmp / "random.journal", sampler="random")
+            print(f"  {'lrsearch, random':<22} trials {rnd['finished']:>6} ({rnd['complete']} complete, {rnd['pruned']} pruned)"
+                  f"  best val loss {rnd['best_val_loss']:.4f}  test accuracy {rnd['test_accuracy']:.4f}  "
+                  f"load {rnd['load']:.2f}", flush=True)  # fmt: skip
+            results["sklearn"]["lrsearch_random"] = rnd
 
     if args.part in ("all", "scaling"):
-        print(f"== scaling: {args.budget:.0f} s studies on digits, 1 vs {args.n_jobs} workers, alternated", flush=True)
-        scaling: dict[str, Any] = {}
-        for pruner in ("none", "median"):
-            rates: dict[int, list[float]] = {1: [], args.n_jobs: []}
-            complete_rates: dict[int, list[float]] = {1: [], args.n_jobs: []}
+        n = args.scaling_trials
+        print(f"== scaling: time to run {n} trials on digits with 1 and with {args.n_jobs} workers, alternated", flush=True)
+        ceiling = machine_ceiling(args.n_jobs)
+        print(f"  machine now: {args.n_jobs} processes of plain training run {ceiling:.2f}x one "
+              f"(load {_load():.2f}); that bounds any speed-up below", flush=True)  # fmt: skip
+        scaling: dict[str, Any] = {"ceiling_before": ceiling, "n_trials": n}
+        for pruner in args.pruners.split(","):
+            rows: dict[int, list[dict[str, float]]] = {1: [], args.n_jobs: []}
             for rep in range(args.repeats):
                 for jobs in (1, args.n_jobs):
-                    r = run_cli(args.budget, jobs, tmp / f"scale-{pruner}-{rep}-{jobs}.journal", pruner=pruner)
-                    rate = r["finished"] / r["elapsed_s"] * 60
-                    crate = r["complete"] / r["elapsed_s"] * 60
-                    rates[jobs].append(rate)
-                    complete_rates[jobs].append(crate)
-                    print(f"  pruner {pruner:<6} workers {jobs}: {r['finished']:>5} trials ({r['complete']} complete) in "
-                          f"{r['elapsed_s']:.1f} s = {rate:.0f}/min ({crate:.0f} complete/min)  load {r['load']:.2f}",
-                          flush=True)  # fmt: skip
-            ratio = statistics.median(rates[args.n_jobs]) / statistics.median(rates[1])
-            cratio = statistics.median(complete_rates[args.n_jobs]) / statistics.median(complete_rates[1])
-            pairs = [b / a for a, b in zip(rates[1], rates[args.n_jobs])]
-            print(f"  pruner {pruner}: {args.n_jobs} workers / 1 worker = {ratio:.2f}x trials/min "
-                  f"({cratio:.2f}x complete/min); per pair {', '.join(f'{x:.2f}' for x in pairs)}", flush=True)  # fmt: skip
-            scaling[pruner] = {"rates": rates, "complete_rates": complete_rates, "ratio": ratio, "complete_ratio": cratio}
+                    r = run_cli(None, jobs, tmp / f"scale-{pruner}-{rep}-{jobs}.journal", pruner=pruner, n_trials=n)
+                    row = {"elapsed_s": r["elapsed_s"], "per_min": r["finished"] / r["elapsed_s"] * 60,
+                           "per_cpu_min": r["finished"] / r["cpu_s"] * 60, "complete": r["complete"], "load": r["load"]}  # fmt: skip
+                    rows[jobs].append(row)
+                    print(f"  pruner {pruner:<6} workers {jobs}: {r['finished']} trials ({r['complete']} complete) in "
+                          f"{r['elapsed_s']:.1f} s = {row['per_min']:.0f}/min; {row['per_cpu_min']:.0f} per worker-CPU-minute; "
+                          f"load {r['load']:.2f}", flush=True)  # fmt: skip
+
+            def med(jobs: int, key: str) -> float:
+                return statistics.median(x[key] for x in rows[jobs])
+
+            ratio = med(args.n_jobs, "per_min") / med(1, "per_min")
+            eff = med(args.n_jobs, "per_cpu_min") / med(1, "per_cpu_min")
+            pairs = [b["per_min"] / a["per_min"] for a, b in zip(rows[1], rows[args.n_jobs])]
+            print(f"  pruner {pruner}: {args.n_jobs} workers / 1 worker = {ratio:.2f}x trials/min (per pair "
+                  f"{', '.join(f'{x:.2f}' for x in pairs)}); CPU per trial {1 / eff:.2f}x one worker's", flush=True)  # fmt: skip
+            scaling[pruner] = {"rows": rows, "ratio": ratio, "pairs": pairs, "cpu_efficiency": eff}
+        scaling["ceiling_after"] = machine_ceiling(args.n_jobs)
+        print(f"  machine after: {args.n_jobs} processes of plain training run {scaling['ceiling_after']:.2f}x one "
+              f"(load {_load():.2f})", flush=True)  # fmt: skip
         results["scaling"] = scaling
 
     if args.part in ("all", "aim"):

@@ -27,6 +27,7 @@ __all__ = [
     "edge_point",
     "ema",
     "ema_noise_factor",
+    "settle_index",
     "find_stop",
     "horizon_factor",
     "lr_ladder",
@@ -120,7 +121,7 @@ def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_ste
 
     Reasons: ``"non-finite loss"`` at the first NaN/inf, ``"diverged"`` at the first
     step ``k >= min_steps`` where the smoothed loss ``s_k`` exceeds its best so far
-    ``b_k`` by more than ``threshold`` times a scale, and ``"completed"`` otherwise.
+    ``b_k`` (counted from :func:`settle_index` on, once the EMA averages a few batches) by more than ``threshold`` times a scale, and ``"completed"`` otherwise.
     The scale is the descent achieved so far (the highest smoothed loss before
     the best minus the best), or, when the curve has hardly descended, four
     standard deviations of the difference ``s_k - b_k`` under noise alone
@@ -138,9 +139,12 @@ def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_ste
     finite = np.isfinite(x) & np.isfinite(s)
     n = int(np.argmin(finite)) if not finite.all() else x.size
     best, best_at, peak_before_best, peak = math.inf, 0, -math.inf, -math.inf
+    settled = settle_index(beta)
     for k in range(n):
         peak = max(peak, s[k])
-        if s[k] < best:
+        if k == settled and settled > 0:  # the first points are a batch or two: too noisy to be the best
+            best, best_at, peak_before_best = s[k], k, peak
+        elif s[k] < best and (k >= settled or k == 0):
             best, best_at, peak_before_best = s[k], k, peak
         if k < min_steps:
             continue
@@ -152,6 +156,26 @@ def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_ste
     if n < x.size:
         return max(n - 1, 0), "non-finite loss"
     return max(n - 1, 0), "completed"
+
+
+def settle_index(beta: float, factor: float = 0.5) -> int:
+    """The first step at which :func:`ema`'s noise is at most ``factor`` times a single batch's.
+
+    Before it the bias-corrected EMA averages fewer than ``1/factor**2`` (4) batches,
+    (or, for a light smoothing that never averages that many, until its noise is
+    within 5% of its long-run value), so :func:`find_stop` does not let those
+    steps set the best loss a rise is measured from: one lucky first batch would
+    otherwise read as a divergence a few steps later (seen on the benchmark's
+    spirals). 4 for ``beta = 0.98``, 0 for ``beta = 0``.
+
+    >>> settle_index(0.98), settle_index(0.0)
+    (4, 0)
+    """
+    floor = 1.05 * math.sqrt((1.0 - beta) / (1.0 + beta))  # the EMA's noise after many steps
+    k = 0
+    while ema_noise_factor(beta, k) > max(factor, floor) and k < 10_000:
+        k += 1
+    return k
 
 
 def ema_noise_factor(beta: float, k: int) -> float:
@@ -312,11 +336,13 @@ def edge_point(losses: Any) -> tuple[int, int, float]:
 
     The trend is :func:`trend` with :func:`trend_window`. The descent is the median
     of the first ``window`` raw losses minus the trend's minimum. The edge is the
-    first point after the minimum where the trend has climbed back by half the
-    descent, or by one standard deviation of the batch noise (:func:`noise_scale`,
-    about 3.6 standard errors of the trend) if that is larger, so that a curve
-    which hardly descended finds its edge where it blows up, not at a wiggle; the
-    last point when it never does. Every
+    first point after the minimum from which the trend *stays* climbed back (to the
+    end of the curve) by half the descent, or by one standard deviation of the
+    batch noise (:func:`noise_scale`, about 3.6 standard errors of the trend) if
+    that is larger: divergence in a range test does not recover (the rate only
+    grows), so a rise that falls back is a wiggle, and a curve which hardly
+    descended finds its edge where it blows up; the last point when it never
+    does. Every
     quantity is a difference of losses, so the answer is the same for
     ``a*loss + b`` (``a > 0``): scale- and sign-free.
 
@@ -336,8 +362,8 @@ def edge_point(losses: Any) -> tuple[int, int, float]:
     start = float(np.median(x[: min(w, n)]))
     descent = start - float(t[i])
     rise = max(0.5 * descent, noise_scale(x))
-    above = np.nonzero(t[i:] > t[i] + rise)[0]
-    j = i + int(above[0]) if above.size else n - 1
+    below = np.nonzero(t[i:] <= t[i] + rise)[0]  # never empty: t[i] itself
+    j = min(i + int(below[-1]) + 1, n - 1)
     return i, j, descent
 
 
@@ -415,20 +441,35 @@ def suggest_probe(result: Any) -> Suggestion:
     :data:`PROBE_SPACING` decades apart around :data:`PROBE_CENTER` times the edge
     rule's answer. The best one, refined by :func:`best_probe`, is the best rate
     for a run as short as a probe; it is divided by :func:`horizon_factor` of the
-    training the rate is for (``probes.train_steps``). Without probes this is
-    :func:`suggest_edge` (and says so in ``rule``).
+    training the rate is for (``probes.train_steps``), and kept below half the
+    instability edge: the range test's, or the lowest probe that diverged if that
+    is lower (a diverged probe measures the edge directly). Without probes this
+    is :func:`suggest_edge` (and says so in ``rule``); when every probe diverged
+    it is the lower of :func:`suggest_edge` and a tenth of the lowest diverged
+    probe (the edge rule applied to the measured edge).
     """
     probes = getattr(result, "probes", None)
     if probes is None or len(probes.lrs) == 0:
         return suggest_edge(result)
+    p_lrs = np.asarray(probes.lrs, dtype=np.float64)
+    failed = p_lrs[~np.isfinite(np.asarray(probes.losses, dtype=np.float64))]
+    # a probe that diverged is an instability edge measured directly, at a constant rate
+    probe_edge = float(failed.min()) if failed.size else math.inf
     rate, _ = best_probe(probes.lrs, probes.losses)
     if not math.isfinite(rate):
-        return suggest_edge(result)
+        fallback = suggest_edge(result)
+        if math.isfinite(probe_edge):
+            lr = probe_edge / EDGE_DIVISOR
+            if not lr >= fallback.lr:  # the lower of the two edges' answers (NaN-safe)
+                return Suggestion("edge", lr, fallback.index, fallback.loss)
+        return fallback
     lr = rate / horizon_factor(getattr(probes, "train_steps", 0), probes.steps)
     lrs, raw, _ = _curve(result)
     _, j, _ = edge_point(raw)
     if EDGE_CAP and j >= 0:
         lr = min(lr, float(lrs[j]) / EDGE_CAP)
+    if EDGE_CAP:
+        lr = min(lr, probe_edge / EDGE_CAP)
     n = int(np.isfinite(raw).sum())
     if n == 0:
         return Suggestion("probe", lr, -1, math.nan)

@@ -458,14 +458,14 @@ def find_lr(
     mode: str = "exp",
     smoothing: float = 0.98,
     diverge_threshold: float = 1.0,
-    repeats: int = 3,
+    repeats: int = 2,
     validation: bool = False,
     seed: int = 0,
     dtype: str = "float32",
     rule: str = "default",
     init: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
-    probes: int = 4,
-    probe_steps: int = 50,
+    probes: int = 3,
+    probe_steps: int = 100,
     epochs: int = 20,
     trainer_options: Mapping[str, Any] | None = None,
 ) -> RangeTestResult:
@@ -527,8 +527,8 @@ def find_lr_all(
     if "optimizer" in kwargs:
         raise ConfigError("find_lr_all takes optimizers=[...], not optimizer=.")
     defaults = {"task": None, "seed": 0, "dtype": "float32", "start_lr": 1e-7, "end_lr": 10.0, "num_iter": 100,
-                "mode": "exp", "smoothing": 0.98, "diverge_threshold": 1.0, "repeats": 3, "validation": False,
-                "rule": "default", "probes": 4, "probe_steps": 50, "epochs": 20}  # fmt: skip
+                "mode": "exp", "smoothing": 0.98, "diverge_threshold": 1.0, "repeats": 2, "validation": False,
+                "rule": "default", "probes": 3, "probe_steps": 100, "epochs": 20}  # fmt: skip
     opts = {**defaults, **kwargs}
     _check_args(opts["start_lr"], opts["end_lr"], opts["num_iter"], opts["mode"], opts["smoothing"],
                 opts["diverge_threshold"], opts["repeats"], opts["validation"], opts["rule"], opts["probes"],

@@ -209,7 +209,9 @@ def _naive_edge(x):
     d = np.diff(x)
     noise = 1.4826 * float(np.median(np.abs(d))) / math.sqrt(2)
     rise = max(0.5 * descent, noise)
-    j = next((j for j in range(i, n) if t[j] > t[i] + rise), n - 1)
+    # the first point from which the trend stays above t[i] + rise to the end (the last point if none)
+    last_low = max(j for j in range(i, n) if t[j] <= t[i] + rise)
+    j = min(last_low + 1, n - 1)
     return i, j
 
 
@@ -228,6 +230,28 @@ def test_edge_of_a_flat_curve_is_where_it_blows_up():
     raw = np.r_[0.69 + 0.05 * rng.normal(size=80), 0.69 + np.geomspace(0.1, 10, 20)]
     i, j, descent = R.edge_point(raw)
     assert j >= 80 - 6 and descent < 0.05  # the centred trend sees the blow-up half a window early
+
+
+def test_edge_ignores_a_rise_that_falls_back():
+    # a bump of +0.5 over steps 65-75 (after the minimum at 1.0, descent 1.0) that falls back, then the real
+    # blow-up from step 85: a first-crossing rule takes the bump, the edge is the blow-up
+    k = np.arange(100)
+    x = np.where(k < 30, 2.0, np.where(k < 60, 2.0 - (k - 30) / 30, 1.0))
+    x = x + 0.8 * ((k >= 65) & (k < 75)) + np.where(k >= 85, 0.5 * (k - 84), 0.0)
+    i, j, _ = R.edge_point(x)
+    assert 80 <= j <= 90 and (i, j) == _naive_edge(list(x))
+    t = R.trend(x, R.trend_window(100))
+    assert (t[60:80] > t[i] + 0.5).any()  # the bump does cross the threshold
+
+
+def test_a_lucky_first_batch_does_not_stop_the_test():
+    # flat noisy losses whose first batch is 4 sigma low: the EMA's first point is that one batch, and
+    # a best taken from it reads as a divergence at step 10; the best counts from settle_index on
+    rng = np.random.default_rng(5)
+    raw = 1.2 + 0.1 * rng.standard_normal(100)
+    raw[0] = 0.8
+    assert R.settle_index(0.98) == 4
+    assert R.find_stop(raw, R.ema(raw, 0.98), 0.98, 1.0) == (99, "completed")
 
 
 def test_probe_rule_by_hand():
@@ -262,6 +286,23 @@ def test_probe_rule_ignores_diverged_probes_and_falls_back_to_edge():
     assert suggest_probe(view).rule == "edge"
 
 
+def test_diverged_probes_are_an_edge():
+    # the curve's edge is near 10 (ladder 1e-3..1e3), but a probe at 0.5 diverged: the answer stays below 0.25
+    view = _view(_v_curve(), losses=_v_curve())
+    view.lrs = lr_ladder(1e-3, 1e3, 100)
+    view.probes = SimpleNamespace(lrs=np.array([0.05, 0.16, 0.5]), losses=np.array([2.0, 1.0, np.inf]), steps=50,
+                                  train_steps=50)  # fmt: skip
+    assert math.isclose(suggest_probe(view).lr, 0.16 if 0.16 < 0.25 else 0.25)
+    view.probes.losses = np.array([3.0, 2.0, 1.0])  # same rates, none diverged: the best end probe as is
+    view.probes.lrs = np.array([0.05, 0.16, 5.0])
+    assert math.isclose(suggest_probe(view).lr, 5.0)
+    view.probes.losses = np.array([3.0, 2.0, np.inf])  # the 5.0 probe diverged: at most 2.5
+    assert math.isclose(suggest_probe(view).lr, 0.16)
+    view.probes = SimpleNamespace(lrs=np.array([0.6, 2.0, 6.0]), losses=np.full(3, np.inf), steps=50, train_steps=50)
+    got = suggest_probe(view)  # every probe diverged: a tenth of the lowest, below the curve's edge/10
+    assert got.rule == "edge" and math.isclose(got.lr, 0.06) and got.lr < R.suggest_edge(view).lr
+
+
 def test_horizon_factor():
     assert R.horizon_factor(16 * 50, 50) == 2.0 and R.horizon_factor(50, 50) == 1.0
     assert R.horizon_factor(1e9, 50) == 4.0 and R.horizon_factor(1, 50) == 0.5  # clipped
@@ -269,10 +310,10 @@ def test_horizon_factor():
 
 def test_epochs_move_the_suggestion():
     X, y = _data()
-    short = find_lr(X, y, hidden=(8,), repeats=1, epochs=1)
-    long = find_lr(X, y, hidden=(8,), repeats=1, epochs=200)
+    short = find_lr(X, y, hidden=(8,), repeats=1, epochs=40)  # 200 steps: 2x the 100-step probes
+    long = find_lr(X, y, hidden=(8,), repeats=1, epochs=640)  # 3200 steps: 32x
     assert np.array_equal(short.probes.losses, long.probes.losses)  # same measurements
-    assert math.isclose(short.lr / long.lr, (200 / 1) ** 0.25, rel_tol=1e-9)
+    assert math.isclose(short.lr / long.lr, (640 / 40) ** 0.25, rel_tol=1e-9)
 
 
 def test_probe_rates_are_centred_and_evenly_spaced():
@@ -302,6 +343,8 @@ def test_default_find_costs_at_most_five_range_tests():
     X, y = _data()
     res = find_lr(X, y, hidden=(8,))
     assert res.steps <= 5 * 100
+    # the measured default: two 100-step range tests and three 100-step probes
+    assert len(res.curves) == 2 and res.probes.lrs.size == 3 and res.probes.steps == 100
 
 
 def test_any_rule_can_be_chosen():

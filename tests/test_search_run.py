@@ -59,6 +59,28 @@ def test_resume_same_name_runs_only_what_is_missing(iris, tmp_path):
     assert (second.summary["n_trials"], second.summary["trials_this_run"]) == (8, 3)
     third = run_study(iris, n_trials=8, **kw)
     assert third.summary["trials_this_run"] == 0 and third.summary["n_trials"] == 8
+    # the journal (written without fsync, queued on flock) is Optuna's format: stock Optuna reads it
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    stock = optuna.load_study(study_name="r", storage=JournalStorage(JournalFileBackend(str(tmp_path / "r.journal"))))
+    assert len(stock.trials) == 8 and stock.best_value == pytest.approx(third.best_value)
+
+
+def test_a_trial_left_running_by_a_dead_local_process_is_failed_on_resume(iris, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    kw = {"study_name": "z", "storage": tmp_path / "z.journal", "epochs": 3, "space": SMALL, "retrain": False}
+    first = run_study(iris, n_trials=3, **kw)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    zombie = first.study.ask({"optimizer": optuna.distributions.CategoricalDistribution(["adam", "sgd"])})
+    zombie.set_user_attr("worker", f"{socket.gethostname()}:{dead.pid}:7")  # a worker killed mid-trial
+    second = run_study(iris, n_trials=4, **kw)
+    states = dict(zip(second.trials["number"], second.trials["state"]))
+    assert states[zombie.number] == "FAIL"
+    assert list(second.trials["state"]).count("COMPLETE") + list(second.trials["state"]).count("PRUNED") == 4
 
 
 def test_a_different_space_for_an_existing_name_is_a_clear_error(iris, tmp_path):
@@ -132,19 +154,33 @@ def test_progress_callback_sees_every_trial(iris):
     seen = []
     run_study(iris, storage="memory", n_trials=4, epochs=3, space=SMALL, results_path=False, retrain=False,
               progress=seen.append)  # fmt: skip
-    assert [p.finished for p in seen][:4] == [1, 2, 3, 4] and seen[-1].target == 4
+    finished = [p.finished for p in seen]
+    assert finished[0] >= 1 and finished == sorted(finished) and finished[-1] == 4 and seen[-1].target == 4
+    assert seen[-1].best_value is not None and seen[-1].running == 0
 
 
 @pytest.mark.slow
-def test_two_jobs_honour_the_total_trial_count(iris, tmp_path):
-    res = run_study(iris, study_name="j", storage=tmp_path / "j.journal", n_jobs=2, n_trials=12, epochs=5,
+def test_two_jobs_honour_the_total_trial_count(iris, tmp_path, monkeypatch):
+    import time
+
+    import lrsearch.search.objective as objective
+
+    real_train = objective.train
+
+    def slow_train(*args, **kwargs):  # slows this process only: the loky worker must take its share
+        time.sleep(0.4)
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(objective, "train", slow_train)
+    res = run_study(iris, study_name="j", storage=tmp_path / "j.journal", n_jobs=2, n_trials=14, epochs=5,
                     space=SMALL, pruner="none", retrain=False)  # fmt: skip
     df = res.trials
-    assert len(df) == 12 and set(df["state"]) == {"COMPLETE"}
-    assert df["worker"].nunique() == 2  # both processes ran trials
-    assert res.summary["n_jobs"] == 2 and res.summary["trials_this_run"] == 12
+    assert len(df) == 14 and set(df["state"]) == {"COMPLETE"}  # exactly the budget, nothing failed or left running
+    assert df["worker"].nunique() == 2  # this process and the loky worker both ran trials
+    assert res.study.user_attrs["lrsearch:workers"] == 2
+    assert res.summary["n_jobs"] == 2 and res.summary["trials_this_run"] == 14
     # each worker had its own sampler seed: no configuration drawn twice
-    assert df["param_lr"].nunique() == 12
+    assert df["param_lr"].nunique() == 14
 
 
 @pytest.mark.slow

@@ -45,9 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--smoothing", type=float, default=0.98, help="EMA weight on the past, 0 to <1 (default 0.98)")
     g.add_argument("--diverge-threshold", type=float, default=1.0,
                    help="stop when the smoothed loss rises this many descents above its best (default 1)")  # fmt: skip
-    g.add_argument("--repeats", type=int, default=3, help="range tests on seeds seed..seed+N-1 (default 3)")
-    g.add_argument("--probes", type=int, default=4, help="short constant-rate probes scored on held-out data (0: none)")
-    g.add_argument("--probe-steps", type=int, default=50, help="steps per probe (default 50)")
+    g.add_argument("--repeats", type=int, default=2, help="range tests on seeds seed..seed+N-1 (default 2)")
+    g.add_argument("--probes", type=int, default=3, help="short constant-rate probes scored on held-out data (0: none)")
+    g.add_argument("--probe-steps", type=int, default=100, help="steps per probe (default 100)")
     g.add_argument("--validation", action="store_true", help="record the validation loss at every step")
     g.add_argument("--rule", choices=RULE_CHOICES, default="default", help="rule that picks the suggestion")
     out = p.add_argument_group("output")

@@ -11,7 +11,6 @@ import argparse
 import logging
 import math
 import sys
-import time
 from typing import Any
 
 log = logging.getLogger("lrsearch.cli.study")
@@ -51,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(default: $LRSEARCH_STORAGE, else studies/NAME.journal)")  # fmt: skip
     g.add_argument("--n-trials", type=int, default=None, help="total trials of the study, all workers and runs (default 100)")
     g.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
-    g.add_argument("--n-jobs", type=int, default=None, help="worker processes on this machine (-1: one per core; default 1)")
+    g.add_argument("--n-jobs", type=int, default=None, help="worker processes on this machine, this one included (-1: one per core; default 1)")
     g.add_argument("--objective", default=None,
                    help="val_loss (default), accuracy, precision, recall, f1, cross_entropy; regression: mse, r2")  # fmt: skip
     g.add_argument("--sampler", default=None, help="tpe (default), random, cmaes, qmc, gp")
@@ -206,14 +205,9 @@ class _ProgressLine:
 
     def __init__(self, objective: str):
         self.objective = objective
-        self.last = 0.0
         self.width = 0
 
     def __call__(self, p: Any) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.2 and p.finished < p.target:
-            return
-        self.last = now
         best = f"best {self.objective} {p.best_value:.4g} (#{p.best_number})" if p.best_value is not None else "no best yet"
         eta = f", ~{_duration(p.eta_s)} left" if p.eta_s is not None else ""
         div = f" ({p.diverged} diverged)" if p.diverged else ""

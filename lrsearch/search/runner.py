@@ -1,9 +1,10 @@
 """``run_study``: open or resume a study, run workers on it, retrain the best, save the results.
 
-Workers. ``n_jobs == 1`` runs trials in this process. ``n_jobs > 1`` starts
-joblib (loky) worker processes, each an Optuna worker on the same storage with
-its own sampler seed and one BLAS/Numba thread; the Numba cache is warmed here
-first, so that workers load compiled kernels instead of compiling them. Every
+Workers. This process is always worker 0 (one BLAS thread). ``n_jobs > 1``
+adds ``n_jobs - 1`` joblib (loky) worker processes, each an Optuna worker on
+the same storage with its own sampler seed and one BLAS/Numba thread; the Numba
+cache is warmed here first, so that they load compiled kernels instead of
+compiling them. Every
 machine that runs ``run_study`` on the same storage and study name joins the
 same study the same way.
 
@@ -97,7 +98,8 @@ def run_study(
 
     ``results_path``: where the results JSON goes (default next to the journal,
     or ``<studies_dir>/<name>.json``; ``False`` for none). ``progress`` is
-    called with a :class:`StudyProgress` after trials finish. Ctrl-C stops the
+    called with a :class:`StudyProgress` as trials finish (at most four times a
+    second, and once at the end). Ctrl-C stops the
     workers; finished trials are kept and the result has ``interrupted=True``.
     """
     spec = _resolve_spec(spec, overrides)
@@ -113,6 +115,8 @@ def run_study(
 
     raw_storage = cfg.open()
     study, space, range_tests, created = _open_study(raw_storage, cfg, name, spec, ds, overwrite)
+    if not created:
+        _fail_dead_local_trials(study)
     run_id = uuid.uuid4().hex[:12]
     started = time.time()
     deadline = started + spec.timeout if spec.timeout else None
@@ -123,11 +127,13 @@ def run_study(
     if n_jobs > 1 and remaining < n_jobs:
         n_jobs = max(1, remaining)  # no process without a trial to run
     interrupted = False
+    workers: list[dict[str, Any]] = []
     try:
         if n_jobs == 1:
-            _work(job, storage=raw_storage, on_trial=report)
+            with _one_blas_thread():  # a worker is one thread: multi-threaded BLAS only spins on these sizes
+                workers = [_work(job, storage=raw_storage, on_trial=report)]
         else:
-            _run_parallel(job, n_jobs, report)
+            workers = _run_parallel(job, n_jobs, report, raw_storage)
     except KeyboardInterrupt:
         interrupted = True
         log.warning("interrupted: stopping the workers; finished trials are kept")
@@ -137,7 +143,7 @@ def run_study(
     if report is not None:
         report(final=True)
     return _finish(study, cfg, name, spec, space, ds, range_tests, run_id, n_jobs, elapsed, interrupted,
-                   retrain, results_path, studies_dir, created)  # fmt: skip
+                   retrain, results_path, studies_dir, created, workers)  # fmt: skip
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -432,10 +438,11 @@ def _work(job: _Job, *, storage: Any = None, on_trial: Callable[..., None] | Non
 
     objective = make_objective(job.dataset, spec, job.space, should_stop if (stop_path or job.parent_pid) else None)
     worker = f"{socket.gethostname()}:{os.getpid()}:{slot}"
-    done = {"worker": worker, "seed": seed, "trials": 0, "complete": 0, "pruned": 0, "interrupted": False}
+    done = {"worker": worker, "seed": seed, "trials": 0, "complete": 0, "pruned": 0, "interrupted": False, "cpu_s": 0.0}
+    cpu0 = time.process_time()
     heartbeat_on = bool(getattr(storage, "get_heartbeat_interval", lambda: None)())
     while True:
-        trial = None
+        trial = beat = None
         try:
             with lock, warnings.catch_warnings():
                 warnings.simplefilter("ignore", ExperimentalWarning)
@@ -447,10 +454,13 @@ def _work(job: _Job, *, storage: Any = None, on_trial: Callable[..., None] | Non
                 if _counted(study) >= job.n_trials:
                     break
                 trial = study.ask()
-                trial.set_user_attr("run", job.run_id)
-                trial.set_user_attr("worker", worker)
+                # first heartbeat at once: a trial that never beat is never found stale
                 beat = Heartbeat(storage, trial._trial_id).start()  # Optuna has no public trial-id accessor
+            trial.set_user_attr("run", job.run_id)  # marks this run's trials, for the clean-up after Ctrl-C
+            trial.set_user_attr("worker", worker)
         except KeyboardInterrupt:
+            if beat is not None:
+                beat.stop()
             if trial is not None:
                 study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
             if raise_interrupt:
@@ -479,25 +489,34 @@ def _work(job: _Job, *, storage: Any = None, on_trial: Callable[..., None] | Non
         study.tell(trial, value, state=state, skip_if_finished=True)
         done["trials"] += 1
         done["complete" if state == TrialState.COMPLETE else "pruned"] += 1
+        done["cpu_s"] = time.process_time() - cpu0
         if on_trial is not None:
             on_trial()
+    done["cpu_s"] = time.process_time() - cpu0
     return done
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS")  # fmt: skip
+
+
 def _worker_entry(job: _Job) -> dict[str, Any]:
-    """A joblib worker process: one thread for BLAS and Numba, quiet Optuna, then the loop."""
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = "1"
+    """A loky worker process: one thread for BLAS and Numba (set in its environment at start), then the loop."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with _one_blas_thread():
+        return _work(job, raise_interrupt=False)
+
+
+def _one_blas_thread() -> Any:
+    import contextlib
+
     try:
         from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1):
-            return _work(job, raise_interrupt=False)
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        return _work(job, raise_interrupt=False)
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1)
 
 
 def warm_numba(dataset: Any, dtype: str) -> None:
@@ -514,45 +533,55 @@ def warm_numba(dataset: Any, dtype: str) -> None:
           compute_metrics=False, **kw)  # fmt: skip
 
 
-def _run_parallel(job: _Job, n_jobs: int, report: Callable[..., None] | None) -> list[dict[str, Any]]:
-    """Run ``n_jobs`` loky workers; this thread shows progress and handles Ctrl-C.
+def _run_parallel(job: _Job, n_jobs: int, report: Callable[..., None] | None, storage: Any) -> list[dict[str, Any]]:
+    """This process is worker 0; ``n_jobs - 1`` loky processes are the others.
 
-    Ctrl-C does not kill the workers (a worker killed while it writes the journal
-    leaves Optuna's file lock behind): it creates a stop file, which every worker
-    checks after each epoch; each fails its running trial and returns. A second
-    Ctrl-C (or workers still busy after a minute) kills them.
+    The parent works from the first second while the other processes start
+    (~1.5 s: Python, imports, the Numba cache), shows progress after its own
+    trials and handles Ctrl-C. Ctrl-C does not kill the workers (a worker killed
+    while it writes the journal leaves Optuna's file lock behind): a stop file,
+    checked by every worker after each epoch, makes each fail its running trial
+    and return. A second Ctrl-C (or workers still busy after a minute) kills them.
     """
     import tempfile
     from dataclasses import replace
 
-    from joblib import Parallel, delayed, parallel_config
+    from joblib.externals.loky import get_reusable_executor
 
     warm_numba(job.dataset, job.spec.dtype)
     stop_path = Path(tempfile.gettempdir()) / f"lrsearch-stop-{job.run_id}"
     # workers need the arrays, not the fitted feature scaler (unpickling it imports scikit-learn: ~1 s per worker)
     light = replace(job.dataset, x_scaler=None)
-    job = replace(job, dataset=light, stop_path=str(stop_path), parent_pid=os.getpid())
+    others = replace(job, dataset=light, stop_path=str(stop_path), parent_pid=os.getpid())
     outcome: dict[str, Any] = {}
     finished = threading.Event()  # waited on instead of Thread.join: an interrupted join can mark a live thread dead
 
+    # joblib's loky executor directly: joblib.Parallel(n_jobs=1) would run in this process
+    executor = get_reusable_executor(max_workers=n_jobs - 1, env={v: "1" for v in _THREAD_VARS})
+
     def run() -> None:
         try:
-            with parallel_config(backend="loky", inner_max_num_threads=1):
-                outcome["workers"] = list(Parallel(n_jobs=n_jobs)(delayed(_worker_entry)(job) for _ in range(n_jobs)))
+            futures = [executor.submit(_worker_entry, others) for _ in range(n_jobs - 1)]
+            outcome["workers"] = [f.result() for f in futures]
         except BaseException as exc:  # handed to the main thread
             outcome["error"] = exc
         finally:
             finished.set()
 
+    def on_trial() -> None:
+        if "error" in outcome:  # another worker hit a bug: stop here too
+            raise outcome["error"]
+        if report is not None:
+            _safe(report)
+
     thread = threading.Thread(target=run, name="lrsearch-workers", daemon=True)
     thread.start()
     try:
-        while not finished.wait(0.5):
+        with _one_blas_thread():
+            mine = _work(job, storage=storage, on_trial=on_trial)
+        while not finished.wait(0.5):  # the others finish their last trials
             if report is not None:
-                try:
-                    report()
-                except Exception as exc:  # a display problem must not stop the study
-                    log.debug("progress display failed: %s", exc)
+                _safe(report)
     except KeyboardInterrupt:
         stop_path.touch()
         try:
@@ -561,26 +590,52 @@ def _run_parallel(job: _Job, n_jobs: int, report: Callable[..., None] | None) ->
             pass
         if not finished.is_set():
             log.warning("workers did not stop; killing them")
-            _kill_workers()
+            executor.shutdown(wait=False, kill_workers=True)
         raise
     finally:
         if finished.is_set():
             stop_path.unlink(missing_ok=True)
     if "error" in outcome:
         raise outcome["error"]
-    workers = outcome.get("workers", [])
+    workers = [mine, *outcome.get("workers", [])]
     if any(w.get("interrupted") for w in workers):  # Ctrl-C reached the workers (a terminal's process group)
         raise KeyboardInterrupt
     return workers
 
 
-def _kill_workers() -> None:
+def _safe(report: Callable[..., None]) -> None:
     try:
-        from joblib.externals.loky import get_reusable_executor
+        report()
+    except Exception as exc:  # a display problem must not stop the study
+        log.debug("progress display failed: %s", exc)
 
-        get_reusable_executor().shutdown(wait=False, kill_workers=True)
-    except Exception as exc:  # pragma: no cover - best effort
-        log.warning("could not stop the worker processes: %s", exc)
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _fail_dead_local_trials(study: Any) -> None:
+    """Fail RUNNING trials of worker processes of this machine that no longer exist.
+
+    A journal has no heartbeats: a worker killed outright (SIGKILL, a crash of
+    the whole run) would leave its trial RUNNING for ever, counted against the
+    budget. Trials of other machines are left to their heartbeats.
+    """
+    from optuna.trial import TrialState
+
+    host = socket.gethostname()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        parts = str(t.user_attrs.get("worker", "")).split(":")
+        if len(parts) >= 2 and parts[0] == host and parts[1].isdigit() and not _pid_alive(int(parts[1])):
+            log.warning("trial %d was left running by worker process %s, which is gone; marking it failed",
+                        t.number, parts[1])  # fmt: skip
+            study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
 
 
 def _fail_orphans(study: Any, run_id: str) -> None:
@@ -600,10 +655,16 @@ def _fail_orphans(study: Any, run_id: str) -> None:
 
 def _progress_reporter(study: Any, job: _Job, started: float,
                        progress: Callable[[StudyProgress], None] | None) -> Callable[..., None] | None:  # fmt: skip
+    """Call ``progress`` at most every 0.25 s (reading the storage is O(trials)), and at the end."""
     if progress is None:
         return None
+    last = [0.0]
 
     def report(final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - last[0] < 0.25:
+            return
+        last[0] = now
         progress(study_progress(study, job.n_trials, started, job.run_id))
 
     return report
@@ -639,7 +700,8 @@ def study_progress(study: Any, target: int, started: float, run_id: str | None =
 
 def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: SearchSpace, ds: Any,
             range_tests: tuple[Any, ...], run_id: str, n_jobs: int, elapsed: float, interrupted: bool,
-            retrain: bool, results_path: Any, studies_dir: Any, created: bool) -> StudyResult:  # fmt: skip
+            retrain: bool, results_path: Any, studies_dir: Any, created: bool,
+            workers: list[dict[str, Any]]) -> StudyResult:  # fmt: skip
     import optuna
 
     frame = trials_frame(study)
@@ -676,6 +738,7 @@ def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: S
         "elapsed_s": round(elapsed, 3),
         "trials_per_min": round(this_run / elapsed * 60.0, 2) if elapsed > 0 else None,
         "n_jobs": n_jobs,
+        "worker_cpu_s": round(sum(w.get("cpu_s", 0.0) for w in workers), 3) if workers else None,
         "sampler": spec.sampler,
         "pruner": spec.pruner,
         "aim": spec.aim,

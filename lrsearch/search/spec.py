@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import copy
 import re
-import tomllib
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +38,11 @@ from typing import Any
 from lrsearch._validation import check_choice, check_float, check_int
 from lrsearch.exceptions import ConfigError
 from lrsearch.search.space import SearchSpace, _unknown_key, default_space, space_from_dict
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10: the tomli backport (same API)
+    import tomli as tomllib
 
 __all__ = [
     "OBJECTIVES",

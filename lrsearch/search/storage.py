@@ -132,30 +132,37 @@ class StorageConfig:
 
 
 def _journal_backend(path: str) -> Any:
-    """Optuna's journal file backend, appending without ``fsync``.
+    """Optuna's journal file backend, appending without ``fsync``, queueing on ``flock``.
 
-    Optuna fsyncs every append (every parameter, report and attribute), which
-    is about 40% of a small trial's storage time and, being done under the
-    journal's lock, serialises parallel workers. Without it a killed process
-    loses nothing (the data is in the page cache); an OS crash or power cut may
-    lose the last trials, which a resumed study simply runs again. The file
-    format and Optuna's own lock (symlink, shared with any other Optuna process
-    on the file) are unchanged.
+    Optuna fsyncs every append (every parameter, report and attribute): about
+    40% of a small trial's storage time, done under the journal's lock, so it
+    serialised parallel workers. Without it a killed process loses nothing (the
+    data is in the page cache); an OS crash or power cut may lose the last
+    trials, which a resumed study simply runs again. Optuna's lock (a symlink)
+    is polled with sleeps that double from 1 ms, so two busy writers wait on
+    each other; lrsearch's writers first queue on a blocking ``flock`` and then
+    take Optuna's lock, which stays the one that excludes any other Optuna
+    process writing the file. The file format is unchanged.
     """
     import json
 
     from optuna.storages.journal import JournalFileBackend
 
     class JournalFileBackendNoSync(JournalFileBackend):
+        def __init__(self, file_path: str) -> None:
+            super().__init__(file_path)
+            self._queue = _FileLock(Path(file_path).with_name(f".{Path(file_path).name}.append-lock"))
+
         def append_logs(self, logs: list[dict[str, Any]]) -> None:
             data = ("\n".join(json.dumps(entry, separators=(",", ":")) for entry in logs) + "\n").encode("utf-8")
-            self._lock.acquire()
-            try:
-                with open(self._file_path, "ab") as f:
-                    f.write(data)
-                    f.flush()
-            finally:
-                self._lock.release()
+            with self._queue:
+                self._lock.acquire()
+                try:
+                    with open(self._file_path, "ab") as f:
+                        f.write(data)
+                        f.flush()
+                finally:
+                    self._lock.release()
 
     return JournalFileBackendNoSync(path)
 
@@ -260,13 +267,13 @@ class _schema_lock:
 
 
 def _lock_for(cfg: StorageConfig, study_name: str) -> Any:
-    if cfg.kind == "journal":
-        return _FileLock(Path(cfg.location).with_name(Path(cfg.location).name + ".lrsearch-lock"))
+    if cfg.kind == "journal":  # a hidden side file: Optuna's own "<journal>.lock" is a symlink it creates and removes
+        return _FileLock(Path(cfg.location).with_name(f".{Path(cfg.location).name}.lrsearch-lock"))
     if cfg.kind == "memory":
         return _THREAD_LOCKS.setdefault(f"memory:{id(cfg._memory)}:{study_name}", threading.Lock())
     if cfg.dialect == "sqlite":
         db = cfg.location.split(":///", 1)[-1]
-        return _FileLock(Path(db).with_name(Path(db).name + ".lrsearch-lock"))
+        return _FileLock(Path(db).with_name(f".{Path(db).name}.lrsearch-lock"))
     key = (cfg.location, study_name)
     if key not in _SERVER_LOCKS:
         _SERVER_LOCKS[key] = _ServerLock(cfg, study_name)
@@ -274,11 +281,11 @@ def _lock_for(cfg: StorageConfig, study_name: str) -> Any:
 
 
 class _FileLock:
-    """An exclusive ``flock`` on a side file (POSIX); a no-op with a warning elsewhere."""
+    """An exclusive ``flock`` on a side file (POSIX; its descriptor stays open); a no-op with a warning elsewhere."""
 
     def __init__(self, path: Path):
         self.path = path
-        self._fh: Any = None
+        self._fd: int | None = None
         self._thread_lock = _THREAD_LOCKS.setdefault(f"file:{path}", threading.Lock())
 
     def __enter__(self) -> None:
@@ -288,20 +295,30 @@ class _FileLock:
         except ImportError:  # pragma: no cover - Windows
             log.warning("no file locking on this platform: the trial count may overshoot by up to n_jobs - 1")
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a+b")
-        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)
+        try:
+            if self._fd is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
 
     def __exit__(self, *exc: Any) -> None:
         try:
-            if self._fh is not None:
+            if self._fd is not None:
                 import fcntl
 
-                fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
-                self._fh.close()
-                self._fh = None
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._thread_lock.release()
+
+    def __del__(self) -> None:
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
 
 
 class _ServerLock:
