@@ -87,10 +87,14 @@ def _sk_model(params: dict[str, Any], seed: int) -> Any:
 
     kw: dict[str, Any] = {"solver": params["solver"]}
     if params["solver"] == "sgd":
-        kw.update(learning_rate_init=params["lr_sgd"], learning_rate=params["learning_rate"], momentum=params["momentum"])
+        kw.update(
+            learning_rate_init=params["lr_sgd"], learning_rate=params["learning_rate"], momentum=params["momentum"]
+        )
     else:
         kw.update(learning_rate_init=params["lr_adam"])
-    return MLPClassifier(hidden_layer_sizes=HIDDEN, batch_size=BATCH, max_iter=EPOCHS, alpha=0.0, random_state=seed, **kw)
+    return MLPClassifier(
+        hidden_layer_sizes=HIDDEN, batch_size=BATCH, max_iter=EPOCHS, alpha=0.0, random_state=seed, **kw
+    )
 
 
 def _sk_objective(trial: Any, ds: Any, seed: int) -> float:
@@ -272,7 +276,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.part in ("all", "scaling"):
         n = args.scaling_trials
-        print(f"== scaling: time to run {n} trials on digits with 1 and with {args.n_jobs} workers, alternated", flush=True)
+        print(
+            f"== scaling: time to run {n} trials on digits with 1 and with {args.n_jobs} workers, alternated",
+            flush=True,
+        )
         ceiling = machine_ceiling(args.n_jobs)
         print(f"  machine now: {args.n_jobs} processes of plain training run {ceiling:.2f}x one "
               f"(load {_load():.2f}); that bounds any speed-up below", flush=True)  # fmt: skip
@@ -289,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                           f"{r['elapsed_s']:.1f} s = {row['per_min']:.0f}/min; {row['per_cpu_min']:.0f} per worker-CPU-minute; "
                           f"load {r['load']:.2f}", flush=True)  # fmt: skip
 
-            def med(jobs: int, key: str) -> float:
+            def med(jobs: int, key: str, rows: dict[int, list[dict[str, float]]] = rows) -> float:
                 return statistics.median(x[key] for x in rows[jobs])
 
             ratio = med(args.n_jobs, "per_min") / med(1, "per_min")

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import optuna
 import pytest
-
 from pg import postgres_server, skip_reason
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +53,7 @@ def test_two_worker_processes_share_one_study_and_its_trial_budget(pg_url, tmp_p
     procs = [subprocess.Popen(_cli(pg_url, "shared", *args), env=_env(), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
     outs = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err
     results = [json.loads(out) for out, _ in outs]
     assert sum(r["summary"]["trials_this_run"] for r in results) == 16

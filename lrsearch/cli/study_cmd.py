@@ -38,7 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--spec", default=None, metavar="FILE.toml", help="study specification (e.g. studies/digits.toml)")
     g = p.add_argument_group("data (default: the spec's [study] data)")
-    g.add_argument("--data", default=None, help="built-in name (iris, digits, wine, breast_cancer, diabetes) or a CSV/Parquet/NPZ file")
+    g.add_argument(
+        "--data",
+        default=None,
+        help="built-in name (iris, digits, wine, breast_cancer, diabetes) or a CSV/Parquet/NPZ file",
+    )
     g.add_argument("--target", default=None, help="target column of a CSV/Parquet file (default: the last column)")
     g.add_argument("--task", choices=["classification", "regression"], default=None, help="default: inferred")
     g.add_argument("--val-size", type=float, default=None, help="share of rows for validation (default 0.2)")
@@ -48,14 +52,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--storage", default=None,
                    help="journal file, sqlite:///FILE, postgresql://USER:PASSWORD@HOST/DB or 'memory' "
                         "(default: $LRSEARCH_STORAGE, else studies/NAME.journal)")  # fmt: skip
-    g.add_argument("--n-trials", type=int, default=None, help="total trials of the study, all workers and runs (default 100)")
+    g.add_argument(
+        "--n-trials", type=int, default=None, help="total trials of the study, all workers and runs (default 100)"
+    )
     g.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
-    g.add_argument("--n-jobs", type=int, default=None, help="worker processes on this machine, this one included (-1: one per core; default 1)")
+    g.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="worker processes on this machine, this one included (-1: one per core; default 1)",
+    )
     g.add_argument("--objective", default=None,
-                   help="val_loss (default), accuracy, precision, recall, f1, cross_entropy; regression: mse, r2")  # fmt: skip
+                   help="val_loss (default), accuracy, precision, recall, f1, cross_entropy; "
+                        "regression: mse, r2")  # fmt: skip
     g.add_argument("--sampler", default=None, help="tpe (default), random, cmaes, qmc, gp")
     g.add_argument("--pruner", default=None, help="median (default), successive_halving, hyperband, none")
-    g.add_argument("--report-every", type=int, default=None, help="epochs between reports to the pruner (default: ~10 per trial)")
+    g.add_argument(
+        "--report-every", type=int, default=None, help="epochs between reports to the pruner (default: ~10 per trial)"
+    )
     g.add_argument("--aim", choices=["none", "finder"], default=None,
                    help="finder: an LR range test per optimizer sets its rate bounds and first trial")  # fmt: skip
     g = p.add_argument_group("fixed training settings")
@@ -66,9 +80,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--dtype", default=None, choices=["float32", "float64"])
     g.add_argument("--seed", type=int, default=None, help="seed of the split, initialisation, shuffling and samplers")
     g = p.add_argument_group("search space")
-    g.add_argument("--optimizers", default=None, help="comma-separated (default: sgd,momentum,nesterov,adagrad,rmsprop,adam,adamw)")
+    g.add_argument(
+        "--optimizers", default=None, help="comma-separated (default: sgd,momentum,nesterov,adagrad,rmsprop,adam,adamw)"
+    )
     g.add_argument("--schedules", default=None,
-                   help="comma-separated (default: constant,linear,exponential,inverse_time,step,cosine,one_cycle,plateau)")  # fmt: skip
+                   help="comma-separated (default: constant,linear,exponential,inverse_time,step,cosine,"
+                        "one_cycle,plateau)")  # fmt: skip
     g.add_argument("--search", default=None,
                    help="also search these, with default ranges: batch_size, hidden, momentum, beta1, beta2, "
                         "weight_decay, adamw_weight_decay, clip_norm")  # fmt: skip
@@ -78,7 +95,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("storage and output")
     g.add_argument("--overwrite", action="store_true", help="delete an existing study of that name first")
     g.add_argument("--heartbeat", type=int, default=10, metavar="SECONDS",
-                   help="heartbeat interval for database storages; a dead worker's trial is retried after 3x (default 10; 0: off)")  # fmt: skip
+                   help="heartbeat interval for database storages; a dead worker's trial is retried after 3x "
+                        "(default 10; 0: off)")  # fmt: skip
     g.add_argument("--studies-dir", default="studies", help="where default journals and results go (default studies/)")
     g.add_argument("--results", default=None, metavar="FILE.json", help="results JSON (default: next to the study)")
     g.add_argument("--report", default=None, metavar="FILE.html", help="write an HTML report of the study")
@@ -208,7 +226,11 @@ class _ProgressLine:
         self.width = 0
 
     def __call__(self, p: Any) -> None:
-        best = f"best {self.objective} {p.best_value:.4g} (#{p.best_number})" if p.best_value is not None else "no best yet"
+        best = (
+            f"best {self.objective} {p.best_value:.4g} (#{p.best_number})"
+            if p.best_value is not None
+            else "no best yet"
+        )
         eta = f", ~{_duration(p.eta_s)} left" if p.eta_s is not None else ""
         div = f" ({p.diverged} diverged)" if p.diverged else ""
         line = (f"[{p.finished}/{p.target}] {p.complete} complete, {p.pruned} pruned{div}, {p.running} running | "

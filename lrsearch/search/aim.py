@@ -21,12 +21,16 @@ __all__ = ["aim_with_finder"]
 log = logging.getLogger(__name__)
 
 
-def aim_with_finder(dataset: Any, spec: Any, space: SearchSpace) -> tuple[SearchSpace, tuple[Any, ...], list[dict[str, Any]]]:
+def aim_with_finder(
+    dataset: Any, spec: Any, space: SearchSpace
+) -> tuple[SearchSpace, tuple[Any, ...], list[dict[str, Any]]]:
     """Run a range test per optimizer; return (aimed space, range test results, trials to enqueue)."""
     try:
         from lrsearch.finder import find_lr
     except ImportError as exc:
-        raise ConfigError(f"--aim finder needs the LR range test (lrsearch.finder), which is unavailable here: {exc}") from None
+        raise ConfigError(
+            f"--aim finder needs the LR range test (lrsearch.finder), which is unavailable here: {exc}"
+        ) from None
     bounds: dict[str, tuple[float, float]] = {}
     results = []
     first_trials = []

@@ -45,7 +45,9 @@ def epoch_value_fn(dataset: Any, objective: str) -> Callable[[TrainResult], floa
     """How to read the objective off a partial result after an epoch (cheapest exact way)."""
     if objective == "val_loss":
         return lambda res: float(res.val_loss[-1])
-    if (objective == "accuracy" and dataset.task == "classification") or (objective == "r2" and dataset.task == "regression"):
+    if (objective == "accuracy" and dataset.task == "classification") or (
+        objective == "r2" and dataset.task == "regression"
+    ):
         return lambda res: float(res.val_score[-1])  # R² is scale-free, so standardised targets give the same value
     return lambda res: float(val_metrics(dataset, res)[objective])
 
@@ -77,8 +79,10 @@ def val_metrics(dataset: Any, result: TrainResult) -> dict[str, float]:
             f1 = np.where(predicted + actual > 0, 2 * tp / (predicted + actual), 0.0)
         eps = np.finfo(np.float64).eps
         picked = np.clip(proba[np.arange(len(y)), y], eps, 1 - eps)
-        return {"accuracy": float(np.mean(pred == y)), "precision": float(precision.mean()),
-                "recall": float(recall.mean()), "f1": float(f1.mean()), "cross_entropy": float(-np.log(picked).mean())}  # fmt: skip
+        return {
+            "accuracy": float(np.mean(pred == y)), "precision": float(precision.mean()),
+            "recall": float(recall.mean()), "f1": float(f1.mean()), "cross_entropy": float(-np.log(picked).mean()),
+        }  # fmt: skip
     y_true = np.asarray(dataset.inverse_y(dataset.y_val), dtype=np.float64).reshape(len(dataset.y_val), -1)
     pred = np.asarray(dataset.inverse_y(out), dtype=np.float64).reshape(y_true.shape)
     mse = float(np.mean((y_true - pred) ** 2))

@@ -115,8 +115,8 @@ def run_study(
 
     raw_storage = cfg.open()
     study, space, range_tests, created = _open_study(raw_storage, cfg, name, spec, ds, overwrite)
-    if not created:
-        _fail_dead_local_trials(study)
+    if not created and not getattr(raw_storage, "get_heartbeat_interval", lambda: None)():
+        _fail_dead_local_trials(study)  # with heartbeats, stale trials are failed and retried by Optuna
     run_id = uuid.uuid4().hex[:12]
     started = time.time()
     deadline = started + spec.timeout if spec.timeout else None
@@ -152,9 +152,10 @@ def run_study(
 def _resolve_spec(spec: Any, overrides: Mapping[str, Any]) -> StudySpec:
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if spec is None:
-        base = spec_from_dict({"study": {k: v for k, v in overrides.items() if k != "space" and v is not None},
-                               **({"space": overrides["space"]} if isinstance(overrides.get("space"), Mapping) else {})},
-                              source="run_study")  # fmt: skip
+        raw: dict[str, Any] = {"study": {k: v for k, v in overrides.items() if k != "space"}}
+        if isinstance(overrides.get("space"), Mapping):
+            raw["space"] = overrides["space"]
+        base = spec_from_dict(raw, source="run_study")
         if isinstance(overrides.get("space"), SearchSpace):
             base = base.replace(space=overrides["space"])
         return base
@@ -242,9 +243,10 @@ def make_sampler(name: str, seed: int, base_seed: int | None = None) -> Any:
                                                 independent_sampler=optuna.samplers.TPESampler(seed=seed))  # fmt: skip
         if name == "qmc":
             # one scrambled Sobol sequence shared by all workers (indexed by trial number)
-            return optuna.samplers.QMCSampler(qmc_type="sobol", scramble=True, seed=base_seed if base_seed is not None else seed,
-                                              independent_sampler=optuna.samplers.RandomSampler(seed=seed),
-                                              warn_independent_sampling=False)  # fmt: skip
+            return optuna.samplers.QMCSampler(
+                qmc_type="sobol", scramble=True, seed=seed if base_seed is None else base_seed,
+                independent_sampler=optuna.samplers.RandomSampler(seed=seed), warn_independent_sampling=False,
+            )  # fmt: skip
         if name == "gp":
             return optuna.samplers.GPSampler(seed=seed, independent_sampler=optuna.samplers.RandomSampler(seed=seed),
                                              warn_independent_sampling=False)  # fmt: skip
@@ -257,7 +259,9 @@ def make_pruner(name: str, spec: StudySpec) -> Any:
 
     every = spec.resolved_report_every
     if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=max(every, spec.epochs // 5), interval_steps=1)
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=5, n_warmup_steps=max(every, spec.epochs // 5), interval_steps=1
+        )
     if name == "successive_halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=every, reduction_factor=3)
     if name == "hyperband":
@@ -420,8 +424,9 @@ def _work(job: _Job, *, storage: Any = None, on_trial: Callable[..., None] | Non
 
     storage = job.storage.open() if storage is None else storage
     spec = job.spec
-    study = optuna.load_study(study_name=job.study_name, storage=storage,
-                              sampler=optuna.samplers.RandomSampler(), pruner=make_pruner(spec.pruner, spec))  # fmt: skip
+    pruner = make_pruner(spec.pruner, spec)
+    study = optuna.load_study(study_name=job.study_name, storage=storage, sampler=optuna.samplers.RandomSampler(),
+                              pruner=pruner)  # fmt: skip
     lock = job.storage.budget_lock(job.study_name)
     with lock:
         slot = int(study.user_attrs.get(_ATTR + "workers", 0))
@@ -625,7 +630,8 @@ def _fail_dead_local_trials(study: Any) -> None:
 
     A journal has no heartbeats: a worker killed outright (SIGKILL, a crash of
     the whole run) would leave its trial RUNNING for ever, counted against the
-    budget. Trials of other machines are left to their heartbeats.
+    budget. Only for storages without heartbeats; trials of other machines are
+    not touched.
     """
     from optuna.trial import TrialState
 

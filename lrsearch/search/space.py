@@ -38,7 +38,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Union
+from typing import Any
 
 from lrsearch.exceptions import ConfigError
 
@@ -96,7 +96,7 @@ class Choice:
         return {"choices": [list(v) if isinstance(v, tuple) else v for v in self.values]}
 
 
-Dim = Union[Range, Choice, int, float, str, bool]
+Dim = Range | Choice | int | float | str | bool
 """A dimension: sampled (:class:`Range`, :class:`Choice`) or fixed (a plain value)."""
 
 # Schedule parameters the space knows: name -> (integer?, log scale by default?).
@@ -346,9 +346,15 @@ def space_from_dict(table: Mapping[str, Any], *, epochs: int = 30, where: str = 
         schedule_params[name] = params
     for name in SCHEDULE_NAMES:
         if name in table and name not in schedules:
-            raise ConfigError(f"{where}.{name} sets parameters of schedule {name!r}, which {where}.schedule leaves out; "
-                              f"add it to {where}.schedule or drop the table.")  # fmt: skip
-    warmup = _parse_dim(table["warmup"], f"{where}.warmup", integer=True, log=False) if "warmup" in table else default_warmup(epochs)
+            raise ConfigError(
+                f"{where}.{name} sets parameters of schedule {name!r}, which {where}.schedule leaves out; "
+                f"add it to {where}.schedule or drop the table."
+            )
+    warmup = (
+        _parse_dim(table["warmup"], f"{where}.warmup", integer=True, log=False)
+        if "warmup" in table
+        else default_warmup(epochs)
+    )
     optional: dict[str, Dim] = {}
     for key, default in OPTIONAL_PARAMS.items():
         if key not in table or table[key] is False:
@@ -413,7 +419,9 @@ def _hidden_choice(value: Any, where: str) -> tuple[int, ...]:
             value = [int(t) for t in value.split(",") if t.strip()]
         except ValueError:
             value = None
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value
+    ):
         raise ConfigError(f"{where} must list hidden layer sizes such as [[64], [128, 64]]; got an entry {value!r}.")
     return tuple(value)
 
@@ -543,7 +551,9 @@ def _validate_space(space: SearchSpace) -> None:
                 value = values[min(corner, len(values) - 1)]
                 if key == "eta_min_factor":
                     if not (_is_number(value) and 0.0 <= value <= 1.0):
-                        raise ConfigError(f"{name}.eta_min_factor (eta_min as a fraction of lr) must be in [0, 1]; got {value!r}.")
+                        raise ConfigError(
+                            f"{name}.eta_min_factor (eta_min as a fraction of lr) must be in [0, 1]; got {value!r}."
+                        )
                     continue
                 concrete[key] = value
             try:

@@ -174,7 +174,9 @@ def spec_from_dict(raw: Mapping[str, Any], *, source: str = "spec") -> StudySpec
     try:
         study = _check_study(study_raw, where="study")
         space_raw = raw.get("space")
-        space = default_space(study["epochs"]) if space_raw is None else space_from_dict(space_raw, epochs=study["epochs"])
+        space = (
+            default_space(study["epochs"]) if space_raw is None else space_from_dict(space_raw, epochs=study["epochs"])
+        )
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     return StudySpec(space=space, source=source, **study)
@@ -306,7 +308,9 @@ def _check_study(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     if "hidden" in raw:
         out["hidden"] = _hidden(raw["hidden"], f"{where}.hidden")
     if "activation" in raw:
-        out["activation"] = check_choice(raw["activation"], "activation", owner, ("relu", "tanh", "sigmoid", "identity"))
+        out["activation"] = check_choice(
+            raw["activation"], "activation", owner, ("relu", "tanh", "sigmoid", "identity")
+        )
     if "batch_size" in raw:
         out["batch_size"] = check_int(raw["batch_size"], "batch_size", owner, low=1)
     if "dtype" in raw:
@@ -345,5 +349,7 @@ def _hidden(value: Any, where: str) -> tuple[int, ...]:
     if not isinstance(value, (list, tuple)) or not all(
         isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value
     ):
-        raise ConfigError(f"{where} must be a list of positive layer widths such as [64, 32] ([] for none); got {value!r}.")
+        raise ConfigError(
+            f"{where} must be a list of positive layer widths such as [64, 32] ([] for none); got {value!r}."
+        )
     return tuple(value)

@@ -229,10 +229,14 @@ def _normalise_url(url: str) -> str:
 
 def _driver_hint(dialect: str, exc: BaseException) -> str:
     if dialect == "postgresql":
-        return (f"PostgreSQL storage needs a driver ({exc}); install one with pip install 'lrsearch[postgres]' "
-                f"(psycopg2-binary) or pip install 'psycopg[binary]'.")
+        return (
+            f"PostgreSQL storage needs a driver ({exc}); install one with pip install 'lrsearch[postgres]' "
+            f"(psycopg2-binary) or pip install 'psycopg[binary]'."
+        )
     if dialect == "mysql":
-        return f"MySQL storage needs a driver ({exc}); install one, e.g. pip install pymysql, and use mysql+pymysql://..."
+        return (
+            f"MySQL storage needs a driver ({exc}); install one, e.g. pip install pymysql, and use mysql+pymysql://..."
+        )
     return f"the storage driver is missing: {exc}"
 
 
