@@ -22,6 +22,7 @@ restores it, and :func:`find_lr` never writes to the ``init`` arrays it is passe
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import time
@@ -526,9 +527,9 @@ def find_lr_all(
         check_choice(name, "optimizers", "find_lr_all", OPTIMIZERS)
     if "optimizer" in kwargs:
         raise ConfigError("find_lr_all takes optimizers=[...], not optimizer=.")
-    defaults = {"task": None, "seed": 0, "dtype": "float32", "start_lr": 1e-7, "end_lr": 10.0, "num_iter": 100,
-                "mode": "exp", "smoothing": 0.98, "diverge_threshold": 1.0, "repeats": 2, "validation": False,
-                "rule": "default", "probes": 3, "probe_steps": 100, "epochs": 20}  # fmt: skip
+    # find_lr's own defaults, read from its signature so the two cannot drift apart
+    defaults = {k: p.default for k, p in inspect.signature(find_lr).parameters.items()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY and k != "optimizer"}  # fmt: skip
     opts = {**defaults, **kwargs}
     _check_args(opts["start_lr"], opts["end_lr"], opts["num_iter"], opts["mode"], opts["smoothing"],
                 opts["diverge_threshold"], opts["repeats"], opts["validation"], opts["rule"], opts["probes"],
