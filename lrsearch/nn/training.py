@@ -443,7 +443,7 @@ def train(
     if val is not None and compute_metrics and train_loss:
         from lrsearch.metrics import compute_metrics as _metrics
 
-        _, outputs = _evaluate(val, tr.layout, tr.act, tr.theta, tr.buf)
+        # the last evaluation saw the final parameters (a diverged run returns to them)
         metrics = _metrics(task, val.y_int if task == "classification" else val.Y, outputs)
     return _result(tr.layout, tr.theta, train_loss, val_loss, val_score, used_lrs, metrics, status, reason,
                    diverged_step, len(train_loss), tr.step, meta)  # fmt: skip
