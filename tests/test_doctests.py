@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 MODULES = [
+    "lrsearch._json",
     "lrsearch._validation",
     "lrsearch.metrics",
     "lrsearch.nn",

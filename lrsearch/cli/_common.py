@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import math
 from typing import Any
 
+from lrsearch._json import jsonable
 from lrsearch.exceptions import ConfigError
 
-__all__ = ["add_data_args", "add_model_args", "parse_hidden", "parse_pairs", "to_jsonable", "dump_json"]
+__all__ = ["add_data_args", "add_model_args", "parse_hidden", "parse_pairs", "dump_json"]
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
@@ -60,25 +60,5 @@ def parse_pairs(items: list[str] | None, flag: str) -> dict[str, Any]:
     return out
 
 
-def to_jsonable(obj: Any) -> Any:
-    """Numbers, arrays and nested containers as plain JSON values (NaN/inf -> None)."""
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
-
-
 def dump_json(obj: Any) -> str:
-    return json.dumps(to_jsonable(obj), indent=2)
+    return json.dumps(jsonable(obj), indent=2)

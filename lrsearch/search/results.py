@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from lrsearch._json import jsonable
 
 if TYPE_CHECKING:
     import optuna
@@ -95,7 +95,7 @@ class StudyResult:
         }
         if with_trials:
             out["trials"] = _records(self.trials)
-        return _jsonable(out)
+        return jsonable(out)
 
     def save_json(self, path: str | Path) -> Path:
         """Write :meth:`to_dict` as JSON (parent directories created)."""
@@ -110,7 +110,7 @@ class StudyResult:
 def range_test_summary(rt: Any) -> dict[str, Any]:
     """The numbers of a finder result that a study used (JSON-able)."""
     keys = ("optimizer", "lr", "lr_range", "search_bounds", "spread_decades")
-    return _jsonable({k: getattr(rt, k, None) for k in keys} if not isinstance(rt, dict) else rt)
+    return jsonable({k: getattr(rt, k, None) for k in keys} if not isinstance(rt, dict) else rt)
 
 
 def trials_frame(study: optuna.Study) -> pd.DataFrame:
@@ -168,38 +168,5 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     records = []
     for row in frame.to_dict(orient="records"):
-        records.append({k: _jsonable(v) for k, v in row.items()})
+        records.append({k: jsonable(v) for k, v in row.items()})
     return records
-
-
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON values: NaN/inf and pandas NA become None, datetimes ISO strings."""
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (_dt.datetime, _dt.date)):
-        return obj.isoformat()
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, Path):
-        return str(obj)
-    if obj is None or isinstance(obj, str):
-        return obj
-    try:
-        import pandas as pd
-
-        if obj is pd.NA or obj is pd.NaT:
-            return None
-    except ImportError:  # pragma: no cover
-        pass
-    return str(obj)
