@@ -57,7 +57,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("NUMBA_CACHE_DIR", "/tmp/nbcache_lrsearch")
 
-from tasks import DESIGN_TASKS, FRESH_TASKS, HOLDOUT_TASKS, N_VAL, SMALL_TASKS, Task, make_task  # noqa: E402
+from tasks import DESIGN_TASKS, FRESH_TASKS, HOLDOUT_TASKS, SMALL_TASKS, Task, make_task  # noqa: E402
 
 from lrsearch._finder_rules import ema  # noqa: E402
 from lrsearch.finder import find_lr, range_test, suggest_min_div10, suggest_steepest, suggest_valley  # noqa: E402

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,7 +106,7 @@ class Recommendation:
         }  # fmt: skip
 
 
-def _schedules_for(rt: Any, epochs: int) -> list[tuple[str, float, dict[str, Any]]]:
+def _schedules_for(rt: Any) -> list[tuple[str, float, dict[str, Any]]]:
     """Constant and cosine at the suggested rate; one-cycle peaking at the range's top."""
     out: list[tuple[str, float, dict[str, Any]]] = [("constant", float(rt.lr), {}), ("cosine", float(rt.lr), {})]
     top = float(rt.one_cycle_range[1]) if getattr(rt, "one_cycle_range", None) else float(rt.lr)
@@ -126,7 +126,7 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
         rt = find_lr(ds, optimizer=name, hidden=common["hidden"], activation=common["activation"],
                      batch_size=common["batch_size"], seed=seed, repeats=repeats, epochs=common["epochs"])  # fmt: skip
         range_tests.append(rt)
-        for schedule, lr, sp in _schedules_for(rt, common["epochs"]):
+        for schedule, lr, sp in _schedules_for(rt):
             fit = fit_dataset(ds, optimizer=name, lr=lr, schedule=schedule, schedule_params=sp, seed=seed, **common)
             res = fit.result
             vl = res.val_loss[-1] if res.status == "completed" and len(res.val_loss) else math.inf

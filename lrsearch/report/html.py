@@ -16,7 +16,6 @@ import datetime as _dt
 import html
 import io
 import logging
-import math
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
