@@ -12,8 +12,7 @@ optuna, pandas and matplotlib load only when a function needs them).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lrsearch._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -49,13 +48,7 @@ _LAZY = {
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lrsearch' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("lrsearch", _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "lrsearch._json",
+    "lrsearch._lazy",
     "lrsearch._validation",
     "lrsearch.metrics",
     "lrsearch.nn",

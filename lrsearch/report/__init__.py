@@ -9,8 +9,7 @@ nor matplotlib until a table or a figure is asked for.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lrsearch._lazy import lazy_getattr
 
 _TABLES = ("ReportRecommendation", "StudyView", "best_metrics_table", "best_params_table", "dataset_table",
            "format_value", "group_summary", "optimizer_summary", "param_importances",
@@ -26,13 +25,7 @@ _LAZY["build_report"] = "lrsearch.report.html"
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lrsearch.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("lrsearch.report", _LAZY)
 
 
 def __dir__() -> list[str]:

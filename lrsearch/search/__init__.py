@@ -10,9 +10,7 @@ so importing this package for a spec or a space stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from lrsearch._lazy import lazy_getattr
 from lrsearch.search.space import (
     DEFAULT_LR_BOUNDS,
     OPTIMIZER_NAMES,
@@ -75,10 +73,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lrsearch.search' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("lrsearch.search", _LAZY)
