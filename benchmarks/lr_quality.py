@@ -29,9 +29,10 @@ Validation splits are large enough to measure on: the synthetic tasks validate o
 test rows (40%). iris and wine still validate on 60 to 72 rows: they run on five
 splits and are also reported apart. An "oracle" row reads the best rate off one
 training seed's grid and scores it on the other seeds' mean: the noise floor of
-the measurement, per task too. Tasks come in three groups: design (used to choose
-the rule), the first designer's held-out tasks (seen by the later revision) and
-fresh held-out tasks (run once, with the final rule).
+the measurement, per task too. Tasks come in four groups: design (used to choose
+the rule), the first designer's held-out tasks (seen by later revisions), a
+first fresh set (blind for the second revision, seen by the third) and a second
+blind set (written after the third revision, run once with it).
 
 Run ``python benchmarks/lr_quality.py`` (about 6 minutes on the shared 2-core
 machine) or ``--quick`` (under a minute). ``--json FILE`` saves every case;
@@ -57,7 +58,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("NUMBA_CACHE_DIR", "/tmp/nbcache_lrsearch")
 
-from tasks import DESIGN_TASKS, FRESH_TASKS, HOLDOUT_TASKS, SMALL_TASKS, Task, make_task  # noqa: E402
+from tasks import BLIND2_TASKS, DESIGN_TASKS, FRESH_TASKS, HOLDOUT_TASKS, SMALL_TASKS, Task, make_task  # noqa: E402
 
 from lrsearch._finder_rules import ema  # noqa: E402
 from lrsearch.finder import find_lr, range_test, suggest_min_div10, suggest_steepest, suggest_valley  # noqa: E402
@@ -268,7 +269,8 @@ def check_paired(task: Task, optimizer: str = "adam") -> None:
 GROUPS = {
     "design": DESIGN_TASKS,
     "held-out (first designer's)": HOLDOUT_TASKS,
-    "fresh held-out (never used for design)": FRESH_TASKS,
+    "first fresh set (blind in session 1, seen in session 2)": FRESH_TASKS,
+    "second blind set (session 2: run once)": BLIND2_TASKS,
 }
 
 
@@ -286,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         tasks, seeds, train_seeds = ["iris", "digits", "friedman"], [0], 3
     else:
-        tasks = list(DESIGN_TASKS + HOLDOUT_TASKS + FRESH_TASKS)
+        tasks = list(DESIGN_TASKS + HOLDOUT_TASKS + FRESH_TASKS + BLIND2_TASKS)
         seeds, train_seeds = list(range(args.seeds)), args.train_seeds
     if args.tasks:
         tasks = args.tasks.split(",")

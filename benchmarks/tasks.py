@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DESIGN_TASKS", "FRESH_TASKS", "HOLDOUT_TASKS", "N_VAL", "SMALL_TASKS", "TASKS", "Task", "make_task"]
+__all__ = ["BLIND2_TASKS", "DESIGN_TASKS", "FRESH_TASKS", "HOLDOUT_TASKS", "N_VAL", "SMALL_TASKS", "TASKS", "Task", "make_task"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,6 +205,54 @@ def many_classes(seed: int) -> Task:
                 n_classes=10, description="10 classes, 20 features, 1200 training rows, tanh 128")
 
 
+# ---- second blind set: written in the second session, after the probe walk was chosen on the tasks above
+# and before anything ran on these; measured once, old and new probe placement side by side
+
+
+def _sparse_reg(n: int, rng: np.random.Generator):
+    X = rng.normal(size=(n, 50))
+    w = np.zeros(50)
+    w[:5] = [3.0, -2.0, 1.5, 1.0, -0.5]
+    return X, X @ w + 0.5 * np.tanh(X[:, 5] * X[:, 6]) + rng.normal(scale=1.0, size=n)
+
+
+def sparse_reg(seed: int) -> Task:
+    """Sparse linear regression in 50 normal features (5 matter), raw target std ~4, one relu layer."""
+    rng = np.random.default_rng([seed, 19])
+    return Task("sparse_reg", "regression", *_synthetic(_sparse_reg, 700, rng), hidden=(32,), activation="relu",
+                description="5 of 50 features matter, unscaled target std ~4, 700 training rows, relu 32")
+
+
+def _blobs(n: int, rng: np.random.Generator):
+    centers = np.random.default_rng(77).normal(scale=1.2, size=(5, 6))
+    c = rng.integers(0, 5, size=n)
+    return centers[c] + rng.normal(size=(n, 6)), c
+
+
+def deep_sigmoid(seed: int) -> Task:
+    """Five overlapping Gaussian blobs in 6-D through three sigmoid layers (slow, vanishing gradients)."""
+    rng = np.random.default_rng([seed, 20])
+    return Task("deep_sigmoid", "classification", *_synthetic(_blobs, 1000, rng), hidden=(32, 32, 32),
+                activation="sigmoid", n_classes=5,
+                description="5 overlapping blobs, 6 features, 1000 training rows, sigmoid 32-32-32")  # fmt: skip
+
+
+def imbalanced(seed: int) -> Task:
+    """Three classes at 80/15/5 percent in 25 features, 5% label noise, relu 64."""
+    from sklearn.datasets import make_classification
+
+    def gen(n: int, rng: np.random.Generator):
+        X, y = make_classification(n_samples=n, n_features=25, n_informative=8, n_redundant=4, n_classes=3,
+                                   weights=[0.8, 0.15, 0.05], flip_y=0.05, class_sep=1.0,
+                                   random_state=2000 + seed)  # fmt: skip
+        order = rng.permutation(n)
+        return X[order], y[order]
+
+    rng = np.random.default_rng([seed, 21])
+    return Task("imbalanced", "classification", *_synthetic(gen, 1100, rng), hidden=(64,), activation="relu",
+                n_classes=3, description="3 classes 80/15/5%, 25 features, 5% flips, 1100 training rows, relu 64")
+
+
 TASKS: dict[str, Callable[[int], Task]] = {
     "iris": _builtin("iris", (64,), "relu", "iris, 150 rows (90 train, 60 validation), relu 64"),
     "digits": _builtin("digits", (64,), "relu", "digits 8x8, 1797 rows (1078 train), 64 features, relu 64"),
@@ -219,6 +267,9 @@ TASKS: dict[str, Callable[[int], Task]] = {
     "moons": moons,
     "poly": poly,
     "many_classes": many_classes,
+    "sparse_reg": sparse_reg,
+    "deep_sigmoid": deep_sigmoid,
+    "imbalanced": imbalanced,
 }
 #: tasks looked at while the default rule was designed
 DESIGN_TASKS = ("iris", "digits", "spirals", "friedman", "noisy_wide")
@@ -226,6 +277,8 @@ DESIGN_TASKS = ("iris", "digits", "spirals", "friedman", "noisy_wide")
 HOLDOUT_TASKS = ("sine", "checker", "wine", "breast_cancer", "diabetes")
 #: tasks nobody looked at while choosing the rule: run once, with the final rule
 FRESH_TASKS = ("moons", "poly", "many_classes")
+#: the second blind set: written after the probe walk was chosen, run once with it and with the fixed row
+BLIND2_TASKS = ("sparse_reg", "deep_sigmoid", "imbalanced")
 #: real data sets whose validation split is under 100 rows: run on more splits, reported separately
 SMALL_TASKS = ("iris", "wine")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "horizon_factor",
     "lr_ladder",
     "noise_scale",
+    "next_probe",
     "probe_rates",
     "suggest",
     "suggest_edge",
@@ -391,6 +393,38 @@ def probe_rates(center: float, count: int, spacing: float = PROBE_SPACING) -> np
     return float(center) * 10.0 ** (spacing * k)
 
 
+def next_probe(tried: Mapping[float, float]) -> float:
+    """Where the next probe goes, in steps of :data:`PROBE_SPACING` decades from the centre (``k = 0``).
+
+    ``tried`` maps the steps probed so far to their held-out losses (``inf`` for
+    a probe that diverged). The first two probes sit at ``0`` and ``-1`` (a
+    long training's best rate is below a short one's); then each probe extends
+    the row past whichever end holds the lowest loss (ties, diverged probes
+    included, favour the low end), so the best rate gets a worse neighbour on
+    both sides; once it has them, the larger gap next to the best is halved.
+    A sequential search: on the benchmark, a fixed row of three (edge/1.6,
+    edge/5, edge/16) left Adam's best rate below all of them in half its cases.
+
+    >>> next_probe({}), next_probe({0.0: 1.0}), next_probe({0.0: 1.0, -1.0: 0.5})
+    (0.0, -1.0, -2.0)
+    >>> next_probe({0.0: 1.0, -1.0: 2.0}), next_probe({0.0: 1.0, -1.0: 2.0, 1.0: 1.5})
+    (1.0, -0.5)
+    """
+    ks = sorted(tried)
+    if not ks:
+        return 0.0
+    if len(ks) == 1:
+        return ks[0] - 1.0
+    best = min(ks, key=lambda k: (tried[k], k))
+    if best == ks[0]:
+        return ks[0] - 1.0
+    if best == ks[-1]:
+        return ks[-1] + 1.0
+    i = ks.index(best)
+    lo, hi = ks[i - 1], ks[i + 1]
+    return (best + lo) / 2.0 if best - lo >= hi - best else (best + hi) / 2.0
+
+
 def best_probe(lrs: Any, losses: Any) -> tuple[float, int]:
     """``(rate, index)``: the probe with the lowest held-out loss, refined by a parabola.
 
@@ -437,8 +471,8 @@ def suggest_probe(result: Any) -> Suggestion:
     """lrsearch's default rule: the best short constant-rate probe, moved to the training's length.
 
     The probes (``result.probes``: rates and held-out losses after ``steps`` steps
-    of training at each constant rate from the test's starting point) sit
-    :data:`PROBE_SPACING` decades apart around :data:`PROBE_CENTER` times the edge
+    of training at each constant rate from the test's starting point) walk a
+    ladder :data:`PROBE_SPACING` decades apart from :data:`PROBE_CENTER` times the edge
     rule's answer. The best one, refined by :func:`best_probe`, is the best rate
     for a run as short as a probe; it is divided by :func:`horizon_factor` of the
     training the rate is for (``probes.train_steps``), and kept below half the

@@ -38,6 +38,7 @@ from lrsearch._finder_rules import (
     DEFAULT_RULE,
     EDGE_DIVISOR,
     PROBE_CENTER,
+    PROBE_SPACING,
     horizon_factor,
     RULES,
     Suggestion,
@@ -45,8 +46,8 @@ from lrsearch._finder_rules import (
     ema,
     find_stop,
     lr_ladder,
+    next_probe,
     noise_scale,
-    probe_rates,
     suggest,
     suggest_edge,
     suggest_min_div10,
@@ -607,19 +608,23 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
     probe_result = None
     edge = suggest_edge(view)
     if probes > 0 and data.X_held is not None and math.isfinite(edge.lr):
-        rates = probe_rates(PROBE_CENTER * edge.lr, probes)
+        train_steps = epochs * -(-len(data.X) // min(batch_size, len(data.X)))
         tr = make(data.X_probe, data.y_probe, seed)
         snap = tr.snapshot()
         order = _order(tr.n_rows, probe_steps * tr.batch_size, np.random.default_rng([seed, 4]))
-        losses = np.full(probes, np.inf)
-        for k, rate in enumerate(rates):
+
+        def probe(rate: float) -> float:
+            nonlocal steps
             out = tr.run_steps(order, np.full(probe_steps, rate))
             steps += out.taken
+            held = math.inf
             if out.status == "ok":
                 held, _ = tr.evaluate(data.X_held, data.y_held)
-                losses[k] = held if math.isfinite(held) else np.inf
+                held = held if math.isfinite(held) else math.inf
             tr.restore(snap)
-        train_steps = epochs * -(-len(data.X) // min(batch_size, len(data.X)))
+            return held
+
+        rates, losses = _probe_search(probe, PROBE_CENTER * edge.lr, probes)
         probe_result = ProbeResult(rates, losses, probe_steps, data.held_out, train_steps)
     view = _View(lrs, raw, sm, num_iter, probe_result)
     suggestions = {name: fn(view) for name, fn in RULES.items()}
@@ -651,6 +656,20 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
               "horizon_factor": None if probe_result is None
               else horizon_factor(probe_result.train_steps, probe_steps)},
     )  # fmt: skip
+
+
+def _probe_search(probe: Any, center: float, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``count`` probes, each placed by :func:`~lrsearch._finder_rules.next_probe` on the ladder around ``center``.
+
+    ``probe(rate)`` trains one probe and returns its held-out loss (``inf`` if it
+    diverged). Returns the rates (ascending) and their losses.
+    """
+    tried: dict[float, float] = {}
+    while len(tried) < count:
+        k = next_probe(tried)
+        tried[k] = probe(float(center * 10.0 ** (PROBE_SPACING * k)))
+    ks = sorted(tried)
+    return center * 10.0 ** (PROBE_SPACING * np.array(ks)), np.array([tried[k] for k in ks])
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,6 +18,8 @@ MODULES = [
     "lrsearch.nn.schedules",
     "lrsearch.nn.training",
     "lrsearch.evaluation",
+    "lrsearch._finder_rules",
+    "lrsearch.finder",
 ]
 
 

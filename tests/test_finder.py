@@ -316,6 +316,48 @@ def test_epochs_move_the_suggestion():
     assert math.isclose(short.lr / long.lr, (640 / 40) ** 0.25, rel_tol=1e-9)
 
 
+def _walk(loss_of_k, count):
+    tried = {}
+    while len(tried) < count:
+        k = R.next_probe(tried)
+        assert k not in tried  # never probes the same rate twice
+        tried[k] = loss_of_k(k)
+    return tried
+
+
+@pytest.mark.parametrize("vertex", [-4.3, -2.6, -1.2, -0.5, 0.0, 0.4, 1.7, 3.1])
+def test_probe_walk_brackets_the_best_rate(vertex):
+    # a unimodal held-out loss over the ladder: with enough probes the best is bracketed (a worse probe on each
+    # side), and the best probe is the grid point nearest the vertex among those tried
+    tried = _walk(lambda k: (k - vertex) ** 2, 8)
+    ks = sorted(tried)
+    best = min(ks, key=tried.get)
+    assert ks[0] < best < ks[-1]
+    assert abs(best - vertex) <= 0.5  # halving the gaps next to the best lands within half a ladder step
+    assert all(b - a > 0 for a, b in zip(ks, ks[1:]))
+
+
+def test_probe_walk_goes_down_past_diverged_probes():
+    # everything at or above k = -2 diverges, below it the loss falls towards lower rates until k = -4
+    tried = _walk(lambda k: math.inf if k > -2.5 else abs(k + 4.0), 6)
+    ks = sorted(tried)
+    assert ks[:4] == [-5.0, -4.0, -3.0, -2.0] and min(ks, key=tried.get) == -4.0
+
+
+def test_probe_search_in_find_lr_uses_the_walk():
+    X, y = _data()
+    res = find_lr(X, y, hidden=(8,), repeats=1, probes=4, probe_steps=20)
+    k = np.log10(res.probes.lrs / res.probes.lrs.max())
+    steps = np.round(k / R.PROBE_SPACING * 2) / 2  # every probe sits on the half-step ladder
+    np.testing.assert_allclose(k, steps * R.PROBE_SPACING, atol=1e-9)
+    assert res.probes.lrs.size == 4 and res.steps <= 100 + 4 * 20
+    # replaying the walk on the recorded losses reproduces the rates tried
+    centre = res.suggestions["edge"].lr * R.PROBE_CENTER
+    ladder = {round(float(np.log10(r / centre)) / R.PROBE_SPACING, 6): float(l)
+              for r, l in zip(res.probes.lrs, res.probes.losses)}  # fmt: skip
+    assert set(_walk(lambda q: ladder[round(q, 6)], 4)) == set(ladder)
+
+
 def test_probe_rates_are_centred_and_evenly_spaced():
     r = R.probe_rates(0.01, 4, 0.5)
     np.testing.assert_allclose(np.diff(np.log10(r)), 0.5)
