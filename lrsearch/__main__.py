@@ -1,10 +1,5 @@
-"""``python -m lrsearch``: the same as the ``lrsearch`` command."""
-
-from __future__ import annotations
-
-import sys
+"""``python -m lrsearch ...`` runs the command line, the same as the ``lrsearch`` script."""
 
 from lrsearch.cli import main
 
-if __name__ == "__main__":
-    sys.exit(main())
+raise SystemExit(main())

@@ -74,3 +74,13 @@ def test_help_lists_train(capsys):
         main(["--help"])
     assert exc.value.code == 0
     assert "train" in capsys.readouterr().out
+
+
+def test_python_dash_m_lrsearch_runs_the_cli():
+    # `python -m lrsearch` is the same entry point as the `lrsearch` script: bad input exits 2 with one line
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "lrsearch", "train", "--data", "iris", "--epochs", "0"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 2 and "epochs" in out.stderr and "Traceback" not in out.stderr
