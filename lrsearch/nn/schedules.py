@@ -108,7 +108,7 @@ def _cosine(t: np.ndarray, big_t: int) -> np.ndarray:
 
 
 def _one_cycle(t: np.ndarray, total: int, pct_start: float, div: float, final_div: float) -> np.ndarray:
-    """torch ``OneCycleLR`` (two phases, cosine annealing), as a factor of max_lr."""
+    """torch ``OneCycleLR`` (two phases, cosine annealing, ``cycle_momentum=False``), as a factor of max_lr."""
     initial = 1.0 / div
     minimum = initial / final_div
     end1 = float(pct_start * total) - 1.0
