@@ -195,3 +195,17 @@ def test_finder_aimed_study_sets_bounds_and_enqueues_suggestions(iris):
         low, high = rt.search_bounds
         assert tuple(res.summary["space"]["lr"][rt.optimizer]) == pytest.approx((low, high))
         assert lr == pytest.approx(min(max(rt.lr, low), high))
+
+
+@pytest.mark.slow
+def test_finder_aim_asks_for_a_rate_for_the_study_length(iris):
+    """The range test's rate is the finder's answer for a training as long as the study's (not its default)."""
+    from lrsearch.finder import find_lr
+
+    kw = {"task": iris.task, "hidden": (64,), "optimizer": "adam", "batch_size": 32, "seed": 0}
+    ref, default = find_lr(iris, epochs=300, **kw), find_lr(iris, **kw)
+    assert ref.lr != pytest.approx(default.lr)  # otherwise this test could not tell the two apart
+    res = run_study(iris, storage="memory", n_trials=1, epochs=300, aim="finder", results_path=False, retrain=False,
+                    space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
+    assert res.range_tests[0].lr == pytest.approx(ref.lr)
+    assert tuple(res.summary["space"]["lr"]["adam"]) == pytest.approx(ref.search_bounds)

@@ -44,6 +44,8 @@ _LAZY = {
     "StudyProgress": "lrsearch.search.results",
     "trials_frame": "lrsearch.search.results",
     "TRIAL_COLUMNS": "lrsearch.search.results",
+    "CachedTPESampler": "lrsearch.search.tpe",
+    "SnapshotPercentilePruner": "lrsearch.search.pruners",
 }
 
 __all__ = [

@@ -1,7 +1,10 @@
 """Finder-aimed search: an LR range test per optimizer sets its rate bounds and first trial.
 
 For every optimizer in the space, :func:`lrsearch.finder.find_lr` runs one range
-test on the training split with the study's network; its ``search_bounds``
+test on the training split with the study's network, batch size and seed, for a
+training of the study's length (``epochs``: the finder lowers a rate measured on
+short probes for longer trainings, so a rate for its default 20 epochs would
+be the wrong rate for a 30-epoch study); its ``search_bounds``
 replace the optimizer's default bounds, and its suggested ``lr`` (with the
 constant schedule and no warm-up, when the space has them) is enqueued as a
 first trial, so the sampler starts from measured rates instead of guesses.
@@ -37,7 +40,8 @@ def aim_with_finder(
     for opt in space.optimizers:
         # a Dataset: the finder trains on its training split and probes on its validation split
         rt = find_lr(dataset, task=dataset.task, hidden=tuple(spec.hidden), activation=spec.activation,
-                     optimizer=opt, batch_size=spec.batch_size, seed=spec.seed, dtype=spec.dtype)  # fmt: skip
+                     optimizer=opt, batch_size=spec.batch_size, seed=spec.seed, dtype=spec.dtype,
+                     epochs=spec.epochs)  # fmt: skip
         results.append(rt)
         low, high = _bounds(rt)
         if low is None:

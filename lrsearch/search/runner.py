@@ -232,15 +232,17 @@ def make_sampler(name: str, seed: int, base_seed: int | None = None) -> Any:
     import optuna
     from optuna.exceptions import ExperimentalWarning
 
+    from lrsearch.search.tpe import tpe_sampler
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
         if name == "tpe":
-            return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+            return tpe_sampler(seed=seed, multivariate=True, constant_liar=True)
         if name == "random":
             return optuna.samplers.RandomSampler(seed=seed)
         if name == "cmaes":
             return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False,
-                                                independent_sampler=optuna.samplers.TPESampler(seed=seed))  # fmt: skip
+                                                independent_sampler=tpe_sampler(seed=seed))  # fmt: skip
         if name == "qmc":
             # one scrambled Sobol sequence shared by all workers (indexed by trial number)
             return optuna.samplers.QMCSampler(
@@ -254,14 +256,19 @@ def make_sampler(name: str, seed: int, base_seed: int | None = None) -> Any:
 
 
 def make_pruner(name: str, spec: StudySpec) -> Any:
-    """An Optuna pruner by name; steps are epoch numbers (reports every ``report_every`` epochs)."""
+    """An Optuna pruner by name; steps are epoch numbers (reports every ``report_every`` epochs).
+
+    ``median`` is :class:`lrsearch.search.pruners.SnapshotPercentilePruner` at the
+    50th percentile: Optuna's ``MedianPruner`` decisions at a cost that does not
+    grow with every report.
+    """
     import optuna
 
     every = spec.resolved_report_every
-    if name == "median":
-        return optuna.pruners.MedianPruner(
-            n_startup_trials=5, n_warmup_steps=max(every, spec.epochs // 5), interval_steps=1
-        )
+    if name == "median":  # Optuna's MedianPruner, reading the completed trials once per trial
+        from lrsearch.search.pruners import median_pruner
+
+        return median_pruner(n_startup_trials=5, n_warmup_steps=max(every, spec.epochs // 5), interval_steps=1)
     if name == "successive_halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=every, reduction_factor=3)
     if name == "hyperband":
