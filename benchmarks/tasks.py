@@ -107,17 +107,22 @@ def friedman(seed: int) -> Task:
                 description="Friedman #1, 1125 training rows, raw [0,1] inputs and an unscaled target, tanh 64")
 
 
-def noisy_wide(seed: int) -> Task:
-    """Four classes in 40 features (15 informative), 15% flipped labels, inputs scaled by 5."""
+def _classification(random_state: int, scale: float = 1.0, **kwargs) -> Callable[[int, np.random.Generator], tuple]:
+    """A generator of scikit-learn's ``make_classification(n, random_state=..., **kwargs)`` rows, shuffled by ``rng``."""
     from sklearn.datasets import make_classification
 
     def gen(n: int, rng: np.random.Generator):
-        X, y = make_classification(n_samples=n, n_features=40, n_informative=15, n_redundant=5, n_classes=4,
-                                   n_clusters_per_class=2, flip_y=0.15, class_sep=0.8,
-                                   random_state=seed)  # fmt: skip
+        X, y = make_classification(n_samples=n, random_state=random_state, **kwargs)
         order = rng.permutation(n)
-        return 5.0 * X[order], y[order]
+        return scale * X[order], y[order]
 
+    return gen
+
+
+def noisy_wide(seed: int) -> Task:
+    """Four classes in 40 features (15 informative), 15% flipped labels, inputs scaled by 5."""
+    gen = _classification(seed, 5.0, n_features=40, n_informative=15, n_redundant=5, n_classes=4,
+                          n_clusters_per_class=2, flip_y=0.15, class_sep=0.8)  # fmt: skip
     rng = np.random.default_rng([seed, 13])
     return Task("noisy_wide", "classification", *_synthetic(gen, 1500, rng), hidden=(128,), activation="relu",
                 n_classes=4, description="4 classes, 1500 training rows, 40 features x5, 15% label noise, relu 128")
@@ -191,15 +196,8 @@ def poly(seed: int) -> Task:
 
 def many_classes(seed: int) -> Task:
     """Ten well-separated classes in 20 features, no label noise, one wide tanh layer."""
-    from sklearn.datasets import make_classification
-
-    def gen(n: int, rng: np.random.Generator):
-        X, y = make_classification(n_samples=n, n_features=20, n_informative=12, n_redundant=2, n_classes=10,
-                                   n_clusters_per_class=1, flip_y=0.0, class_sep=1.5,
-                                   random_state=1000 + seed)  # fmt: skip
-        order = rng.permutation(n)
-        return X[order], y[order]
-
+    gen = _classification(1000 + seed, n_features=20, n_informative=12, n_redundant=2, n_classes=10,
+                          n_clusters_per_class=1, flip_y=0.0, class_sep=1.5)  # fmt: skip
     rng = np.random.default_rng([seed, 18])
     return Task("many_classes", "classification", *_synthetic(gen, 1200, rng), hidden=(128,), activation="tanh",
                 n_classes=10, description="10 classes, 20 features, 1200 training rows, tanh 128")
@@ -239,15 +237,8 @@ def deep_sigmoid(seed: int) -> Task:
 
 def imbalanced(seed: int) -> Task:
     """Three classes at 80/15/5 percent in 25 features, 5% label noise, relu 64."""
-    from sklearn.datasets import make_classification
-
-    def gen(n: int, rng: np.random.Generator):
-        X, y = make_classification(n_samples=n, n_features=25, n_informative=8, n_redundant=4, n_classes=3,
-                                   weights=[0.8, 0.15, 0.05], flip_y=0.05, class_sep=1.0,
-                                   random_state=2000 + seed)  # fmt: skip
-        order = rng.permutation(n)
-        return X[order], y[order]
-
+    gen = _classification(2000 + seed, n_features=25, n_informative=8, n_redundant=4, n_classes=3,
+                          weights=[0.8, 0.15, 0.05], flip_y=0.05, class_sep=1.0)  # fmt: skip
     rng = np.random.default_rng([seed, 21])
     return Task("imbalanced", "classification", *_synthetic(gen, 1100, rng), hidden=(64,), activation="relu",
                 n_classes=3, description="3 classes 80/15/5%, 25 features, 5% flips, 1100 training rows, relu 64")
