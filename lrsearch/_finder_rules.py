@@ -9,8 +9,8 @@ the benchmark both call them, so the rules measured are the rules shipped.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ __all__ = [
     "lr_ladder",
     "noise_scale",
     "next_probe",
-    "probe_rates",
+    "probe_ladder",
     "suggest",
     "suggest_edge",
     "suggest_min_div10",
@@ -383,14 +383,13 @@ def suggest_edge(result: Any) -> Suggestion:
     return Suggestion("edge", float(lrs[j]) / EDGE_DIVISOR, j, float(t[j]))
 
 
-def probe_rates(center: float, count: int, spacing: float = PROBE_SPACING) -> np.ndarray:
-    """``count`` rates ``spacing`` decades apart, centred (geometrically) on ``center``.
+def probe_ladder(center: float, steps: Any, spacing: float = PROBE_SPACING) -> np.ndarray:
+    """The rates ``steps`` (ladder positions, see :func:`next_probe`) of a ladder ``spacing`` decades apart from ``center``.
 
-    >>> probe_rates(1.0, 4).round(4).tolist()
+    >>> probe_ladder(1.0, [-1.5, -0.5, 0.5, 1.5]).round(4).tolist()
     [0.1778, 0.5623, 1.7783, 5.6234]
     """
-    k = np.arange(count, dtype=np.float64) - (count - 1) / 2.0
-    return float(center) * 10.0 ** (spacing * k)
+    return float(center) * 10.0 ** (spacing * np.asarray(steps, dtype=np.float64))
 
 
 def next_probe(tried: Mapping[float, float]) -> float:

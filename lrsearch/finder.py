@@ -38,16 +38,16 @@ from lrsearch._finder_rules import (
     DEFAULT_RULE,
     EDGE_DIVISOR,
     PROBE_CENTER,
-    PROBE_SPACING,
-    horizon_factor,
     RULES,
     Suggestion,
     edge_point,
     ema,
     find_stop,
+    horizon_factor,
     lr_ladder,
     next_probe,
     noise_scale,
+    probe_ladder,
     suggest,
     suggest_edge,
     suggest_min_div10,
@@ -667,9 +667,9 @@ def _probe_search(probe: Any, center: float, count: int) -> tuple[np.ndarray, np
     tried: dict[float, float] = {}
     while len(tried) < count:
         k = next_probe(tried)
-        tried[k] = probe(float(center * 10.0 ** (PROBE_SPACING * k)))
+        tried[k] = probe(float(probe_ladder(center, k)))
     ks = sorted(tried)
-    return center * 10.0 ** (PROBE_SPACING * np.array(ks)), np.array([tried[k] for k in ks])
+    return probe_ladder(center, ks), np.array([tried[k] for k in ks])
 
 
 @dataclass(frozen=True, eq=False)

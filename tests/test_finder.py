@@ -257,7 +257,7 @@ def test_a_lucky_first_batch_does_not_stop_the_test():
 def test_probe_rule_by_hand():
     # held-out loss is a parabola in log10(rate) with its vertex at 0.3: the fit recovers 0.3 exactly;
     # 50-step probes for an 800-step training: (800/50)**(1/4) = 2, so the suggestion is 0.15.
-    rates = R.probe_rates(0.2, 4)
+    rates = R.probe_ladder(0.2, [-1.5, -0.5, 0.5, 1.5])
     losses = (np.log10(rates) - math.log10(0.3)) ** 2 + 1.0
     view = _view(_v_curve(), losses=_v_curve())
     view.lrs = lr_ladder(1e-3, 1e3, 100)  # edge near 10: the cap (edge / 2) does not bind
@@ -358,8 +358,8 @@ def test_probe_search_in_find_lr_uses_the_walk():
     assert set(_walk(lambda q: ladder[round(q, 6)], 4)) == set(ladder)
 
 
-def test_probe_rates_are_centred_and_evenly_spaced():
-    r = R.probe_rates(0.01, 4, 0.5)
+def test_probe_ladder_is_centred_and_evenly_spaced():
+    r = R.probe_ladder(0.01, [-1.5, -0.5, 0.5, 1.5], 0.5)
     np.testing.assert_allclose(np.diff(np.log10(r)), 0.5)
     assert math.isclose(math.sqrt(r[1] * r[2]), 0.01)
 
