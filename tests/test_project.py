@@ -24,6 +24,7 @@ def test_readme_has_both_commands_and_ci_runs_the_test_one():
     assert "pip install" in test_cmd and "pytest" in test_cmd
     ci = (ROOT / ".ci" / "run").read_text()
     assert "<!-- ci:test -->" in ci  # .ci/run extracts and runs exactly that line
+    assert f"# today: {test_cmd}\n" in ci  # and says which line that is, for a reader of .ci/run
     out = subprocess.run(
         ["awk", '/<!-- ci:test -->/{getline; while ($0 ~ /^```/) getline; print; exit}', "README.md"],
         cwd=ROOT, capture_output=True, text=True, check=True,
