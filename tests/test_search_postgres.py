@@ -64,35 +64,71 @@ def test_two_worker_processes_share_one_study_and_its_trial_budget(pg_url, tmp_p
     assert workers == {str(p.pid) for p in procs}  # both machines (processes) worked on it
 
 
+def _stopped(pid: int, timeout: float = 5.0) -> bool:
+    """True once the process shows state T (stopped) in /proc."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "Tt":
+                return True
+        except (OSError, IndexError):
+            return False
+        time.sleep(0.01)
+    return False
+
+
+def _freeze_mid_trial(proc: subprocess.Popen, url: str, name: str, timeout: float = 90.0) -> int:
+    """Stop ``proc`` (SIGSTOP) while one of its trials is training; return that trial's number.
+
+    A trial is training once it has reported an epoch: it is RUNNING and every
+    parameter has been suggested (so its retry must repeat all of them).
+
+    A trial can finish between the poll that sees it running and the signal, so the
+    state is read again once the process is frozen (nothing it sends can land then);
+    when the trial got done first, the process is resumed and the next trial tried.
+    """
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            running = [t.number for t in _load(url, name).get_trials(states=(optuna.trial.TrialState.RUNNING,))
+                       if "worker" in t.user_attrs and t.intermediate_values]  # fmt: skip
+        except KeyError:  # not created yet
+            running = []
+        if running:
+            os.kill(proc.pid, signal.SIGSTOP)
+            assert _stopped(proc.pid), "the worker did not stop on SIGSTOP"
+            time.sleep(0.3)  # a commit sent just before the stop has landed by now
+            states = {t.number: t.state for t in _load(url, name).trials}
+            if states.get(running[0]) == optuna.trial.TrialState.RUNNING:
+                return running[0]
+            os.kill(proc.pid, signal.SIGCONT)  # it finished that trial first: catch the next one
+        time.sleep(0.05)
+    raise AssertionError(f"no trial of the worker was caught running (worker exit code {proc.poll()})")
+
+
 def test_a_killed_workers_trial_is_failed_by_heartbeat_and_retried(pg_url, tmp_path):
     from lrsearch.search import run_study
 
     name = "heartbeat"
-    common = {"epochs": 400, "pruner": "none", "n_trials": 2}
-    args = ("--n-trials", "2", "--epochs", "400", "--pruner", "none", "--heartbeat", "1",
+    common = {"epochs": 400, "pruner": "none"}
+    args = ("--n-trials", "40", "--epochs", "400", "--pruner", "none", "--heartbeat", "1",
             "--studies-dir", str(tmp_path), "--hidden", "256")  # fmt: skip
     proc = subprocess.Popen(_cli(pg_url, name, *args), env=_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.time() + 60
-    running = []
-    while time.time() < deadline and not running:
-        time.sleep(0.2)
-        try:
-            running = [t for t in _load(pg_url, name).get_trials(states=(optuna.trial.TrialState.RUNNING,))
-                       if "worker" in t.user_attrs]  # fmt: skip
-        except KeyError:  # not created yet
-            pass
-    assert running, "the worker never started a trial"
-    os.kill(proc.pid, signal.SIGKILL)  # a machine dies mid-trial
-    proc.wait(timeout=10)
-    killed = running[0].number
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        killed = _freeze_mid_trial(proc, pg_url, name)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)  # a machine dies mid-trial (frozen, so it cannot finish the trial)
+        proc.wait(timeout=10)
+    before = Counter(t.state.name for t in _load(pg_url, name).trials)
+    assert before["RUNNING"] == 1 and before["FAIL"] == 0, before
     time.sleep(3.5)  # grace period: 3 x heartbeat
     res = run_study("iris", storage=pg_url, study_name=name, heartbeat_interval=1, hidden=(256,),
                     space={"optimizer": ["adam", "sgd"], "schedule": ["constant", "cosine"]},
-                    results_path=False, retrain=False, **common)  # fmt: skip
+                    results_path=False, retrain=False, n_trials=before["COMPLETE"] + 1, **common)  # fmt: skip
     trials = {t.number: t for t in res.study.trials}
     assert trials[killed].state == optuna.trial.TrialState.FAIL
     retries = [t for t in trials.values() if t.system_attrs.get("failed_trial") == killed]
     assert len(retries) == 1 and retries[0].state == optuna.trial.TrialState.COMPLETE
     assert retries[0].params == trials[killed].params
-    assert Counter(t.state.name for t in trials.values()) == {"COMPLETE": 2, "FAIL": 1}
+    assert Counter(t.state.name for t in trials.values()) == {"COMPLETE": before["COMPLETE"] + 1, "FAIL": 1}
