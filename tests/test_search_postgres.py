@@ -49,15 +49,37 @@ def _load(url: str, name: str) -> optuna.Study:
 
 
 def test_two_worker_processes_share_one_study_and_its_trial_budget(pg_url, tmp_path):
-    args = ("--n-trials", "16", "--epochs", "8", "--pruner", "none", "--json", "--studies-dir", str(tmp_path))
-    procs = [subprocess.Popen(_cli(pg_url, "shared", *args), env=_env(), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    """Two machines (processes) split one study's 16 trials, exactly.
+
+    The first worker is frozen mid-trial until the second has started one, so both
+    take part however long each takes to start (a fast first worker could otherwise
+    run all 16 trials before the second one has imported lrsearch).
+    """
+    name = "shared"
+    args = ("--n-trials", "16", "--epochs", "400", "--hidden", "256", "--pruner", "none", "--json",
+            "--studies-dir", str(tmp_path))  # fmt: skip
+    first = subprocess.Popen(_cli(pg_url, name, *args), env=_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+    procs = [first]
+    try:
+        _freeze_mid_trial(first, pg_url, name)
+        second = subprocess.Popen(_cli(pg_url, name, *args), env=_env(), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)  # fmt: skip
+        procs.append(second)
+        deadline = time.time() + 90
+        pid = str(second.pid)
+        while time.time() < deadline and second.poll() is None:
+            if any(t.user_attrs.get("worker", "").split(":")[1:2] == [pid] for t in _load(pg_url, name).trials):
+                break  # the second worker has a trial of its own
+            time.sleep(0.1)
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
     outs = [p.communicate(timeout=120) for p in procs]
     for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err
     results = [json.loads(out) for out, _ in outs]
     assert sum(r["summary"]["trials_this_run"] for r in results) == 16
-    study = _load(pg_url, "shared")
+    study = _load(pg_url, name)
     states = Counter(t.state.name for t in study.trials)
     assert states == {"COMPLETE": 16}  # exact total, no overshoot, nothing left RUNNING
     workers = {t.user_attrs["worker"].rsplit(":", 2)[1] for t in study.trials}
