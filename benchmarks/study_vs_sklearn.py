@@ -75,10 +75,19 @@ def run_cli(budget: float | None, n_jobs: int, storage: Path, *, seed: int = 0, 
         raise RuntimeError(f"lrsearch study failed: {proc.stderr[-2000:]}")
     out = json.loads(proc.stdout)
     s = out["summary"]
-    return {"wall_s": wall, "elapsed_s": s["elapsed_s"], "cpu_s": s.get("worker_cpu_s"),
+    return {"wall_s": wall, "elapsed_s": s["elapsed_s"], "cpu_s": s.get("worker_cpu_s"), "epochs": _epochs_run(storage),
             "finished": s["complete"] + s["pruned"], "complete": s["complete"],
             "pruned": s["pruned"], "best_val_loss": out["best_value"],
             "test_accuracy": out["best_test_metrics"].get("accuracy"), "best": out["best_config"], "load": _load()}  # fmt: skip
+
+
+def _epochs_run(storage: Path) -> int:
+    """Epochs trained by all trials of the study "bench" in a journal file (pruned trials stop early)."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend
+
+    study = optuna.load_study(study_name="bench", storage=optuna.storages.JournalStorage(JournalFileBackend(str(storage))))
+    return sum(int(t.user_attrs.get("epochs_run") or 0) for t in study.get_trials(deepcopy=False))
 
 
 # -- scikit-learn side ---------------------------------------------------------------------
@@ -192,6 +201,31 @@ def machine_ceiling(n_procs: int, seconds: float = 8.0) -> float:
 # -- finder-aimed against plain -------------------------------------------------------------
 
 
+CHECKPOINTS = (10, 30, 100)  # trials at which the aimed and the plain study's best so far are compared
+
+
+def _best_so_far(trials: Any) -> list[float]:
+    """Best value among the first k trials, for k = 1..len (inf until a trial completes)."""
+    best, out = float("inf"), []
+    for row in trials.sort_values("number").itertuples():
+        if row.state == "COMPLETE" and row.value is not None and row.value == row.value:
+            best = min(best, float(row.value))
+        out.append(best)
+    return out
+
+
+def aim_summary(rows: list[dict[str, Any]]) -> str:
+    """Median over seeds of the aimed study's best after k trials relative to the plain study's (same seed)."""
+    parts = []
+    for k in CHECKPOINTS[:2]:
+        same = statistics.median(r[f"aimed_best_{k}"] / r[f"plain_best_{k}"] - 1 for r in rows)
+        full = statistics.median(r[f"aimed_best_{k}"] / r["plain_best"] - 1 for r in rows)
+        won = sum(r[f"aimed_best_{k}"] <= r[f"plain_best_{k}"] for r in rows)
+        parts.append(f"after {k}: {same:+.1%} vs plain's first {k} (aimed better or equal on {won}/{len(rows)}), "
+                     f"{full:+.1%} vs plain's best of 100")  # fmt: skip
+    return "aimed best, median over seeds: " + "; ".join(parts)
+
+
 def run_aim(seeds: list[int], n_trials: int = 100, data: str = "digits") -> list[dict[str, Any]]:
     import optuna
 
@@ -221,10 +255,13 @@ def run_aim(seeds: list[int], n_trials: int = 100, data: str = "digits") -> list
                 needed = int(row.number) + 1
                 break
         finder_s = sum(getattr(rt, "seconds", 0.0) for rt in aimed.range_tests)
+        curve_p, curve_a = _best_so_far(plain.trials), _best_so_far(aimed.trials)
         plain_needed = int(plain.trials.loc[plain.trials["value"] == target, "number"].min()) + 1
         rows.append({"data": data, "seed": seed, "plain_best": target, "plain_best_at": plain_needed, "aimed_best": aimed.best_value,
                      "aimed_trials_to_plain_best": needed, "finder_s": round(finder_s, 2),
-                     "plain_s": round(t_plain, 1), "aimed_s": round(t_aimed, 1)})  # fmt: skip
+                     "plain_s": round(t_plain, 1), "aimed_s": round(t_aimed, 1),
+                     **{f"plain_best_{k}": curve_p[k - 1] for k in CHECKPOINTS},
+                     **{f"aimed_best_{k}": curve_a[k - 1] for k in CHECKPOINTS}})  # fmt: skip
         print(f"  {data} seed {seed}: plain best-of-{n_trials} {target:.4f} (reached at trial {plain_needed}); aimed best "
               f"{aimed.best_value:.4f}; aimed trials to reach {target:.4f}: {needed if needed else f'>{n_trials}'} "
               f"(range tests {finder_s:.1f} s)", flush=True)  # fmt: skip
@@ -295,10 +332,12 @@ def main(argv: list[str] | None = None) -> int:
                 for jobs in (1, args.n_jobs):
                     r = run_cli(None, jobs, tmp / f"scale-{pruner}-{rep}-{jobs}.journal", pruner=pruner, n_trials=n)
                     row = {"elapsed_s": r["elapsed_s"], "per_min": r["finished"] / r["elapsed_s"] * 60,
-                           "per_cpu_min": r["finished"] / r["cpu_s"] * 60, "complete": r["complete"], "load": r["load"]}  # fmt: skip
+                           "per_cpu_min": r["finished"] / r["cpu_s"] * 60, "complete": r["complete"], "load": r["load"],
+                           "epochs_per_min": r["epochs"] / r["elapsed_s"] * 60}  # fmt: skip
                     rows[jobs].append(row)
                     print(f"  pruner {pruner:<6} workers {jobs}: {r['finished']} trials ({r['complete']} complete) in "
-                          f"{r['elapsed_s']:.1f} s = {row['per_min']:.0f}/min; {row['per_cpu_min']:.0f} per worker-CPU-minute; "
+                          f"{r['elapsed_s']:.1f} s = {row['per_min']:.0f}/min ({row['epochs_per_min']:.0f} epochs/min); "
+                          f"{row['per_cpu_min']:.0f} per worker-CPU-minute; "
                           f"load {r['load']:.2f}", flush=True)  # fmt: skip
 
             def med(jobs: int, key: str, rows: dict[int, list[dict[str, float]]] = rows) -> float:
@@ -306,10 +345,13 @@ def main(argv: list[str] | None = None) -> int:
 
             ratio = med(args.n_jobs, "per_min") / med(1, "per_min")
             eff = med(args.n_jobs, "per_cpu_min") / med(1, "per_cpu_min")
+            work = med(args.n_jobs, "epochs_per_min") / med(1, "epochs_per_min")
             pairs = [b["per_min"] / a["per_min"] for a, b in zip(rows[1], rows[args.n_jobs])]
             print(f"  pruner {pruner}: {args.n_jobs} workers / 1 worker = {ratio:.2f}x trials/min (per pair "
-                  f"{', '.join(f'{x:.2f}' for x in pairs)}); CPU per trial {1 / eff:.2f}x one worker's", flush=True)  # fmt: skip
-            scaling[pruner] = {"rows": rows, "ratio": ratio, "pairs": pairs, "cpu_efficiency": eff}
+                  f"{', '.join(f'{x:.2f}' for x in pairs)}); {work:.2f}x epochs/min (pruning stops trials at "
+                  f"different epochs in the two runs); CPU per trial {1 / eff:.2f}x one worker's", flush=True)  # fmt: skip
+            scaling[pruner] = {"rows": rows, "ratio": ratio, "pairs": pairs, "cpu_efficiency": eff,
+                               "epochs_ratio": work}  # fmt: skip
         scaling["ceiling_after"] = machine_ceiling(args.n_jobs)
         print(f"  machine after: {args.n_jobs} processes of plain training run {scaling['ceiling_after']:.2f}x one "
               f"(load {_load():.2f})", flush=True)  # fmt: skip
@@ -324,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
             needed = [r["aimed_trials_to_plain_best"] or 101 for r in rows]
             print(f"  {data}: aimed trials needed {needed}; median {statistics.median(needed)} (>100 counted as 101); "
                   f"at most 30 on {sum(n <= 30 for n in needed)} of {len(needed)} seeds", flush=True)  # fmt: skip
+            print(f"  {data}: {aim_summary(rows)}", flush=True)
             results["aim"] += rows
 
     if args.json:
