@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 
 import numpy as np
@@ -131,7 +132,7 @@ def test_maximised_metric_and_regression_in_original_units():
 
 
 def test_ctrl_c_keeps_finished_trials_and_fails_the_running_one(iris, monkeypatch):
-    import lrsearch.search.objective as objective
+    from lrsearch.search import objective
 
     calls = {"n": 0}
     real_train = objective.train
@@ -163,16 +164,31 @@ def test_progress_callback_sees_every_trial(iris):
 def test_two_jobs_honour_the_total_trial_count(iris, tmp_path, monkeypatch):
     import time
 
-    import lrsearch.search.objective as objective
+    from optuna.storages.journal import JournalFileBackend
+
+    from lrsearch.search import objective
 
     real_train = objective.train
+    path = tmp_path / "j.journal"
+    me = str(os.getpid())
 
-    def slow_train(*args, **kwargs):  # slows this process only: the loky worker must take its share
-        time.sleep(0.4)
+    def other_worker_has_a_trial() -> bool:
+        study = optuna.load_study(study_name="j", storage=optuna.storages.JournalStorage(JournalFileBackend(str(path))))
+        return any(t.user_attrs.get("worker", "").split(":")[1:2] not in ([me], []) for t in study.trials)
+
+    def slow_train(*args, **kwargs):
+        # this process's first trial waits (up to 60 s) until the loky worker has one of its own, however
+        # long that worker takes to start; later ones are slowed so that it takes its share
+        deadline = time.time() + 60
+        while not waited and time.time() < deadline and not other_worker_has_a_trial():
+            time.sleep(0.1)
+        waited.append(True)
+        time.sleep(0.2)
         return real_train(*args, **kwargs)
 
+    waited: list[bool] = []
     monkeypatch.setattr(objective, "train", slow_train)
-    res = run_study(iris, study_name="j", storage=tmp_path / "j.journal", n_jobs=2, n_trials=14, epochs=5,
+    res = run_study(iris, study_name="j", storage=path, n_jobs=2, n_trials=14, epochs=5,
                     space=SMALL, pruner="none", retrain=False)  # fmt: skip
     df = res.trials
     assert len(df) == 14 and set(df["state"]) == {"COMPLETE"}  # exactly the budget, nothing failed or left running
