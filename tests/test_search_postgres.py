@@ -6,6 +6,7 @@ binaries or no psycopg2 are installed (``.ci/run`` installs Debian's postgresql)
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -44,8 +45,15 @@ def _env() -> dict[str, str]:
     return env
 
 
+@functools.cache
+def _storage(url: str) -> optuna.storages.BaseStorage:
+    """One storage (one connection pool) per server: the polling loops below would open a new pool per
+    call, and the server's 50 connections run out before the garbage collector closes them."""
+    return optuna.storages.get_storage(url.replace("postgresql://", "postgresql+psycopg2://"))
+
+
 def _load(url: str, name: str) -> optuna.Study:
-    return optuna.load_study(study_name=name, storage=url.replace("postgresql://", "postgresql+psycopg2://"))
+    return optuna.load_study(study_name=name, storage=_storage(url))
 
 
 def test_two_worker_processes_share_one_study_and_its_trial_budget(pg_url, tmp_path):
