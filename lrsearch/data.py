@@ -126,6 +126,15 @@ def load(
     ``(X, y)`` tuple (``X`` an array or DataFrame). Array columns are named
     ``x0, x1, ...``. Rows in error messages are counted from 0 over data rows.
 
+    Text files are read as users write them, each fix logged as a warning: a
+    file whose header is all numbers (other than pandas' default ``0,1,...``)
+    has no header, and its columns are named ``0..k-1``; a file with one column
+    whose name holds ``;``, a tab or ``|`` is read with that separator (``;``
+    files with decimal commas too); a leading unnamed ``0..n-1`` column (a row
+    index from ``to_csv``) is dropped; column names are stripped of spaces; and
+    ``target="a,b"`` names two target columns. A numeric column with a few text
+    tokens (such as ``?`` for a missing value) is a ``DataError``.
+
     ``task=None`` infers the task. Built-in sets know theirs. Otherwise: several
     target columns -> regression; a non-numeric or bool target -> classification;
     a numeric target whose values are all integers with at most
@@ -155,6 +164,7 @@ def load(
     features, targets, name, known_task = _read_source(source, target)
     target_name = ",".join(targets.columns)
     _check_values(features, targets, name)
+    task_inferred = task is None and known_task is None
     if task is None:
         task = known_task or _infer_task(targets)
         logger.info("%s: task=%s (target %r; %s)", name, task, target_name, "built-in" if known_task else "inferred")
@@ -163,7 +173,7 @@ def load(
 
     classes: np.ndarray | None = None
     if task == "classification":
-        y_all, classes = _encode_labels(targets, n_splits)
+        y_all, classes = _encode_labels(targets, n_splits, inferred=task_inferred)
     else:
         y_all = _regression_values(targets)
     train, val, test = _split(y_all if classes is not None else None, len(features), n_val, n_test, seed)
@@ -254,6 +264,11 @@ def _read_builtin(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     import pandas as pd
 
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        target = str(target)  # a column named by a number, such as 4 in a file without a header
+    elif target is not None and not isinstance(target, str) and not isinstance(target, Sequence):
+        raise ConfigError(f"The 'target' parameter of load must be a column name or a list of names. "
+                          f"Got {target!r} instead.")
     try:
         is_parquet, sep = suffix in (".parquet", ".pq"), "\t" if suffix == ".tsv" else ","
         frame = pd.read_parquet(path) if is_parquet else pd.read_csv(path, sep=sep)
@@ -261,17 +276,80 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
         raise DataError(f"file '{path}' is empty; it needs a header row and at least one data row") from exc
     except (OSError, ValueError, ImportError) as exc:
         raise DataError(f"could not read '{path}': {exc}") from exc
-    frame.columns = [str(c) for c in frame.columns]
+    if not is_parquet:
+        frame = _reread_if_misparsed(frame, path, sep, target)
+    names = [str(c).strip() for c in frame.columns]
+    frame.columns = names if len(set(names)) == len(names) else [str(c) for c in frame.columns]
+    if isinstance(target, str):
+        target = target.strip()
+    elif target is not None:
+        target = [str(t).strip() for t in target]
+    frame = _drop_index_column(frame, path)
     columns = list(frame.columns)
     if len(columns) < 2:
         raise DataError(f"file '{path}' has {len(columns)} column(s) ({_listing(columns)}); "
                         f"it needs at least one feature column and a target column")
     wanted = [columns[-1]] if target is None else [target] if isinstance(target, str) else list(target)
+    if isinstance(target, str) and target not in columns and "," in target:
+        parts = [t.strip() for t in target.split(",")]
+        if all(t in columns for t in parts):
+            wanted = parts  # "a,b" on the command line: a multi-output regression
     for name in wanted:
         if name not in columns:
             raise DataError(f"target column {name!r} not found in '{path}'; its columns are {_listing(columns)}; "
                             f"pass target=<one of them>")
     return frame.drop(columns=wanted), frame[wanted]
+
+
+def _is_number(text: Any) -> bool:
+    try:
+        return math.isfinite(float(str(text)))
+    except ValueError:
+        return False
+
+
+def _n_numeric(frame: pd.DataFrame) -> int:
+    return sum(not _is_categorical(frame[c]) for c in frame.columns)
+
+
+def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any) -> pd.DataFrame:
+    """Re-read a CSV/TSV whose separator is another one, or whose first row is data rather than a header."""
+    import pandas as pd
+
+    if frame.shape[1] == 1:
+        head = str(frame.columns[0])
+        other = next((s for s in (";", "\t", "|", ",") if s != sep and s in head), None)
+        if other is not None:
+            logger.warning("'%s': its columns are separated by %r, not %r; reading it that way", path, other, sep)
+            frame = pd.read_csv(path, sep=other)
+            sep = other
+            if sep == ";":  # European CSV: decimal commas too?
+                decimal = pd.read_csv(path, sep=sep, decimal=",")
+                if _n_numeric(decimal) > _n_numeric(frame):
+                    frame = decimal
+    wanted = [] if target is None else [target] if isinstance(target, str) else list(target)
+    header = [str(c) for c in frame.columns]
+    named_by_pandas = header == [str(j) for j in range(len(header))]  # to_csv of a frame with default column names
+    if (header and not named_by_pandas and all(_is_number(c) for c in header)
+            and not (wanted and all(str(t) in header for t in wanted))):  # fmt: skip
+        frame = pd.read_csv(path, sep=sep, header=None)
+        frame.columns = [str(j) for j in range(frame.shape[1])]
+        logger.warning("'%s': the first row holds only numbers, so it is read as data, not as a header; "
+                       "columns are named 0..%d (the target, by default, is the last)", path, frame.shape[1] - 1)
+    return frame
+
+
+def _drop_index_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Drop a leading unnamed 0..n-1 column: the row index pandas' ``to_csv`` writes by default."""
+    from pandas.api.types import is_integer_dtype
+
+    first = frame.columns[0] if frame.shape[1] > 2 else None
+    if (first is not None and (first == "" or first.startswith("Unnamed: 0")) and is_integer_dtype(frame[first])
+            and np.array_equal(frame[first].to_numpy(), np.arange(len(frame)))):  # fmt: skip
+        logger.warning("'%s': dropping its first column %r, a row index 0..%d (as to_csv writes it); "
+                       "save with index=False to avoid it", path, first, len(frame) - 1)
+        return frame.drop(columns=[first])
+    return frame
 
 
 def _read_npz(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -312,7 +390,13 @@ def _from_arrays(X: Any, y: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
         targets = pd.DataFrame(y[:, None] if y.ndim == 1 else y, columns=names)
     if len(features) != len(targets):
         raise DataError(f"X has {len(features)} rows but y has {len(targets)}; they need one entry per row")
-    return features, targets
+    for what, frame in (("X", features), ("y", targets)):
+        dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+        if dup:
+            raise DataError(f"{what} has duplicate column names ({_listing(dup)}); rename or drop the duplicates")
+    # an object array of numbers (np.array of mixed lists, DataFrame.values of a mixed frame) holds numbers,
+    # not categories: give such columns their numeric dtype
+    return features.infer_objects(), targets.infer_objects()
 
 
 def _is_categorical(column: pd.Series) -> bool:
@@ -341,12 +425,32 @@ def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> N
                 if rows.size:
                     raise DataError(f"{kind} {col!r} has {rows.size} infinite value(s) (first at row {rows[0]}); "
                                     f"replace or drop them before loading")
-            elif column.dtype == object:
+            else:
                 is_str = column.map(lambda v: isinstance(v, str)).to_numpy(bool)
                 if is_str.any() and not is_str.all():
                     row = int(np.argmin(is_str)) if is_str[0] else int(np.argmax(is_str))
                     raise DataError(f"{kind} {col!r} mixes strings and other values (e.g. {_show(column.iloc[row])} "
                                     f"at row {row}); convert the column to one type before loading")
+                if is_str.all():
+                    _check_numbers_as_text(column, kind, col)
+            if kind == "column" and _is_categorical(column) and len(column) >= 20 and column.nunique() == len(column):
+                logger.warning("%s: column %r has a different value in every row (an identifier?); one-hot encoded "
+                               "it cannot generalise: drop it", name, col)
+
+
+def _check_numbers_as_text(column: pd.Series, kind: str, col: str) -> None:
+    """Raise DataError for a column of numbers with a few non-numeric tokens (such as '?' for a missing value)."""
+    import pandas as pd
+
+    text = column.str.strip()
+    bad = pd.to_numeric(text, errors="coerce").isna().to_numpy()
+    tokens = text[bad].unique()
+    if 0 < bad.sum() < 0.5 * len(column) and len(tokens) <= 3:
+        rows = np.flatnonzero(bad)
+        shown = ", ".join(repr(t) for t in tokens)
+        raise DataError(f"{kind} {col!r} holds numbers except {rows.size} value(s) {shown} (first at row {rows[0]}); "
+                        f"if they mark missing values, fill or drop those rows, otherwise replace them with numbers "
+                        f"before loading")
 
 
 def _infer_task(targets: pd.DataFrame) -> str:
@@ -357,10 +461,14 @@ def _infer_task(targets: pd.DataFrame) -> str:
         return "classification"
     values = column.to_numpy(np.float64)
     integral = bool(np.all(values == np.round(values)))
+    if integral and column.nunique() > MAX_INFERRED_CLASSES:
+        logger.warning("target %r holds %d distinct integers, more than %d, so it is treated as regression; "
+                       "if they are class labels, pass task='classification' (--task classification)",
+                       str(column.name), column.nunique(), MAX_INFERRED_CLASSES)  # fmt: skip
     return "classification" if integral and column.nunique() <= MAX_INFERRED_CLASSES else "regression"
 
 
-def _encode_labels(targets: pd.DataFrame, n_splits: int) -> tuple[np.ndarray, np.ndarray]:
+def _encode_labels(targets: pd.DataFrame, n_splits: int, inferred: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Return (int64 codes, original classes); check class counts against the split."""
     from sklearn.preprocessing import LabelEncoder
 
@@ -382,7 +490,9 @@ def _encode_labels(targets: pd.DataFrame, n_splits: int) -> tuple[np.ndarray, np
     if counts[rare] < n_splits:
         raise DataError(f"class {_show(classes[rare])} of target column {name!r} has only {counts[rare]} row(s), but "
                         f"a stratified split into {n_splits} parts needs at least {n_splits} per class; add rows, "
-                        f"drop or merge that class, or set val_size/test_size to 0")
+                        f"drop or merge that class, or set val_size/test_size to 0"
+                        + (" (or, if the target is a quantity rather than a label, use task='regression')"
+                           if inferred and values.dtype.kind in "iuf" else ""))
     return codes, classes
 
 

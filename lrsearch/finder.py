@@ -316,6 +316,8 @@ def _infer_task(y: np.ndarray) -> str:
 
 def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
     """Resolve a data-set name/path, a loaded Dataset or (X, y) arrays into training, probe and held-out rows."""
+    if y is None and isinstance(X, tuple) and len(X) == 2:
+        X, y = X  # find_lr((X, y)), as lrsearch.data.load takes it
     if isinstance(X, (str, Path)) or (hasattr(X, "X_train") and hasattr(X, "y_val")):
         if isinstance(X, (str, Path)):
             from lrsearch.data import load
@@ -380,9 +382,12 @@ def _pool(curves: Sequence[RangeTestCurve]) -> tuple[np.ndarray, str | None]:
     running = np.isfinite(M).sum(axis=0) * 2 > len(curves)
     m = int(np.argmin(running)) if not running.all() else n
     pooled = np.nanmedian(M[:, :m], axis=0)  # every column has a majority of finite values
-    if m == n:
-        return pooled, None
-    reasons = Counter(c.stop_reason for c in curves if c.losses.size <= m)
+    # why the majority stopped where the pooled curve ends: those that ended there or earlier
+    # (all of them, when every repeat stopped at the same step); None if they reached end_lr
+    ended = [c.stop_reason for c in curves if c.losses.size <= m]
+    if m == n and sum(r != "completed" for r in ended) * 2 <= len(curves):
+        return pooled, None  # a majority ran to end_lr
+    reasons = Counter(r for r in ended if r != "completed")
     return pooled, reasons.most_common(1)[0][0] if reasons else None
 
 

@@ -587,6 +587,29 @@ def test_repeats_are_pooled_by_the_median_even_when_one_stops_early():
                             curve([5, 1, 3], "loss exploded")])  # fmt: skip
     np.testing.assert_array_equal(pooled, [4, 2, 2.5])  # step 3: only one of three still runs
     assert reason == "loss exploded"
+    # every repeat stopped at the same step: that is why the pooled curve ends, not a completed sweep
+    pooled, reason = _pool([curve([3, 9], "loss exploded"), curve([4, 8], "loss exploded"), curve([5, 7], "diverged")])
+    np.testing.assert_array_equal(pooled, [4, 8])
+    assert reason == "loss exploded"
+    # all the same length, a majority completed: completed
+    _, reason = _pool([curve([3, 9], "diverged"), curve([4, 8], "completed"), curve([5, 7], "completed")])
+    assert reason is None
+
+
+def test_repeats_that_all_diverge_at_once_are_reported_as_diverged():
+    """With repeats, a sweep that starts past the edge says so (lower start_lr), not 'never diverged'."""
+    X, y = _data()
+    res = find_lr(X, y, hidden=(8,), repeats=3, probes=0, start_lr=1e3, end_lr=1e8, optimizer="sgd")
+    assert res.stop_reason != "completed" and res.stop_index < 5
+    assert any("lower start_lr" in w for w in res.warnings)
+    assert not any("never diverged" in w for w in res.warnings)
+
+
+def test_a_tuple_of_arrays_is_the_data():
+    X, y = _data()
+    a, b = find_lr((X, y), **FAST), find_lr(X, y, **FAST)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    assert a.lr == b.lr
 
 
 def test_string_labels_need_encoding():

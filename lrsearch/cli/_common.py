@@ -10,7 +10,7 @@ from typing import Any
 from lrsearch._json import jsonable
 from lrsearch.exceptions import ConfigError
 
-__all__ = ["add_data_args", "add_model_args", "parse_hidden", "parse_pairs", "dump_json"]
+__all__ = ["add_data_args", "add_model_args", "check_output_path", "parse_hidden", "parse_pairs", "dump_json"]
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
@@ -58,6 +58,29 @@ def parse_pairs(items: list[str] | None, flag: str) -> dict[str, Any]:
             value = {"true": True, "false": False, "none": None}.get(raw.lower(), raw)
         out[key.strip()] = value
     return out
+
+
+def check_output_path(path: str | None, flag: str) -> None:
+    """Fail before any work if ``path`` cannot become a file: it is a folder, or a file stands in for a folder.
+
+    Folders that do not exist yet are fine (the writers create them).
+    """
+    import os
+    from pathlib import Path
+
+    if path is None:
+        return
+    out = Path(path)
+    if out.is_dir():
+        example = out / ("results.json" if flag == "--results" else "report.html")
+        raise ConfigError(f"{flag} {path!r} is a folder; pass a file name such as {str(example)!r}.")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"{flag} {path!r}: '{parent}' is a file, not a folder; pick another path.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path!r}: the folder '{parent}' is not writable; pick another path.")
 
 
 def dump_json(obj: Any) -> str:

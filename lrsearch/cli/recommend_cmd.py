@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lrsearch.cli._common import add_data_args, dump_json, parse_hidden
+from lrsearch.cli._common import add_data_args, check_output_path, dump_json, parse_hidden
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lrsearch.data import load
+    from lrsearch.exceptions import ConfigError
     from lrsearch.recommend import recommend
 
+    check_output_path(args.report, "--report")  # before the work: a bad path must not cost its results
+    if args.val_size == 0:
+        raise ConfigError("recommend compares its candidates on the validation split, which --val-size 0 leaves "
+                          "empty; set --val-size above 0 (default 0.2).")  # fmt: skip
     ds = load(args.data, target=args.target, task=args.task, val_size=args.val_size, test_size=args.test_size,
               seed=args.seed)  # fmt: skip
     optimizers = [o.strip() for o in args.optimizers.split(",")] if args.optimizers else None

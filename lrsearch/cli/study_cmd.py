@@ -139,9 +139,11 @@ def _names(text: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import optuna
 
-    from lrsearch.cli._common import dump_json
+    from lrsearch.cli._common import check_output_path, dump_json
     from lrsearch.search import run_study
 
+    check_output_path(args.report, "--report")  # before the study: a bad path must not cost its results
+    check_output_path(args.results, "--results")
     optuna.logging.set_verbosity(optuna.logging.INFO if getattr(args, "verbose", 0) >= 2 else optuna.logging.WARNING)
     spec = build_spec(args)
     show = not args.json and not args.no_progress and sys.stderr.isatty()
@@ -152,7 +154,11 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if bar is not None:
         bar.close()
-    report_path = _write_report(args.report, result) if args.report else None
+    report_error = None
+    try:
+        report_path = _write_report(args.report, result) if args.report else None
+    except OSError as exc:  # the study is done: still print its results
+        report_path, report_error = None, exc
     if args.json:
         out = result.to_dict()
         out["results_path"] = str(result.results_path) if result.results_path else None
@@ -160,6 +166,10 @@ def run(args: argparse.Namespace) -> int:
         print(dump_json(out))
     else:
         _print_summary(result, report_path)
+    if report_error is not None:
+        print(f"lrsearch study: error: could not write the report {args.report!r} ({report_error}); "
+              f"the results above are kept; run 'lrsearch report' to write it again", file=sys.stderr)  # fmt: skip
+        return 1
     return 130 if result.interrupted else 0
 
 

@@ -79,5 +79,5 @@ def run(args: argparse.Namespace) -> int:
     if res.status == "diverged":
         print(f"diverged: {res.reason}; try a smaller --lr (lrsearch find suggests one)")
     shown = "  ".join(f"{k} {v:.4f}" for k, v in fit.test_metrics.items() if not math.isnan(v))
-    print(f"test  {shown}")
+    print(f"test  {shown}" if fit.test_metrics else "test  (no test split: --test-size is 0)")
     return 0

@@ -16,11 +16,13 @@ True
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -97,6 +99,11 @@ class _BaseMLP(BaseEstimator):
         self.n_layers_ = len(result.coefs) + 1
         self.n_outputs_ = result.coefs[-1].shape[1]
         self.status_ = result.status
+        if result.status == "diverged":
+            kept = f"the weights after epoch {result.epochs_run}" if result.epochs_run else "the initial weights"
+            warnings.warn(f"{type(self).__name__} training diverged: {result.reason}; kept {kept} "
+                          f"(status_ == 'diverged'). Lower lr (lrsearch.find_lr suggests one).",
+                          ConvergenceWarning, stacklevel=3)  # fmt: skip
         return result
 
     def _output(self, X: Any) -> np.ndarray:
@@ -132,6 +139,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         proba = self._output(X).astype(np.float64)
+        if len(self.classes_) == 1:  # fitted on one class: the network's second unit is a placeholder
+            return np.ones((len(proba), 1))
         return proba[:, : len(self.classes_)]
 
     def predict(self, X: Any) -> np.ndarray:

@@ -95,17 +95,22 @@ def _as_problem(X: Any, y: Any, task: str, n_classes: int | None, dtype: type, o
         raise DataError(f"{what} must be a 2-D array (n_samples, n_features); got shape {X.shape}.")
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise DataError(f"{what} is empty (shape {X.shape}); pass at least one row and one feature.")
-    if not np.issubdtype(X.dtype, np.number):
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
         raise DataError(f"{what} must be numeric; got dtype {X.dtype}. Encode categorical columns first (lrsearch.data.load does).")
     X = np.ascontiguousarray(X, dtype=dtype)
     if not np.all(np.isfinite(X)):
         bad = np.argwhere(~np.isfinite(X))[0]
         raise DataError(f"{what} holds non-finite values (first at row {bad[0]}, column {bad[1]}); fill or drop them.")
     y = np.asarray(y)
+    if y.ndim == 0:
+        raise DataError(f"the targets must be an array with one entry per row of {what}; got the scalar {y!r}.")
     if y.shape[0] != X.shape[0]:
         raise DataError(f"{what} has {X.shape[0]} rows but its targets have {y.shape[0]}; pass one target per row.")
     if task == "classification":
-        if y.ndim != 1 or not (np.issubdtype(y.dtype, np.integer) or np.all(np.mod(y, 1) == 0)):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]  # a column vector of labels
+        numeric = np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_
+        if y.ndim != 1 or not numeric or not (np.issubdtype(y.dtype, np.integer) or np.all(np.mod(y, 1) == 0)):
             raise DataError(
                 "classification targets must be a 1-D array of integer labels 0..K-1; "
                 "encode other labels first (lrsearch.data.load does)."
@@ -121,6 +126,8 @@ def _as_problem(X: Any, y: Any, task: str, n_classes: int | None, dtype: type, o
         return _Problem(X, y_int, np.zeros((0, 1), dtype=dtype), K.LOSS_XENT, k, k)
     if not np.issubdtype(y.dtype, np.number):
         raise DataError(f"regression targets must be numeric; got dtype {y.dtype}.")
+    if y.ndim > 2:
+        raise DataError(f"regression targets must be 1-D (n,) or 2-D (n, outputs); got shape {y.shape}.")
     Y = y.reshape(-1, 1) if y.ndim == 1 else y
     Y = np.ascontiguousarray(Y, dtype=dtype)
     if not np.all(np.isfinite(Y)):
@@ -369,7 +376,7 @@ def train(
     2.0
     """
     owner = "train"
-    lr = check_float(lr, "lr", owner, low=0.0, low_open=True)
+    lr = check_float(lr, "lr", owner, low=0.0, low_open=True, high_open=True)
     epochs = check_int(epochs, "epochs", owner, low=1)
     check_bool(shuffle, "shuffle", owner)
     sched = make_schedule(schedule, schedule_params)
@@ -382,6 +389,8 @@ def train(
     val = None
     if (X_val is None) != (y_val is None):
         raise ConfigError("Pass both X_val and y_val, or neither.")
+    if X_val is not None and all(np.ndim(a) > 0 and np.shape(a)[0] == 0 for a in (X_val, y_val)):
+        X_val = y_val = None  # an empty validation split (val_size=0): train without validation
     if X_val is not None:
         val = _as_problem(X_val, y_val, task, tr.prob.n_classes, tr.np_dtype, owner, what="X_val")
         if val.X.shape[1] != tr.prob.X.shape[1]:
