@@ -330,7 +330,10 @@ def main(argv: list[str] | None = None) -> int:
             rows: dict[int, list[dict[str, float]]] = {1: [], args.n_jobs: []}
             for rep in range(args.repeats):
                 for jobs in (1, args.n_jobs):
-                    r = run_cli(None, jobs, tmp / f"scale-{pruner}-{rep}-{jobs}.journal", pruner=pruner, n_trials=n)
+                    # each pair shares a seed and the seed changes between pairs: the 1-worker side samples
+                    # the study-to-study variation (how many trials the pruner stops) as the 2-worker side does
+                    r = run_cli(None, jobs, tmp / f"scale-{pruner}-{rep}-{jobs}.journal", pruner=pruner, n_trials=n,
+                                seed=rep)
                     row = {"elapsed_s": r["elapsed_s"], "per_min": r["finished"] / r["elapsed_s"] * 60,
                            "per_cpu_min": r["finished"] / r["cpu_s"] * 60, "complete": r["complete"], "load": r["load"],
                            "epochs_per_min": r["epochs"] / r["elapsed_s"] * 60}  # fmt: skip
