@@ -137,8 +137,13 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
     ranked = sorted(candidates, key=lambda c: (not math.isfinite(c.val_loss), c.val_loss))
     best = ranked[0]
     if not math.isfinite(best.val_loss):
+        shown = "; ".join(f"{c.optimizer} {c.schedule} at lr {c.lr:.3g}: {c.status}" + (f" ({c.reason})" if c.reason else "")
+                          for c in candidates[:6])  # fmt: skip
+        more = f"; and {len(candidates) - 6} more" if len(candidates) > 6 else ""
         raise ConfigError(
-            "every candidate diverged or failed; check the data (lrsearch.data.load) or try a smaller network."
+            f"every candidate diverged or failed ({shown}{more}); check the data for extreme values "
+            f"(lrsearch.data.load standardises features), look at the range tests (lrsearch find --plot FILE), "
+            f"or try a smaller network."
         )
     fit = fits[id(best)]
     rt_best = next(rt for rt in range_tests if rt.optimizer == best.optimizer)

@@ -60,3 +60,24 @@ def test_cli_recommend_json(capsys):
 def test_cli_recommend_bad_optimizer_exits_2(capsys):
     assert main(["recommend", "--data", "iris", "--optimizers", "nope"]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_every_candidate_diverging_is_reported_with_each_reason(iris, monkeypatch, capsys):
+    """Rates far past the edge (a stand-in for data no rate can train): exit 2 naming what each candidate did."""
+    import dataclasses
+
+    import lrsearch.finder as finder
+
+    real = finder.find_lr
+
+    def past_the_edge(*args, **kwargs):
+        return dataclasses.replace(real(*args, **kwargs), lr=1e6, one_cycle_range=(4e4, 1e7))
+
+    monkeypatch.setattr(finder, "find_lr", past_the_edge)
+    with pytest.raises(ConfigError, match="every candidate diverged") as err:
+        recommend(iris, optimizers=["sgd"], epochs=3)
+    text = str(err.value)
+    assert text.count("diverged") >= 4  # the summary and each of the 3 candidates (constant, cosine, one-cycle)
+    assert "sgd constant at lr 1e+06" in text and "sgd one_cycle at lr 1e+07" in text
+    assert main(["recommend", "--data", "iris", "--optimizers", "sgd", "--epochs", "3"]) == 2
+    assert "every candidate diverged" in capsys.readouterr().err
