@@ -66,7 +66,7 @@ def test_every_candidate_diverging_is_reported_with_each_reason(iris, monkeypatc
     """Rates far past the edge (a stand-in for data no rate can train): exit 2 naming what each candidate did."""
     import dataclasses
 
-    import lrsearch.finder as finder
+    from lrsearch import finder
 
     real = finder.find_lr
 
