@@ -127,13 +127,14 @@ def load(
     ``x0, x1, ...``. Rows in error messages are counted from 0 over data rows.
 
     Text files are read as users write them, each fix logged as a warning: a
-    file whose header is all numbers (other than pandas' default ``0,1,...``)
-    has no header, and its columns are named ``0..k-1``; a file with one column
+    file whose header is all numbers that fit its columns' values (or any
+    numbers, when ``target`` is an int position; never pandas' default
+    ``0,1,...``) has no header, and its columns are named ``0..k-1``; a file with one column
     whose name holds ``;``, a tab or ``|`` is read with that separator (``;``
     files with decimal commas too); a leading unnamed ``0..n-1`` column (a row
     index from ``to_csv``) is dropped; column names are stripped of spaces; and
-    ``target="a,b"`` names two target columns. A numeric column with a few text
-    tokens (such as ``?`` for a missing value) is a ``DataError``.
+    ``target="a,b"`` names two target columns. A feature column of numbers and
+    missing-value markers (such as ``?`` or ``NA``) is a ``DataError``.
 
     ``task=None`` infers the task. Built-in sets know theirs. Otherwise: several
     target columns -> regression; a non-numeric or bool target -> classification;
@@ -264,8 +265,9 @@ def _read_builtin(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     import pandas as pd
 
-    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
-        target = str(target)  # a column named by a number, such as 4 in a file without a header
+    by_position = isinstance(target, (int, np.integer)) and not isinstance(target, bool)
+    if by_position:
+        target = str(target)  # a column named by a number: 4 is the fifth column of a file without a header
     elif target is not None and not isinstance(target, str) and not isinstance(target, Sequence):
         raise ConfigError(f"The 'target' parameter of load must be a column name or a list of names. "
                           f"Got {target!r} instead.")
@@ -277,7 +279,10 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
     except (OSError, ValueError, ImportError) as exc:
         raise DataError(f"could not read '{path}': {exc}") from exc
     if not is_parquet:
-        frame = _reread_if_misparsed(frame, path, sep, target)
+        try:
+            frame = _reread_if_misparsed(frame, path, sep, target, by_position)
+        except (OSError, ValueError) as exc:  # pandas' ParserError is a ValueError
+            raise DataError(f"could not read '{path}': {exc}") from exc
     names = [str(c).strip() for c in frame.columns]
     frame.columns = names if len(set(names)) == len(names) else [str(c) for c in frame.columns]
     if isinstance(target, str):
@@ -312,8 +317,16 @@ def _n_numeric(frame: pd.DataFrame) -> int:
     return sum(not _is_categorical(frame[c]) for c in frame.columns)
 
 
-def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any) -> pd.DataFrame:
-    """Re-read a CSV/TSV whose separator is another one, or whose first row is data rather than a header."""
+def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
+                         by_position: bool = False) -> pd.DataFrame:  # fmt: skip
+    """Re-read a CSV/TSV whose separator is another one, or whose first row is data rather than a header.
+
+    A header of numbers is data when the target was given by position (an int),
+    or, unless the target names one of its cells, when every number lies within
+    the range of its column's values widened by that range on both sides (years
+    or other numbers used as names usually do not). Pandas' default names
+    ``0,1,...,k-1`` stay a header.
+    """
     import pandas as pd
 
     if frame.shape[1] == 1:
@@ -330,13 +343,30 @@ def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any)
     wanted = [] if target is None else [target] if isinstance(target, str) else list(target)
     header = [str(c) for c in frame.columns]
     named_by_pandas = header == [str(j) for j in range(len(header))]  # to_csv of a frame with default column names
-    if (header and not named_by_pandas and all(_is_number(c) for c in header)
-            and not (wanted and all(str(t) in header for t in wanted))):  # fmt: skip
+    numbers = bool(header) and not named_by_pandas and all(_is_number(c) for c in header)
+    if numbers and not by_position and wanted and all(str(t) in header for t in wanted):
+        numbers = False  # the target names a cell: a header of numbers
+    elif numbers and not by_position:
+        numbers = _header_looks_like_data(frame, header)
+    if numbers:
         frame = pd.read_csv(path, sep=sep, header=None)
         frame.columns = [str(j) for j in range(frame.shape[1])]
         logger.warning("'%s': the first row holds only numbers, so it is read as data, not as a header; "
                        "columns are named 0..%d (the target, by default, is the last)", path, frame.shape[1] - 1)
     return frame
+
+
+def _header_looks_like_data(frame: pd.DataFrame, header: list[str]) -> bool:
+    """Whether every header number lies within its column's range widened by that range on each side."""
+    for name, column in zip(header, (frame.iloc[:, j] for j in range(frame.shape[1]))):
+        if _is_categorical(column):
+            return False  # a number above a text column: a name
+        values = column.to_numpy(np.float64)
+        lo, hi = float(np.min(values)), float(np.max(values))
+        span = max(hi - lo, abs(hi), abs(lo), 1.0) if hi == lo else hi - lo
+        if not lo - span <= float(name) <= hi + span:
+            return False
+    return True
 
 
 def _drop_index_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -431,21 +461,29 @@ def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> N
                     row = int(np.argmin(is_str)) if is_str[0] else int(np.argmax(is_str))
                     raise DataError(f"{kind} {col!r} mixes strings and other values (e.g. {_show(column.iloc[row])} "
                                     f"at row {row}); convert the column to one type before loading")
-                if is_str.all():
+                if is_str.all() and kind == "column" and column.dtype.name != "category":  # declared categories stay
                     _check_numbers_as_text(column, kind, col)
             if kind == "column" and _is_categorical(column) and len(column) >= 20 and column.nunique() == len(column):
                 logger.warning("%s: column %r has a different value in every row (an identifier?); one-hot encoded "
                                "it cannot generalise: drop it", name, col)
 
 
+_MISSING_MARKERS = frozenset({"?", "-", "--", ".", "na", "n/a", "nan", "null", "none", "missing", "#n/a"})
+
+
 def _check_numbers_as_text(column: pd.Series, kind: str, col: str) -> None:
-    """Raise DataError for a column of numbers with a few non-numeric tokens (such as '?' for a missing value)."""
+    """Raise DataError for a column of numbers whose other values are missing-value markers (such as '?').
+
+    Read as text, such a column would be one-hot encoded into one useless feature
+    per number. Other text among numbers (floor 'G', a ZIP+4 code) is a category
+    and is left to the encoder.
+    """
     import pandas as pd
 
     text = column.str.strip()
     bad = pd.to_numeric(text, errors="coerce").isna().to_numpy()
     tokens = text[bad].unique()
-    if 0 < bad.sum() < 0.5 * len(column) and len(tokens) <= 3:
+    if 0 < bad.sum() < 0.5 * len(column) and all(str(t).lower() in _MISSING_MARKERS for t in tokens):
         rows = np.flatnonzero(bad)
         shown = ", ".join(repr(t) for t in tokens)
         raise DataError(f"{kind} {col!r} holds numbers except {rows.size} value(s) {shown} (first at row {rows[0]}); "

@@ -271,3 +271,48 @@ def test_duplicate_column_names_are_a_data_error() -> None:
     X = pd.DataFrame(np.random.default_rng(5).normal(size=(30, 3)), columns=["a", "a", "b"])
     with pytest.raises(DataError, match=r"X has duplicate column names \('a'\)"):  # was a bare pandas ValueError
         load((X, np.arange(30) % 2))
+
+
+def test_target_by_position_reads_a_header_of_numbers_as_data(tmp_path: Path) -> None:
+    """``target=4`` on a file without a header whose first row happens to hold a 4: still data, not names."""
+    frame = _frame()
+    frame.iloc[0] = [3.0, 4.0, 1.0, 0]
+    path = tmp_path / "nohdr4.csv"
+    frame.to_csv(path, index=False, header=False)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(["3,4,1,0", *lines[1:]]) + "\n")  # the first row reads as names "3", "4", "1", "0"
+    ds = load(path, target=3, val_size=0.0, test_size=0.0)
+    assert len(ds.X_train) == len(frame) and ds.target_name == "3" and ds.feature_names == ["0", "1", "2"]
+    np.testing.assert_array_equal(np.sort(ds.classes), [0, 1])
+
+
+def test_years_as_column_names_stay_a_header(tmp_path: Path) -> None:
+    """A header of numbers far outside their columns' values (years above 0-1 data) is a header."""
+    frame = _frame().rename(columns={"a": "2019", "b": "2020", "c": "2021", "y": "2022"})
+    path = tmp_path / "years.csv"
+    frame.to_csv(path, index=False)
+    ds = load(path, val_size=0.0, test_size=0.0)
+    assert len(ds.X_train) == len(frame) and ds.feature_names == ["2019", "2020", "2021"]
+
+
+def test_a_parse_error_after_a_separator_switch_is_a_data_error(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "semi_bad.csv"
+    rows = ["a;b;y"] + [f"{i};{i % 3};{i % 2}" for i in range(30)]
+    rows[11] += ";7"  # one row with a field too many
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(DataError, match="could not read"):
+        load(path)
+    assert main(["train", "--data", str(path), "--epochs", "1"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_text_among_numbers_that_is_not_a_missing_marker_is_a_category(tmp_path: Path) -> None:
+    """Floors 1..8 plus 'G' and 'B' are categories (one-hot), not a column to reject; nor are target labels."""
+    rng = np.random.default_rng(0)
+    floors = rng.integers(1, 9, 60).astype(str)
+    floors[[3, 7]] = ["G", "B"]
+    frame = pd.DataFrame({"a": rng.random(60), "floor": floors, "y": np.r_[["1", "2", "3", "none"] * 15]})
+    path = tmp_path / "floors.csv"
+    frame.to_csv(path, index=False)
+    ds = load(path, val_size=0.0, test_size=0.0)
+    assert {"floor_G", "floor_B"} <= set(ds.feature_names) and sorted(ds.classes) == ["1", "2", "3", "none"]
