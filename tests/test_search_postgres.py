@@ -64,8 +64,9 @@ def test_two_worker_processes_share_one_study_and_its_trial_budget(pg_url, tmp_p
     run all 16 trials before the second one has imported lrsearch).
     """
     name = "shared"
+    # heartbeats far apart: the frozen worker's trial must not be failed as stale while the other starts
     args = ("--n-trials", "16", "--epochs", "400", "--hidden", "256", "--pruner", "none", "--json",
-            "--studies-dir", str(tmp_path))  # fmt: skip
+            "--heartbeat", "120", "--studies-dir", str(tmp_path))  # fmt: skip
     first = subprocess.Popen(_cli(pg_url, name, *args), env=_env(), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)  # fmt: skip
     procs = [first]

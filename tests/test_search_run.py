@@ -225,3 +225,16 @@ def test_finder_aim_asks_for_a_rate_for_the_study_length(iris):
                     space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
     assert res.range_tests[0].lr == pytest.approx(ref.lr)
     assert tuple(res.summary["space"]["lr"]["adam"]) == pytest.approx(ref.search_bounds)
+
+
+@pytest.mark.slow
+def test_more_jobs_than_trials_start_no_idle_workers(iris, tmp_path):
+    """n_jobs=4 for 2 trials: one extra worker process is started and used, not three (no executor resize)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = run_study(iris, study_name="few", storage=tmp_path / "few.journal", n_jobs=4, n_trials=2, epochs=3,
+                        space=SMALL, pruner="none", retrain=False, results_path=False)  # fmt: skip
+    assert not [w for w in caught if "resize" in str(w.message)]
+    assert res.summary["n_jobs"] == 2 and len(res.trials) == 2

@@ -113,8 +113,8 @@ def run_study(
         raise ConfigError("In-memory storage is private to one process; use n_jobs=1 or a journal file/database.")
     _check_sampler(spec.sampler)
 
-    if n_jobs > 1:
-        _prestart_workers(n_jobs, ds, spec.dtype)  # they start while this process opens the study
+    # the workers start while this process opens the study (no more than the trials asked for)
+    pool = _prestart_workers(min(n_jobs, spec.n_trials), ds, spec.dtype)
     raw_storage = cfg.open()
     study, space, range_tests, created = _open_study(raw_storage, cfg, name, spec, ds, overwrite)
     if not created and not getattr(raw_storage, "get_heartbeat_interval", lambda: None)():
@@ -135,7 +135,7 @@ def run_study(
             with _one_blas_thread():  # a worker is one thread: multi-threaded BLAS only spins on these sizes
                 workers = [_work(job, storage=raw_storage, on_trial=report)]
         else:
-            workers = _run_parallel(job, n_jobs, report, raw_storage)
+            workers = _run_parallel(job, n_jobs, report, raw_storage, pool)
     except KeyboardInterrupt:
         interrupted = True
         log.warning("interrupted: stopping the workers; finished trials are kept")
@@ -547,11 +547,15 @@ def warm_numba(dataset: Any, dtype: str) -> None:
           compute_metrics=False, **kw)  # fmt: skip
 
 
-def _run_parallel(job: _Job, n_jobs: int, report: Callable[..., None] | None, storage: Any) -> list[dict[str, Any]]:
+def _run_parallel(job: _Job, n_jobs: int, report: Callable[..., None] | None, storage: Any,
+                  pool: tuple[Any, int] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """This process is worker 0; ``n_jobs - 1`` loky processes are the others.
 
-    The parent works from the first second while the other processes start
-    (~1.5 s: Python, imports, the Numba cache), shows progress after its own
+    ``pool``: the executor :func:`_prestart_workers` started and its size, used
+    as is when it is large enough (resizing a loky executor waits for its
+    jobs). The parent works from the first trial while the other processes
+    finish starting (0.6-0.8 s from their start: Python, imports, the Numba
+    cache), shows progress after its own
     trials and handles Ctrl-C. Ctrl-C does not kill the workers (a worker killed
     while it writes the journal leaves Optuna's file lock behind): a stop file,
     checked by every worker after each epoch, makes each fail its running trial
@@ -568,7 +572,7 @@ def _run_parallel(job: _Job, n_jobs: int, report: Callable[..., None] | None, st
     outcome: dict[str, Any] = {}
     finished = threading.Event()  # waited on instead of Thread.join: an interrupted join can mark a live thread dead
 
-    executor = _executor(n_jobs)
+    executor = pool[0] if pool is not None and pool[1] >= n_jobs - 1 else _executor(n_jobs)
 
     def run() -> None:
         try:
@@ -622,19 +626,25 @@ def _executor(n_jobs: int) -> Any:
     return get_reusable_executor(max_workers=n_jobs - 1, env={v: "1" for v in _THREAD_VARS})
 
 
-def _prestart_workers(n_jobs: int, dataset: Any, dtype: str) -> None:
-    """Start the worker processes and load the Numba cache in each now, without waiting for them.
+def _prestart_workers(n_jobs: int, dataset: Any, dtype: str) -> tuple[Any, int] | None:
+    """Start ``n_jobs - 1`` worker processes and load the Numba cache in each, without waiting for them.
 
     A worker takes 0.6-0.8 s to start (Python, imports, the compiled kernels);
     started before the study is opened (and its range tests run) it is ready, or
-    nearly, when the trials begin, instead of joining them a second late.
+    nearly, when the trials begin. Returns ``(executor, n_jobs - 1)``, or None
+    when there is nothing to start or the start failed (``_run_parallel`` then
+    starts the workers itself and reports real failures).
     """
+    if n_jobs < 2:
+        return None
     try:
         executor = _executor(n_jobs)
         for _ in range(n_jobs - 1):
             executor.submit(_warm_worker, dataset.task, dataset.X_train.shape[1], dtype)
-    except Exception as exc:  # only a head start: _run_parallel reports real failures
+    except Exception as exc:  # only a head start
         log.debug("could not start the workers early: %s", exc)
+        return None
+    return executor, n_jobs - 1
 
 
 def _warm_worker(task: str, n_features: int, dtype: str) -> None:
