@@ -238,3 +238,19 @@ def test_more_jobs_than_trials_start_no_idle_workers(iris, tmp_path):
                         space=SMALL, pruner="none", retrain=False, results_path=False)  # fmt: skip
     assert not [w for w in caught if "resize" in str(w.message)]
     assert res.summary["n_jobs"] == 2 and len(res.trials) == 2
+
+
+@pytest.mark.slow
+def test_worker_processes_ignore_ctrl_c_and_this_process_keeps_its_handler(iris):
+    """A terminal's Ctrl-C reaches every process of the group: workers must not print tracebacks (they stop on
+    the parent's stop file), while this process still turns Ctrl-C into KeyboardInterrupt."""
+    import signal
+
+    from lrsearch.search import runner
+
+    before = signal.getsignal(signal.SIGINT)
+    runner._executor(2).shutdown(wait=True)  # a fresh pool, spawned by the code under test
+    pool = runner._prestart_workers(2, iris, "float32")
+    assert pool is not None and pool[1] == 1
+    assert pool[0].submit(signal.getsignal, signal.SIGINT).result(timeout=60) == signal.SIG_IGN
+    assert signal.getsignal(signal.SIGINT) is before

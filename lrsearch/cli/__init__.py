@@ -15,7 +15,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "console_main", "main"]
 
 #: subcommand modules, each with ``register(subparsers)`` (cheap to import)
 _COMMANDS = (
@@ -75,3 +75,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lrsearch {args.command}: internal error: {type(exc).__name__}: {exc} (run with -vv for details)",
               file=sys.stderr)  # fmt: skip
         return 1
+
+
+def console_main() -> int:
+    """The ``lrsearch`` script and ``python -m lrsearch``: :func:`main`, then an exit a late Ctrl-C cannot disturb.
+
+    Once the command has returned (its results printed and saved), a Ctrl-C while
+    the interpreter shuts down (joblib's idle workers are joined then) could only
+    print a traceback or replace the exit code.
+    """
+    import signal
+    import threading
+
+    code = main()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code

@@ -19,14 +19,16 @@ here or on other machines, repeat each other's draws.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import socket
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -572,7 +574,9 @@ def _run_parallel(job: _Job, n_jobs: int, report: Callable[..., None] | None, st
     outcome: dict[str, Any] = {}
     finished = threading.Event()  # waited on instead of Thread.join: an interrupted join can mark a live thread dead
 
-    executor = pool[0] if pool is not None and pool[1] >= n_jobs - 1 else _executor(n_jobs)
+    if pool is None or pool[1] < n_jobs - 1:
+        pool = _prestart_workers(n_jobs, job.dataset, job.spec.dtype)  # spawned here, in the main thread
+    executor = pool[0] if pool is not None else _executor(n_jobs)
 
     def run() -> None:
         try:
@@ -639,12 +643,32 @@ def _prestart_workers(n_jobs: int, dataset: Any, dtype: str) -> tuple[Any, int] 
         return None
     try:
         executor = _executor(n_jobs)
-        for _ in range(n_jobs - 1):
-            executor.submit(_warm_worker, dataset.task, dataset.X_train.shape[1], dtype)
+        with _sigint_ignored():  # loky spawns the processes at the first submit
+            for _ in range(n_jobs - 1):
+                executor.submit(_warm_worker, dataset.task, dataset.X_train.shape[1], dtype)
     except Exception as exc:  # only a head start
         log.debug("could not start the workers early: %s", exc)
         return None
     return executor, n_jobs - 1
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this process meanwhile, so that the processes it starts ignore it for good.
+
+    A terminal's Ctrl-C reaches every process of its group; a worker that got it
+    while importing would print a traceback. Workers stop on the parent's stop
+    file instead (the parent handles Ctrl-C). Only the main thread can set a
+    signal handler; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _warm_worker(task: str, n_features: int, dtype: str) -> None:
