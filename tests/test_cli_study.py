@@ -106,3 +106,20 @@ def test_ctrl_c_exits_130_and_keeps_trials(tmp_path, capsys, monkeypatch):
     assert "interrupted" in out and "resume:" in out
     saved = json.loads((tmp_path / "cc.json").read_text())
     assert saved["interrupted"] and [t["state"] for t in saved["trials"]].count("FAIL") == 1
+
+
+def test_interrupted_aimed_study_counts_its_queued_first_trials(tmp_path, capsys, monkeypatch):
+    """Ctrl-C in the first of the finder's enqueued trials: the summary's parts add up to the trials listed."""
+    import re
+
+    import lrsearch.search.objective as objective
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(objective, "train", interrupt)
+    assert main(_study(tmp_path, "--n-trials", "10", "--study-name", "aq", "--aim", "finder")) == 130
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("study aq"))
+    listed = int(re.search(r"; (\d+) of 10 trials", line).group(1))
+    counts = [int(n) for n in re.findall(r"(\d+) (?:complete|pruned|failed|queued)", line)]
+    assert listed == 2 and sum(counts) == listed, line  # one failed (interrupted), one queued (sgd's first trial)

@@ -198,6 +198,8 @@ def _print_summary(result: Any, report_path: Any) -> None:
         parts.append(f"{s['failed']} failed")
     if s.get("running"):
         parts.append(f"{s['running']} still running elsewhere")
+    if s.get("waiting"):
+        parts.append(f"{s['waiting']} queued, not started (the finder's first trials run first on resume)")
     head = "interrupted" if result.interrupted else "done"
     print(f"study {result.study_name} ({result.storage}): {head}; {s['n_trials']} of {s['target_trials']} trials "
           f"({', '.join(parts)})")  # fmt: skip
