@@ -316,3 +316,27 @@ def test_text_among_numbers_that_is_not_a_missing_marker_is_a_category(tmp_path:
     frame.to_csv(path, index=False)
     ds = load(path, val_size=0.0, test_size=0.0)
     assert {"floor_G", "floor_B"} <= set(ds.feature_names) and sorted(ds.classes) == ["1", "2", "3", "none"]
+
+
+def test_batch_larger_than_the_data_warns_once_per_process(caplog: pytest.LogCaptureFixture) -> None:
+    """A study trains the same rows in every trial: the clamp is said once, not once per trial."""
+    from lrsearch.nn import train
+
+    X, y = _xy(40)
+    with caplog.at_level(logging.WARNING, logger="lrsearch.nn.training"):
+        first = train(X, y, task="classification", n_classes=2, hidden=(4,), epochs=1, batch_size=997)
+        train(X, y, task="classification", n_classes=2, hidden=(4,), epochs=1, batch_size=997)
+    said = [r for r in caplog.records if "batch_size=997 is larger than the 40 training rows" in r.getMessage()]
+    assert len(said) == 1 and first.status == "completed"
+
+
+@pytest.mark.parametrize("hidden", [None, "64", 3.5])
+def test_hidden_that_is_not_a_sequence_of_widths_is_a_config_error(hidden) -> None:
+    from lrsearch.nn import train
+    from lrsearch.nn.estimator import MLPClassifier
+
+    X, y = _xy()
+    with pytest.raises(ConfigError, match="sequence of layer widths"):
+        train(X, y, task="classification", n_classes=2, hidden=hidden, epochs=1)
+    with pytest.raises(ConfigError, match="sequence of layer widths"):
+        MLPClassifier(hidden_layer_sizes=hidden, epochs=1).fit(X, y)

@@ -80,7 +80,7 @@ class _BaseMLP(BaseEstimator):
         if self.warm_start and hasattr(self, "coefs_"):
             init = (self.coefs_, self.intercepts_)
         hidden = self.hidden_layer_sizes
-        hidden = (hidden,) if isinstance(hidden, (int, np.integer)) else tuple(hidden)
+        hidden = (hidden,) if isinstance(hidden, (int, np.integer)) else hidden  # train checks the rest
         result = train(
             X, y, task=self._task, hidden=hidden, activation=self.activation, optimizer=self.optimizer,
             lr=self.lr, optimizer_params=self.optimizer_params, schedule=self.schedule,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ from lrsearch.nn.schedules import Plateau, make_schedule
 __all__ = ["ACTIVATIONS", "TASKS", "StepsOutcome", "Trainer", "TrainResult", "loss_and_grad", "predict_output", "train"]
 
 log = logging.getLogger(__name__)
+_WARNED_BATCH: set[tuple[int, int]] = set()  # (batch_size, rows) already warned about
 
 ACTIVATIONS = {"identity": K.ACT_IDENTITY, "relu": K.ACT_RELU, "tanh": K.ACT_TANH, "sigmoid": K.ACT_SIGMOID}
 TASKS = {"classification": K.LOSS_XENT, "regression": K.LOSS_MSE}
@@ -173,6 +174,9 @@ def _check_common(task: str, activation: str, hidden: Sequence[int], dtype: str,
     act = ACTIVATIONS[check_choice(activation, "activation", owner, ACTIVATIONS)]
     if isinstance(hidden, (int, np.integer)):
         hidden = (int(hidden),)
+    if isinstance(hidden, str) or not isinstance(hidden, Iterable):
+        raise ConfigError(f"The 'hidden' parameter of {owner} must be a sequence of layer widths such as (64,) or "
+                          f"(128, 64), or () for no hidden layer. Got {hidden!r} instead.")  # fmt: skip
     widths = [check_int(h, "hidden", owner, low=1) for h in hidden]
     check_choice(dtype, "dtype", owner, _DTYPES)
     return act, widths, _DTYPES[dtype]
@@ -231,7 +235,9 @@ class Trainer:
         self.prob = _as_problem(X, y, task, n_classes, self.np_dtype, owner)
         n = self.prob.X.shape[0]
         if batch_size > n:
-            log.warning("batch_size=%d is larger than the %d training rows; using %d.", batch_size, n, n)
+            if (batch_size, n) not in _WARNED_BATCH:  # once per process: a study trains the same rows many times
+                _WARNED_BATCH.add((batch_size, n))
+                log.warning("batch_size=%d is larger than the %d training rows; using %d.", batch_size, n, n)
             batch_size = n
         self.batch_size = batch_size
         self.layout = Layout([self.prob.X.shape[1], *widths, self.prob.n_outputs])
