@@ -429,6 +429,19 @@ def one_cycle_rate(t, total, max_lr, pct_start=0.3, div_factor=25.0, final_div_f
     return cos_anneal(max_lr, min_lr, (t - end_up) / (end_down - end_up))
 
 
+def one_cycle_momentum(t, total, pct_start=0.3, base_momentum=0.85, max_momentum=0.95):
+    """torch OneCycleLR's momentum (cycle_momentum=True, 'cos'): max -> base while the rate rises, then back."""
+
+    def cos_anneal(start, end, pct):
+        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1.0)
+
+    end_up = float(pct_start * total) - 1.0
+    end_down = float(total - 1)
+    if t <= end_up:
+        return cos_anneal(max_momentum, base_momentum, t / end_up)
+    return cos_anneal(base_momentum, max_momentum, (t - end_up) / (end_down - end_up))
+
+
 def main_schedule_rate(name, lr, t, horizon, **p):
     """Rate of schedule `name` at unit t (0-based), with `horizon` units in all."""
     if name == "constant":
@@ -554,10 +567,13 @@ class NaiveResult:
 
 def naive_train(X, y, coefs, intercepts, *, task, activation, optimizer, lr_per_step,
                 optimizer_params=None, batch_size, epochs, clip_norm=None, clip_value=None,
-                normalize_grad=False, layer_lrs=None, n_classes=None):
+                normalize_grad=False, layer_lrs=None, n_classes=None, momentum_per_step=None):
     """Train with shuffle off: batches are rows [0:bs], [bs:2bs], ... every epoch.
 
-    ``lr_per_step`` gives the base rate of every step (length steps * epochs).
+    ``lr_per_step`` gives the base rate of every step (length steps * epochs);
+    ``momentum_per_step``, if given, the momentum (SGD, RMSprop) or beta1 (Adam)
+    of every step, set on the optimizer before its step as torch's OneCycleLR
+    sets the param group's ``momentum`` / ``betas[0]``.
     Returns a NaiveResult (float64 parameters, per-step and per-epoch losses).
     """
     X = np.asarray(X, dtype=np.float64)
@@ -603,6 +619,11 @@ def naive_train(X, y, coefs, intercepts, *, task, activation, optimizer, lr_per_
             if normalize_grad:
                 grads = normalize(grads)
             rates = [lr_per_step[step] * layer_lrs[param_layer[i]] for i in range(len(params))]
+            if momentum_per_step is not None:
+                if isinstance(opt, Adam):
+                    opt.b1 = float(momentum_per_step[step])
+                else:
+                    opt.mu = float(momentum_per_step[step])
             opt.step(params, grads, rates)  # updates coefs / intercepts in place
             step += 1
         result.batch_losses += losses

@@ -13,7 +13,8 @@ except ImportError:
     import naive as nv
 
 import lrsearch.nn as core
-from lrsearch.nn.schedules import schedule_rates
+from lrsearch.exceptions import ConfigError
+from lrsearch.nn.schedules import make_schedule, schedule_rates
 
 SPE, EPOCHS, LR = 5, 8, 0.1  # steps per epoch, epochs, base rate
 
@@ -188,6 +189,77 @@ def test_scheduled_training_matches_naive_updates():
                          epochs=3, **kwargs)
     flat = lambda a: np.concatenate([np.ravel(x) for x in a])  # noqa: E731
     np.testing.assert_allclose(flat(result.coefs), flat(ref.coefs), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("params", [{}, {"pct_start": 0.4, "base_momentum": 0.8, "max_momentum": 0.99}], ids=_id)
+def test_one_cycle_momentum_is_torchs_closed_form(params):
+    spe, epochs = 5, 4
+    got = make_schedule("one_cycle", {"cycle_momentum": True, **params}).momenta(spe, epochs)
+    expected = [nv.one_cycle_momentum(t, spe * epochs, **params) for t in range(spe * epochs)]
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    assert make_schedule("one_cycle", params).momenta(spe, epochs) is None  # off by default
+    assert make_schedule("cosine").momenta(spe, epochs) is None
+
+
+@pytest.mark.parametrize("optimizer,opt_params", [("momentum", None), ("sgd", None), ("nesterov", None),
+                                                  ("rmsprop", {"momentum": 0.5}), ("adam", None), ("adamw", None)])
+def test_cycled_momentum_training_matches_naive_updates(optimizer, opt_params):
+    """Each step uses the scheduled momentum / beta1 (torch's OneCycleLR with cycle_momentum=True)."""
+    X, y = _tiny("regression")
+    coefs, intercepts = nv.init_params((5, 7, 3), seed=4)
+    lr = 0.05 if optimizer in ("momentum", "sgd", "nesterov") else 0.01
+    kwargs = dict(task="regression", activation="tanh", optimizer=optimizer, optimizer_params=opt_params)
+    sp = {"cycle_momentum": True, "base_momentum": 0.7, "max_momentum": 0.95}
+    result = core.train(X, y, hidden=(7,), lr=lr, schedule="one_cycle", schedule_params=sp, epochs=3,
+                        batch_size=8, shuffle=False, dtype="float64", init=nv.copy_params(coefs, intercepts), **kwargs)
+    rates = nv.schedule_rates("one_cycle", lr, steps_per_epoch=5, epochs=3)
+    moms = [nv.one_cycle_momentum(t, 15, base_momentum=0.7, max_momentum=0.95) for t in range(15)]
+    ref = nv.naive_train(X, y, coefs, intercepts, lr_per_step=rates, batch_size=8, epochs=3,
+                         momentum_per_step=moms, **kwargs)
+    plain = nv.naive_train(X, y, coefs, intercepts, lr_per_step=rates, batch_size=8, epochs=3, **kwargs)
+    flat = lambda a: np.concatenate([np.ravel(x) for x in a])  # noqa: E731
+    np.testing.assert_allclose(flat(result.coefs), flat(ref.coefs), rtol=1e-9, atol=1e-12)
+    assert not np.allclose(flat(ref.coefs), flat(plain.coefs), rtol=1e-6)  # cycling made a difference
+
+
+def test_cycled_momentum_with_adagrad_is_refused_as_torch_does():
+    X, y = _tiny("regression")
+    with pytest.raises(ConfigError, match="adagrad"):
+        core.train(X, y, task="regression", hidden=(4,), optimizer="adagrad", lr=0.1, schedule="one_cycle",
+                   schedule_params={"cycle_momentum": True}, epochs=1)
+    with pytest.raises(ConfigError, match="base_momentum"):
+        make_schedule("one_cycle", {"base_momentum": 0.96})
+
+
+def test_cycled_momentum_matches_torch_training():
+    """The whole run against torch: SGD(momentum) and Adam with OneCycleLR(cycle_momentum=True)."""
+    torch = pytest.importorskip("torch")
+    X, y = _tiny("regression")
+    coefs, intercepts = nv.init_params((5, 7, 3), seed=4)
+    for optimizer, lr in (("momentum", 0.05), ("adam", 0.01)):
+        result = core.train(X, y, task="regression", activation="tanh", hidden=(7,), optimizer=optimizer, lr=lr,
+                            schedule="one_cycle", schedule_params={"cycle_momentum": True}, epochs=3, batch_size=8,
+                            shuffle=False, dtype="float64", init=nv.copy_params(coefs, intercepts))
+        torch.manual_seed(0)
+        params = []
+        for W, b in zip(coefs, intercepts):
+            params += [torch.nn.Parameter(torch.tensor(W, dtype=torch.float64)),
+                       torch.nn.Parameter(torch.tensor(b, dtype=torch.float64))]
+        opt = (torch.optim.SGD(params, lr=lr, momentum=0.9) if optimizer == "momentum"
+               else torch.optim.Adam(params, lr=lr))
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=15, cycle_momentum=True)
+        Xt, yt = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+        for _ in range(3):
+            for s in range(0, len(X), 8):
+                out = torch.tanh(Xt[s:s + 8] @ params[0] + params[1]) @ params[2] + params[3]
+                loss = ((out - yt[s:s + 8]) ** 2).mean()  # the core's squared error: mean over every element
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+        got = np.concatenate([np.ravel(c) for c in result.coefs])
+        ref = np.concatenate([p.detach().numpy().ravel() for p in params[0::2]])
+        np.testing.assert_allclose(got, ref, rtol=1e-7, atol=1e-10)
 
 
 # ---------------------------------------------------------------------------

@@ -437,6 +437,8 @@ def train_epoch(
     hp,
     layer_mult,
     lrs,
+    moms,
+    mom_slot,
     clip_value,
     clip_norm,
     normalize,
@@ -455,7 +457,9 @@ def train_epoch(
     holds one rate per batch of this epoch. Returns ``(loss_sum, rows, steps,
     status)``: the sum of per-row losses over the batches whose loss was
     finite, the rows they held, the optimizer steps taken and a ``STATUS_*``
-    code. A batch whose loss is non-finite or above ``explode[1]`` is not
+    code. ``moms``, when not empty, holds one value per batch written to
+    ``hp[mom_slot]`` before the batch's step (a cycled momentum or beta1). A
+    batch whose loss is non-finite or above ``explode[1]`` is not
     applied; ``explode = [factor, limit]``, and a NaN limit is set to
     ``factor * max(first batch loss, 1e-3)``. The mean loss of batch ``k`` (before its update) is written to
     ``batch_losses[k]``. ``order`` may be longer than X (rows repeat), which
@@ -486,6 +490,8 @@ def train_epoch(
         rows += nb
         _backward(A0, nb, sizes, act, theta, grad, acts, d_a, d_b)
         _process_gradient(grad, clip_value, clip_norm, normalize)
+        if moms.shape[0] > 0:
+            hp[mom_slot] = moms[k]
         _update(theta, grad, state, step + taken + 1, opt_code, hp, lrs[k], layer_mult, sizes, sc)
         taken += 1
     # Non-finite parameters make the next batch's loss non-finite; the last

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from lrsearch._validation import check_choice, check_float, check_int, merge_options
+from lrsearch._validation import check_bool, check_choice, check_float, check_int, merge_options
 from lrsearch.exceptions import ConfigError
 
 __all__ = ["SCHEDULES", "Plateau", "ScheduleSpec", "make_schedule", "schedule_rates"]
@@ -37,7 +37,8 @@ SCHEDULES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         "inverse_time": {"decay_rate": 0.1},
         "step": {"step_size": 10, "gamma": 0.5},
         "cosine": {"T_max": None, "eta_min": 0.0},
-        "one_cycle": {"pct_start": 0.3, "div_factor": 25.0, "final_div_factor": 1e4},
+        "one_cycle": {"pct_start": 0.3, "div_factor": 25.0, "final_div_factor": 1e4, "cycle_momentum": False,
+                      "base_momentum": 0.85, "max_momentum": 0.95},
         "plateau": {"factor": 0.1, "patience": 10, "threshold": 1e-4, "cooldown": 0, "min_lr": 0.0},
     }
 )
@@ -66,6 +67,30 @@ class ScheduleSpec:
         if self.interval == "epoch":
             factors = np.repeat(factors, steps_per_epoch)
         return lr * factors
+
+    def momenta(self, steps_per_epoch: int, epochs: int) -> np.ndarray | None:
+        """Per-step momentum (SGD, RMSprop) or beta1 (Adam, AdamW) when the schedule cycles it, else None.
+
+        Only ``one_cycle`` with ``cycle_momentum=True`` does, as torch's
+        ``OneCycleLR``: from ``max_momentum`` down to ``base_momentum`` while the
+        rate rises, then back up while it anneals (cosine, the same phases);
+        ``max_momentum`` during a warm-up in front.
+
+        >>> m = make_schedule("one_cycle", {"cycle_momentum": True}).momenta(1, 10)
+        >>> round(float(m[0]), 2), round(float(m.min()), 2), round(float(m[-1]), 2)
+        (0.95, 0.85, 0.95)
+        """
+        p = self.params
+        if self.name != "one_cycle" or not p["cycle_momentum"]:
+            return None
+        total = steps_per_epoch * epochs
+        t = np.arange(total, dtype=np.float64)
+        w = p["warmup"]
+        out = np.full(total, p["max_momentum"], dtype=np.float64)
+        main = t >= w
+        out[main] = _one_cycle(t[main] - w, max(total - w, 1), p["pct_start"], 1.0, 1.0,
+                               ends=(p["max_momentum"], p["base_momentum"], p["max_momentum"]))  # fmt: skip
+        return out
 
     def _factors(self, t: np.ndarray, total: int, lr: float) -> np.ndarray:
         p = self.params
@@ -107,18 +132,21 @@ def _cosine(t: np.ndarray, big_t: int) -> np.ndarray:
     return (1.0 + np.cos(math.pi * np.minimum(t, big_t) / big_t)) / 2.0
 
 
-def _one_cycle(t: np.ndarray, total: int, pct_start: float, div: float, final_div: float) -> np.ndarray:
-    """torch ``OneCycleLR`` (two phases, cosine annealing, ``cycle_momentum=False``), as a factor of max_lr."""
+def _one_cycle(t: np.ndarray, total: int, pct_start: float, div: float, final_div: float,
+               ends: tuple[float, float, float] | None = None) -> np.ndarray:  # fmt: skip
+    """torch ``OneCycleLR`` (two phases, cosine annealing) as a factor of max_lr; ``ends`` = (start, middle, end)
+    values instead (the momentum's: max, base, max)."""
     initial = 1.0 / div
     minimum = initial / final_div
+    v0, v1, v2 = ends if ends is not None else (initial, 1.0, minimum)
     end1 = float(pct_start * total) - 1.0
     end2 = float(total - 1)
     out = np.empty_like(t)
     for i, s in enumerate(t):
         if s <= end1:
-            start, stop, a, b = 0.0, end1, initial, 1.0
+            start, stop, a, b = 0.0, end1, v0, v1
         else:
-            start, stop, a, b = end1, end2, 1.0, minimum
+            start, stop, a, b = end1, end2, v1, v2
         pct = (s - start) / (stop - start) if stop > start else 1.0
         out[i] = b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1.0)
     return out
@@ -167,6 +195,12 @@ def _check_specific(name: str, p: dict[str, Any], owner: str) -> None:
         p["pct_start"] = check_float(p["pct_start"], "pct_start", owner, low=0.0, high=1.0, low_open=True, high_open=True)
         p["div_factor"] = check_float(p["div_factor"], "div_factor", owner, **pos)
         p["final_div_factor"] = check_float(p["final_div_factor"], "final_div_factor", owner, **pos)
+        p["cycle_momentum"] = check_bool(p["cycle_momentum"], "cycle_momentum", owner)
+        p["base_momentum"] = check_float(p["base_momentum"], "base_momentum", owner, low=0.0, high=1.0, high_open=True)
+        p["max_momentum"] = check_float(p["max_momentum"], "max_momentum", owner, low=0.0, high=1.0, high_open=True)
+        if p["base_momentum"] > p["max_momentum"]:
+            raise ConfigError(f"Schedule 'one_cycle': base_momentum ({p['base_momentum']}) must not exceed "
+                              f"max_momentum ({p['max_momentum']}); swap them.")  # fmt: skip
     elif name == "plateau":
         p["factor"] = check_float(p["factor"], "factor", owner, low=0.0, high=1.0, low_open=True, high_open=True)
         p["patience"] = check_int(p["patience"], "patience", owner, low=0)

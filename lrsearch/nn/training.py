@@ -34,7 +34,8 @@ from lrsearch.nn.schedules import Plateau, make_schedule
 __all__ = ["ACTIVATIONS", "TASKS", "StepsOutcome", "Trainer", "TrainResult", "loss_and_grad", "predict_output", "train"]
 
 log = logging.getLogger(__name__)
-_WARNED_BATCH: set[tuple[int, int]] = set()  # (batch_size, rows) already warned about
+_WARNED_BATCH: set[tuple[int, int]] = set()
+_NO_MOMS = np.zeros(0, dtype=np.float64)  # (batch_size, rows) already warned about
 
 ACTIVATIONS = {"identity": K.ACT_IDENTITY, "relu": K.ACT_RELU, "tanh": K.ACT_TANH, "sigmoid": K.ACT_SIGMOID}
 TASKS = {"classification": K.LOSS_XENT, "regression": K.LOSS_MSE}
@@ -276,8 +277,11 @@ class Trainer:
     def steps_per_epoch(self) -> int:
         return (self.n_rows + self.batch_size - 1) // self.batch_size
 
-    def run_steps(self, order: np.ndarray, lrs: np.ndarray) -> StepsOutcome:
+    def run_steps(self, order: np.ndarray, lrs: np.ndarray, moms: np.ndarray | None = None) -> StepsOutcome:
         """Train on the batches of ``order`` (row indices, rows may repeat), one rate per batch.
+
+        ``moms``: one momentum (SGD, RMSprop) or beta1 (Adam, AdamW) per batch,
+        for a schedule that cycles it; None keeps the optimizer's own.
 
         Stops at the first batch whose loss is non-finite or exploded (that batch
         is not applied), or after an update that made the parameters non-finite.
@@ -288,11 +292,17 @@ class Trainer:
         if lrs.shape[0] < n_batches:
             raise ConfigError(f"run_steps needs one rate per batch ({n_batches}); got {lrs.shape[0]}.")
         losses = np.full(n_batches, np.nan)
+        moms = _NO_MOMS if moms is None else np.ascontiguousarray(moms, dtype=np.float64)
+        if 0 < moms.shape[0] < n_batches:
+            raise ConfigError(f"run_steps needs one momentum per batch ({n_batches}); got {moms.shape[0]}.")
+        if moms.shape[0] and self.opt.code == K.OPT_ADAGRAD:
+            raise ConfigError("Adagrad has no momentum or beta1 to cycle (torch's OneCycleLR refuses it too); "
+                              "set cycle_momentum=False or use another optimizer.")  # fmt: skip
         p, b = self.prob, self.buf
         loss_sum, rows, taken, code = K.train_epoch(
             p.X, p.y_int, p.Y, order, self.batch_size, self.layout.sizes, self.act, p.loss_code,
             self.theta, self.grad, self.state, self.step, self.opt.code, self.hp, self.layer_mult, lrs,
-            self.clip_value, self.clip_norm, self.normalize_grad, self.explode,
+            moms, K.HP_BETA1 if self.opt.code == K.OPT_ADAM else K.HP_MOMENTUM, self.clip_value, self.clip_norm, self.normalize_grad, self.explode,
             b.Xb, b.yb, b.Yb, b.acts, b.d_a, b.d_b, losses,
         )  # fmt: skip
         self.step += taken
@@ -406,6 +416,10 @@ def train(
 
     n, spe = tr.n_rows, tr.steps_per_epoch
     base_rates = sched.rates(lr, spe, epochs)
+    momenta = sched.momenta(spe, epochs)
+    if momenta is not None and tr.opt.code == K.OPT_ADAGRAD:
+        raise ConfigError("schedule one_cycle with cycle_momentum=True needs an optimizer with a momentum or beta1 "
+                          "(not adagrad, which torch's OneCycleLR refuses too); set cycle_momentum=False.")  # fmt: skip
     plateau = None
     if sched.name == "plateau":
         p = sched.params
@@ -425,7 +439,7 @@ def train(
     for epoch in range(epochs):
         order = rng.permutation(n).astype(np.int64) if shuffle else identity
         rates = base_rates[epoch * spe : (epoch + 1) * spe] * multiplier
-        out = tr.run_steps(order, rates)
+        out = tr.run_steps(order, rates, None if momenta is None else momenta[epoch * spe : (epoch + 1) * spe])
         used_lrs.append(rates[: out.taken])
         if out.status != "ok":
             diverged_step = tr.step
