@@ -34,8 +34,8 @@ from lrsearch.nn.schedules import Plateau, make_schedule
 __all__ = ["ACTIVATIONS", "TASKS", "StepsOutcome", "Trainer", "TrainResult", "loss_and_grad", "predict_output", "train"]
 
 log = logging.getLogger(__name__)
-_WARNED_BATCH: set[tuple[int, int]] = set()
-_NO_MOMS = np.zeros(0, dtype=np.float64)  # (batch_size, rows) already warned about
+_WARNED_BATCH: set[tuple[int, int]] = set()  # (batch_size, rows) already warned about
+_NO_MOMS = np.zeros(0, dtype=np.float64)  # run_steps without a cycled momentum
 
 ACTIVATIONS = {"identity": K.ACT_IDENTITY, "relu": K.ACT_RELU, "tanh": K.ACT_TANH, "sigmoid": K.ACT_SIGMOID}
 TASKS = {"classification": K.LOSS_XENT, "regression": K.LOSS_MSE}
@@ -296,13 +296,15 @@ class Trainer:
         if 0 < moms.shape[0] < n_batches:
             raise ConfigError(f"run_steps needs one momentum per batch ({n_batches}); got {moms.shape[0]}.")
         if moms.shape[0] and self.opt.code == K.OPT_ADAGRAD:
-            raise ConfigError("Adagrad has no momentum or beta1 to cycle (torch's OneCycleLR refuses it too); "
-                              "set cycle_momentum=False or use another optimizer.")  # fmt: skip
+            raise ConfigError("schedule one_cycle with cycle_momentum=True needs an optimizer with a momentum or "
+                              "beta1 (not adagrad, which torch's OneCycleLR refuses too); set cycle_momentum=False "
+                              "or use another optimizer.")  # fmt: skip
+        mom_slot = K.HP_BETA1 if self.opt.code == K.OPT_ADAM else K.HP_MOMENTUM
         p, b = self.prob, self.buf
         loss_sum, rows, taken, code = K.train_epoch(
             p.X, p.y_int, p.Y, order, self.batch_size, self.layout.sizes, self.act, p.loss_code,
             self.theta, self.grad, self.state, self.step, self.opt.code, self.hp, self.layer_mult, lrs,
-            moms, K.HP_BETA1 if self.opt.code == K.OPT_ADAM else K.HP_MOMENTUM, self.clip_value, self.clip_norm, self.normalize_grad, self.explode,
+            moms, mom_slot, self.clip_value, self.clip_norm, self.normalize_grad, self.explode,
             b.Xb, b.yb, b.Yb, b.acts, b.d_a, b.d_b, losses,
         )  # fmt: skip
         self.step += taken
@@ -416,10 +418,7 @@ def train(
 
     n, spe = tr.n_rows, tr.steps_per_epoch
     base_rates = sched.rates(lr, spe, epochs)
-    momenta = sched.momenta(spe, epochs)
-    if momenta is not None and tr.opt.code == K.OPT_ADAGRAD:
-        raise ConfigError("schedule one_cycle with cycle_momentum=True needs an optimizer with a momentum or beta1 "
-                          "(not adagrad, which torch's OneCycleLR refuses too); set cycle_momentum=False.")  # fmt: skip
+    momenta = sched.momenta(spe, epochs)  # run_steps refuses them for adagrad
     plateau = None
     if sched.name == "plateau":
         p = sched.params
