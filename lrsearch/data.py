@@ -271,6 +271,10 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
     elif target is not None and not isinstance(target, str) and not isinstance(target, Sequence):
         raise ConfigError(f"The 'target' parameter of load must be a column name or a list of names. "
                           f"Got {target!r} instead.")
+    if isinstance(target, str):
+        target = target.strip()
+    elif target is not None:
+        target = [str(t).strip() for t in target]
     try:
         is_parquet, sep = suffix in (".parquet", ".pq"), "\t" if suffix == ".tsv" else ","
         frame = pd.read_parquet(path) if is_parquet else pd.read_csv(path, sep=sep)
@@ -285,10 +289,6 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
             raise DataError(f"could not read '{path}': {exc}") from exc
     names = [str(c).strip() for c in frame.columns]
     frame.columns = names if len(set(names)) == len(names) else [str(c) for c in frame.columns]
-    if isinstance(target, str):
-        target = target.strip()
-    elif target is not None:
-        target = [str(t).strip() for t in target]
     frame = _drop_index_column(frame, path)
     columns = list(frame.columns)
     if len(columns) < 2:
