@@ -246,16 +246,9 @@ def run_aim(seeds: list[int], n_trials: int = 100, data: str = "digits") -> list
         aimed = run_study(ds, aim="finder", **common)
         t_aimed = time.time() - t0
         target = plain.best_value
-        needed = None
-        best = float("inf")
-        for row in aimed.trials.sort_values("number").itertuples():
-            if row.state == "COMPLETE" and row.value is not None:
-                best = min(best, row.value)
-            if best <= target:
-                needed = int(row.number) + 1
-                break
-        finder_s = sum(getattr(rt, "seconds", 0.0) for rt in aimed.range_tests)
         curve_p, curve_a = _best_so_far(plain.trials), _best_so_far(aimed.trials)
+        needed = next((k + 1 for k, best in enumerate(curve_a) if best <= target), None)
+        finder_s = sum(getattr(rt, "seconds", 0.0) for rt in aimed.range_tests)
         plain_needed = int(plain.trials.loc[plain.trials["value"] == target, "number"].min()) + 1
         rows.append({"data": data, "seed": seed, "plain_best": target, "plain_best_at": plain_needed, "aimed_best": aimed.best_value,
                      "aimed_trials_to_plain_best": needed, "finder_s": round(finder_s, 2),
