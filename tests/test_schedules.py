@@ -334,3 +334,48 @@ def test_naive_plateau_rule_by_hand():
     # min_lr floors the rate
     rates = nv.plateau_epoch_rates(1.0, [1.0, 2, 2, 2], factor=0.1, patience=0, min_lr=0.05)
     np.testing.assert_allclose(rates, [1, 1, 0.1, 0.05])
+
+
+@pytest.mark.parametrize("warmup", [0, 2])
+@pytest.mark.parametrize("params", [{}, {"pct_start": 0.4, "base_momentum": 0.8, "max_momentum": 0.99}], ids=_id)
+def test_one_cycle_momentum_per_epoch_runs_on_the_rates_clock(params, warmup):
+    """interval='epoch': the momentum is torch's closed form over *epochs*, held within each, like the rate;
+    a warm-up counts epochs at max_momentum."""
+    spe, epochs = 5, 6
+    spec = make_schedule("one_cycle", {"cycle_momentum": True, "interval": "epoch", "warmup": warmup, **params})
+    got = spec.momenta(spe, epochs)
+    main = [nv.one_cycle_momentum(t, epochs - warmup, **params) for t in range(epochs - warmup)]
+    expected = np.repeat([params.get("max_momentum", 0.95)] * warmup + main, spe)
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    rates = spec.rates(0.1, spe, epochs).reshape(epochs, spe)
+    assert np.all(got.reshape(epochs, spe) == got.reshape(epochs, spe)[:, :1])  # constant within an epoch
+    assert np.argmin(got[::spe]) == np.argmax(rates[:, 0])  # lowest momentum where the rate peaks
+
+
+def test_cycled_momentum_per_epoch_matches_torch():
+    torch = pytest.importorskip("torch")
+    spe, epochs = 5, 6
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.1, momentum=0.9)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=epochs, cycle_momentum=True)
+    moms = []
+    for _ in range(epochs):
+        moms.append(opt.param_groups[0]["momentum"])
+        opt.step()
+        sched.step()
+    got = make_schedule("one_cycle", {"cycle_momentum": True, "interval": "epoch"}).momenta(spe, epochs)
+    np.testing.assert_allclose(got, np.repeat(moms, spe), rtol=1e-12)
+
+
+def test_cosine_eta_min_above_lr_rises_to_it_as_torch():
+    """eta_min is an absolute rate: above the base rate the cosine goes *up* to it (torch's formula)."""
+    got = np.asarray(schedule_rates("cosine", 0.01, steps_per_epoch=1, epochs=5, eta_min=0.05))
+    expected = [nv.main_schedule_rate("cosine", 0.01, t, 5, eta_min=0.05) for t in range(5)]
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    assert np.all(np.diff(got) > 0)
+
+
+def test_nesterov_preset_refuses_nesterov_false():
+    with pytest.raises(ConfigError, match="optimizer 'momentum'"):
+        core.train(np.zeros((4, 2)), np.array([0, 1, 0, 1]), hidden=(2,), optimizer="nesterov",
+                   optimizer_params={"nesterov": False}, lr=0.1, epochs=1)

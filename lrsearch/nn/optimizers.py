@@ -123,6 +123,9 @@ def make_optimizer(name: str, params: Mapping[str, Any] | None = None) -> Optimi
             p[key] = check_bool(p[key], key, owner)
     if "betas" in p:
         p["betas"] = _check_betas(p["betas"], owner)
+    if name == "nesterov" and not p["nesterov"]:
+        raise ConfigError(f"{owner} with nesterov=False would be plain momentum; use optimizer 'momentum' "
+                          "instead, or leave nesterov out.")  # fmt: skip
     if p.get("nesterov") and (p["momentum"] <= 0.0 or p["dampening"] != 0.0):
         raise ConfigError(
             f"Nesterov momentum of {owner} requires momentum > 0 and dampening = 0; "

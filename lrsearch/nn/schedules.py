@@ -83,13 +83,16 @@ class ScheduleSpec:
         p = self.params
         if self.name != "one_cycle" or not p["cycle_momentum"]:
             return None
-        total = steps_per_epoch * epochs
+        # the same clock as rates(): epochs (then repeated within each) or steps; a warm-up counts in that unit
+        total = epochs if self.interval == "epoch" else steps_per_epoch * epochs
         t = np.arange(total, dtype=np.float64)
         w = p["warmup"]
         out = np.full(total, p["max_momentum"], dtype=np.float64)
         main = t >= w
         out[main] = _one_cycle(t[main] - w, max(total - w, 1), p["pct_start"], 1.0, 1.0,
                                ends=(p["max_momentum"], p["base_momentum"], p["max_momentum"]))  # fmt: skip
+        if self.interval == "epoch":
+            out = np.repeat(out, steps_per_epoch)
         return out
 
     def _factors(self, t: np.ndarray, total: int, lr: float) -> np.ndarray:
@@ -120,7 +123,7 @@ class ScheduleSpec:
             return p["gamma"] ** np.floor(t / p["step_size"])
         if name == "cosine":
             big_t = p["T_max"] or horizon
-            floor = min(p["eta_min"] / lr, 1.0)  # eta_min is an absolute rate
+            floor = p["eta_min"] / lr  # eta_min is an absolute rate; above lr the rate rises to it, as torch's
             return floor + (1.0 - floor) * _cosine(t, big_t)
         if name == "one_cycle":
             return _one_cycle(t, horizon, p["pct_start"], p["div_factor"], p["final_div_factor"])
