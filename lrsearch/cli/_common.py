@@ -15,7 +15,8 @@ __all__ = ["add_data_args", "add_model_args", "check_output_path", "parse_hidden
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data")
-    g.add_argument("--data", required=True, help="built-in name (iris, digits, wine, breast_cancer, diabetes) or a CSV/Parquet/NPZ file")
+    g.add_argument("--data", required=True, help="built-in name (iris, digits, wine, breast_cancer, diabetes, linnerud) or a file: "
+                   ".csv, .tsv, .parquet/.pq, or .npz with arrays X and y")
     g.add_argument("--target", default=None, help="target column of a CSV/Parquet file (default: the last column)")
     g.add_argument("--task", choices=["classification", "regression"], default=None, help="default: inferred")
     g.add_argument("--val-size", type=float, default=0.2, help="share of rows for validation (default 0.2)")
@@ -26,9 +27,11 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
 def add_model_args(p: argparse.ArgumentParser, *, default_hidden: str = "64") -> None:
     g = p.add_argument_group("network")
     g.add_argument("--hidden", default=default_hidden, help=f"hidden widths, comma-separated; '' for none (default {default_hidden})")
-    g.add_argument("--activation", default="relu", choices=["relu", "tanh", "sigmoid", "identity"])
-    g.add_argument("--batch-size", type=int, default=32)
-    g.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    g.add_argument("--activation", default="relu", choices=["relu", "tanh", "sigmoid", "identity"],
+                   help="hidden-layer activation (default relu)")
+    g.add_argument("--batch-size", type=int, default=32, help="minibatch rows (default 32)")
+    g.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                   help="floating-point type of the training (default float32)")
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -71,6 +74,8 @@ def check_output_path(path: str | None, flag: str) -> None:
     if path is None:
         return
     out = Path(path)
+    if out.exists() and not out.is_dir() and not out.is_file():
+        raise ConfigError(f"{flag} {path!r} is not a regular file (a device, pipe or socket); pass a file name.")
     if out.is_dir():
         example = out / ("results.json" if flag == "--results" else "report.html")
         raise ConfigError(f"{flag} {path!r} is a folder; pass a file name such as {str(example)!r}.")

@@ -101,8 +101,12 @@ class StudyResult:
         """Write :meth:`to_dict` as JSON (parent directories created)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+        if path.exists() and not path.is_file():  # a device or pipe: write into it, never rename over it
+            path.write_text(text, encoding="utf-8")
+            return path
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
         return path
 
