@@ -72,8 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # an internal error: say so plainly, keep the detail in -v
         logging.getLogger("lrsearch").debug("internal error", exc_info=True)
-        print(f"lrsearch {args.command}: internal error: {type(exc).__name__}: {exc} (run with -vv for details)",
-              file=sys.stderr)  # fmt: skip
+        hint = " (the traceback is above)" if args.verbose >= 2 else " (run with -vv for details)"
+        print(f"lrsearch {args.command}: internal error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
         return 1
 
 

@@ -201,8 +201,11 @@ def _print_summary(result: Any, report_path: Any) -> None:
     if s.get("waiting"):
         parts.append(f"{s['waiting']} queued, not started (the finder's first trials run first on resume)")
     head = "interrupted" if result.interrupted else "done"
-    print(f"study {result.study_name} ({result.storage}): {head}; {s['n_trials']} of {s['target_trials']} trials "
-          f"({', '.join(parts)})")  # fmt: skip
+    if s["n_trials"] <= s["target_trials"]:
+        count = f"{s['n_trials']} of {s['target_trials']} trials"
+    else:  # a resumed study asked for fewer trials than it already holds
+        count = f"{s['n_trials']} trials (it already held more than the {s['target_trials']} asked for)"
+    print(f"study {result.study_name} ({result.storage}): {head}; {count} ({', '.join(parts)})")
     rate = f", {s['trials_per_min']:.0f} trials/min" if s.get("trials_per_min") else ""
     print(f"this run: {s['trials_this_run']} trials in {s['elapsed_s']:.1f} s with {s['n_jobs']} worker(s){rate}")
     if result.best_number is None:

@@ -251,6 +251,9 @@ class Trainer:
                     f"hidden={tuple(widths)}); got {len(layer_lrs)}."
                 )
             self.layer_mult = np.array([check_float(m, "layer_lrs", owner, low=0.0) for m in layer_lrs])
+            if not np.any(self.layer_mult > 0):
+                raise ConfigError(f"layer_lrs {list(layer_lrs)} freeze every layer, so nothing would train; "
+                                  "give at least one layer a multiplier above 0 (1 is the base rate).")  # fmt: skip
         if isinstance(init, str):
             scheme = check_choice(init, "init", owner, ["auto", "he", "glorot"])
             if scheme == "auto":

@@ -104,50 +104,70 @@ def run_study(
     second, and once at the end). Ctrl-C stops the
     workers; finished trials are kept and the result has ``interrupted=True``.
     """
-    spec = _resolve_spec(spec, overrides)
-    ds = _resolve_dataset(dataset, spec)
-    _check_fit(spec, ds)
-    name = study_name or spec.name or _default_name(ds)
-    n_jobs = _resolve_jobs(spec.n_jobs if n_jobs is None else n_jobs)
-    cfg = resolve_storage(storage if storage is not None else spec.storage, name, studies_dir=studies_dir,
-                          heartbeat_interval=heartbeat_interval)  # fmt: skip
-    if cfg.kind == "memory" and n_jobs > 1:
-        raise ConfigError("In-memory storage is private to one process; use n_jobs=1 or a journal file/database.")
-    _check_sampler(spec.sampler)
+    with _quiet_optuna():  # lrsearch reports trials itself; Optuna's INFO line per trial is noise
+        spec = _resolve_spec(spec, overrides)
+        ds = _resolve_dataset(dataset, spec)
+        _check_fit(spec, ds)
+        name = study_name or spec.name or _default_name(ds)
+        n_jobs = _resolve_jobs(spec.n_jobs if n_jobs is None else n_jobs)
+        cfg = resolve_storage(storage if storage is not None else spec.storage, name, studies_dir=studies_dir,
+                              heartbeat_interval=heartbeat_interval)  # fmt: skip
+        if cfg.kind == "memory" and n_jobs > 1:
+            raise ConfigError("In-memory storage is private to one process; use n_jobs=1 or a journal file/database.")
+        _check_sampler(spec.sampler)
 
-    # the workers start while this process opens the study (no more than the trials asked for)
-    pool = _prestart_workers(min(n_jobs, spec.n_trials), ds, spec.dtype)
-    raw_storage = cfg.open()
-    study, space, range_tests, created = _open_study(raw_storage, cfg, name, spec, ds, overwrite)
-    if not created and not getattr(raw_storage, "get_heartbeat_interval", lambda: None)():
-        _fail_dead_local_trials(study)  # with heartbeats, stale trials are failed and retried by Optuna
-    run_id = uuid.uuid4().hex[:12]
-    started = time.time()
-    deadline = started + spec.timeout if spec.timeout else None
-    job = _Job(ds, spec, space, cfg, name, run_id, spec.n_trials, deadline)
-    report = _progress_reporter(study, job, started, progress)
+        # the workers start while this process opens the study (no more than the trials asked for)
+        pool = _prestart_workers(min(n_jobs, spec.n_trials), ds, spec.dtype)
+        raw_storage = cfg.open()
+        study, space, range_tests, created = _open_study(raw_storage, cfg, name, spec, ds, overwrite)
+        if not created and not getattr(raw_storage, "get_heartbeat_interval", lambda: None)():
+            _fail_dead_local_trials(study)  # with heartbeats, stale trials are failed and retried by Optuna
+        run_id = uuid.uuid4().hex[:12]
+        started = time.time()
+        deadline = started + spec.timeout if spec.timeout else None
+        job = _Job(ds, spec, space, cfg, name, run_id, spec.n_trials, deadline)
+        report = _progress_reporter(study, job, started, progress)
 
-    remaining = spec.n_trials - _counted(study)
-    if n_jobs > 1 and remaining < n_jobs:
-        n_jobs = max(1, remaining)  # no process without a trial to run
-    interrupted = False
-    workers: list[dict[str, Any]] = []
-    try:
-        if n_jobs == 1:
-            with _one_blas_thread():  # a worker is one thread: multi-threaded BLAS only spins on these sizes
-                workers = [_work(job, storage=raw_storage, on_trial=report)]
-        else:
-            workers = _run_parallel(job, n_jobs, report, raw_storage, pool)
-    except KeyboardInterrupt:
-        interrupted = True
-        log.warning("interrupted: stopping the workers; finished trials are kept")
-    finally:
-        _fail_orphans(study, run_id)
-    elapsed = time.time() - started
-    if report is not None:
-        report(final=True)
-    return _finish(study, cfg, name, spec, space, ds, range_tests, run_id, n_jobs, elapsed, interrupted,
-                   retrain, results_path, studies_dir, created, workers)  # fmt: skip
+        remaining = spec.n_trials - _counted(study)
+        if n_jobs > 1 and remaining < n_jobs:
+            n_jobs = max(1, remaining)  # no process without a trial to run
+        interrupted = False
+        workers: list[dict[str, Any]] = []
+        try:
+            if n_jobs == 1:
+                with _one_blas_thread():  # a worker is one thread: multi-threaded BLAS only spins on these sizes
+                    workers = [_work(job, storage=raw_storage, on_trial=report)]
+            else:
+                workers = _run_parallel(job, n_jobs, report, raw_storage, pool)
+        except KeyboardInterrupt:
+            interrupted = True
+            log.warning("interrupted: stopping the workers; finished trials are kept")
+        finally:
+            _fail_orphans(study, run_id)
+        elapsed = time.time() - started
+        if report is not None:
+            report(final=True)
+        return _finish(study, cfg, name, spec, space, ds, range_tests, run_id, n_jobs, elapsed, interrupted,
+                       retrain, results_path, studies_dir, created, workers)  # fmt: skip
+
+
+def _quiet_optuna() -> Any:
+    """Optuna's loggers at WARNING for the run (restored after), unless lrsearch's own log is at DEBUG (-vv)."""
+    import optuna
+
+    if logging.getLogger("lrsearch").isEnabledFor(logging.DEBUG):
+        return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def quiet() -> Any:
+        before = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(max(before, optuna.logging.WARNING))
+        try:
+            yield
+        finally:
+            optuna.logging.set_verbosity(before)
+
+    return quiet()
 
 
 # -- inputs ------------------------------------------------------------------------------

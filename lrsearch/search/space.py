@@ -34,6 +34,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from types import MappingProxyType
 from typing import Any
 
 from lrsearch.exceptions import ConfigError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_LR_BOUNDS",
@@ -282,6 +285,7 @@ def default_space(
     _check_names(optimizers, OPTIMIZER_NAMES, "optimizer")
     _check_names(schedules, SCHEDULE_NAMES, "schedule")
     all_params = default_schedule_params(epochs)
+    _warn_unused(optimizers, search, (), "--search")
     return SearchSpace(
         optimizers=tuple(optimizers),
         lr={k: DEFAULT_LR_BOUNDS[k] for k in optimizers},
@@ -375,6 +379,8 @@ def space_from_dict(table: Mapping[str, Any], *, epochs: int = 30, where: str = 
         else:
             assert isinstance(default, Range)
             optional[key] = _parse_dim(raw, where_key, integer=False, log=default.log)
+    unused_lr = [k for k in raw_lr if k not in optimizers] if isinstance(raw_lr, Mapping) else []
+    _warn_unused(optimizers, optional, unused_lr, where)
     try:
         return SearchSpace(tuple(optimizers), lr, tuple(schedules), schedule_params, warmup, optional)
     except ConfigError as exc:
@@ -382,6 +388,25 @@ def space_from_dict(table: Mapping[str, Any], *, epochs: int = 30, where: str = 
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+#: optional dimension -> the optimizers it applies to (None: every optimizer)
+_APPLIES_TO: Mapping[str, tuple[str, ...] | None] = MappingProxyType({
+    "momentum": _MOMENTUM_OPTIMIZERS, "beta1": _ADAM_OPTIMIZERS, "beta2": _ADAM_OPTIMIZERS,
+    "weight_decay": tuple(o for o in OPTIMIZER_NAMES if o != "adamw"), "adamw_weight_decay": ("adamw",),
+})  # fmt: skip
+
+
+def _warn_unused(optimizers: Sequence[str], optional: Any, lr_keys: Sequence[str], where: str) -> None:
+    """Log a warning for settings that no trial of the space will use (they are legal, but probably a slip)."""
+    for key in optional:
+        targets = _APPLIES_TO.get(key)
+        if targets is not None and not any(o in targets for o in optimizers):
+            log.warning("%s: %r applies only to %s, and the space's optimizers are %s: it will not be searched",
+                        where, key, "/".join(targets), ", ".join(optimizers))  # fmt: skip
+    for key in lr_keys:
+        log.warning("%s.lr.%s sets bounds for optimizer %r, which the space's optimizer list leaves out: unused",
+                    where, key, key)  # fmt: skip
+
 
 
 def _suggest(trial: Any, name: str, dim: Dim) -> Any:

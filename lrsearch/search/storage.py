@@ -94,6 +94,7 @@ class StorageConfig:
             path = Path(self.location)
             if path.is_dir():
                 raise StorageError(f"storage '{path}' is a directory; give a journal file such as {path}/study.journal")
+            _check_journal_file(path)  # again: it may have appeared since resolve_storage
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 from optuna.storages.journal import JournalStorage
@@ -129,6 +130,33 @@ class StorageConfig:
     def budget_lock(self, study_name: str) -> Any:
         """A reusable context manager: a lock shared by every worker of ``study_name`` (processes and machines)."""
         return _lock_for(self, study_name)
+
+
+def _check_journal_file(path: Path) -> None:
+    """Refuse an existing file that is not an Optuna journal (its first record must be a JSON object with an op code).
+
+    Without this a CSV or a results JSON passed as ``--storage`` fails deep inside Optuna with a JSONDecodeError.
+    """
+    import json
+
+    if path.is_dir():
+        return  # StorageConfig.open says what to do with a folder
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(1 << 20)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StorageError(f"cannot read journal file '{path}': {exc.strerror}") from None
+    if not first.strip():
+        return  # a new, empty journal
+    try:
+        record = json.loads(first)
+    except ValueError:
+        record = None
+    if not (isinstance(record, dict) and "op_code" in record):
+        raise StorageError(f"'{path}' is not an Optuna journal file (its first line is not a journal record); "
+                           "give a new file name such as studies/NAME.journal, or the journal lrsearch study wrote.")  # fmt: skip
 
 
 def _journal_backend(path: str) -> Any:
@@ -185,10 +213,16 @@ def resolve_storage(
     >>> resolve_storage("postgresql://u:pw@h/db", "x").masked
     'postgresql://u:***@h/db'
     """
+    if heartbeat_interval is not None and (isinstance(heartbeat_interval, bool) or not isinstance(heartbeat_interval, int)
+                                           or heartbeat_interval < 0):  # fmt: skip
+        raise StorageError(f"heartbeat_interval must be a whole number of seconds (0 or None: no heartbeats); "
+                           f"got {heartbeat_interval!r}. Use e.g. --heartbeat 10.")  # fmt: skip
     if storage is None:
         storage = os.environ.get(STORAGE_ENV) or None
     if storage is None:
-        return StorageConfig("journal", str(Path(studies_dir) / f"{study_name}.journal"))
+        path = Path(studies_dir) / f"{study_name}.journal"
+        _check_journal_file(path)
+        return StorageConfig("journal", str(path))
     text = os.fspath(storage).strip()
     if not text:
         raise StorageError("--storage is empty; give a journal file, a database URL or 'memory'.")
@@ -206,6 +240,7 @@ def resolve_storage(
         if text.startswith("sqlite:") and text.rstrip("/").endswith(":memory:"):
             raise StorageError("sqlite in memory is private to one process; use 'memory' or a file.")
         return StorageConfig("rdb", text, heartbeat_interval=hb)
+    _check_journal_file(Path(text))
     return StorageConfig("journal", text)
 
 

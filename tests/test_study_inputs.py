@@ -1,0 +1,140 @@
+"""Study, storage and CLI inputs that used to crash, mislead or pass silently (session 4 review)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+import threading
+
+import numpy as np
+import optuna
+import pytest
+
+import lrsearch.data
+from lrsearch.cli import main
+from lrsearch.cli._common import check_output_path
+from lrsearch.exceptions import ConfigError
+from lrsearch.nn import train
+from lrsearch.search import run_study
+from lrsearch.search.space import default_space, space_from_dict
+from lrsearch.search.storage import StorageError, resolve_storage
+
+FAST = ["--epochs", "2", "--optimizers", "adam", "--schedules", "constant", "--no-progress"]
+
+
+def test_a_file_that_is_not_a_journal_is_refused_as_storage(tmp_path, capsys):
+    csv = tmp_path / "data.csv"
+    csv.write_text("a,b,y\n1,2,0\n3,4,1\n")
+    code = main(["study", "--data", "iris", "--n-trials", "1", "--storage", str(csv), *FAST])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "is not an Optuna journal file" in err and "Traceback" not in err
+    assert csv.read_text() == "a,b,y\n1,2,0\n3,4,1\n"  # untouched
+    assert main(["report", "--study-name", "iris", "--storage", str(csv), "--out", str(tmp_path / "r.html")]) == 2
+    assert "is not an Optuna journal file" in capsys.readouterr().err
+    with pytest.raises(StorageError, match="not an Optuna journal"):
+        resolve_storage(str(csv), "s")
+    (tmp_path / "junk.journal").write_text("not json\n")  # the default location holds something else
+    with pytest.raises(StorageError, match="not an Optuna journal"):
+        resolve_storage(None, "junk", studies_dir=tmp_path)
+
+
+def test_an_empty_or_real_journal_is_accepted(tmp_path):
+    empty = tmp_path / "new.journal"
+    empty.write_text("")
+    assert resolve_storage(str(empty), "s").kind == "journal"
+    res = run_study("iris", n_trials=1, epochs=1, storage=str(tmp_path / "s.journal"), results_path=False,
+                    retrain=False, space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
+    assert res.summary["complete"] + res.summary["pruned"] == 1
+    assert resolve_storage(str(tmp_path / "s.journal"), "s").kind == "journal"  # its own journal reads fine
+
+
+def test_a_negative_heartbeat_is_bad_input(capsys):
+    code = main(["study", "--data", "iris", "--n-trials", "1", "--storage", "memory", "--heartbeat", "-1", *FAST])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "heartbeat_interval must be a whole number of seconds" in err and "Traceback" not in err
+    with pytest.raises(StorageError, match="heartbeat"):
+        resolve_storage("sqlite:///x.db", "s", heartbeat_interval=1.5)
+
+
+def test_run_study_keeps_optunas_info_lines_off_the_terminal(capsys):
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO)  # Optuna's own default
+    try:
+        run_study("iris", n_trials=2, epochs=1, storage="memory", results_path=False, retrain=False,
+                  space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO  # restored
+    finally:
+        optuna.logging.set_verbosity(before)
+    err = capsys.readouterr().err
+    assert "A new study created" not in err and "finished with value" not in err
+
+
+def test_a_resumed_study_asked_for_fewer_trials_says_so(tmp_path, capsys):
+    args = ["study", "--data", "iris", "--studies-dir", str(tmp_path), *FAST]
+    assert main([*args, "--n-trials", "3"]) == 0
+    capsys.readouterr()
+    assert main([*args, "--n-trials", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "3 of 2" not in out
+    assert "3 trials (it already held more than the 2 asked for)" in out
+
+
+def test_settings_no_trial_uses_are_warned_about(caplog):
+    with caplog.at_level(logging.WARNING, logger="lrsearch"):
+        default_space(10, optimizers=["adam"], search=["momentum"])
+    assert "'momentum' applies only to momentum/nesterov" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="lrsearch"):
+        space_from_dict({"optimizer": ["adam"], "lr": {"sgd": [1e-3, 1e-1]}, "beta1": True, "weight_decay": True})
+    assert "space.lr.sgd" in caplog.text and "'beta1'" not in caplog.text and "'weight_decay'" not in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="lrsearch"):
+        default_space(10, optimizers=["momentum", "adam"], search=["momentum", "beta1"])
+    assert caplog.text == ""  # each applies to one of the optimizers
+
+
+def test_layer_rates_that_freeze_every_layer_are_refused():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    with pytest.raises(ConfigError, match="freeze every layer"):
+        train(X, y, hidden=(4,), layer_lrs=[0.0, 0.0], epochs=1)
+    res = train(X, y, hidden=(4,), layer_lrs=[0.0, 1.0], epochs=1)  # one frozen layer is fine
+    assert res.status == "completed"
+
+
+def test_internal_error_hint_depends_on_verbosity(monkeypatch, capsys):
+    def boom(*a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(lrsearch.data, "load", boom)
+    assert main(["train", "--data", "iris", "--epochs", "1"]) == 1
+    assert "boom (run with -vv for details)" in capsys.readouterr().err
+    assert main(["-vv", "train", "--data", "iris", "--epochs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "run with -vv" not in err and "boom (the traceback is above)" in err
+
+
+def test_output_paths_that_are_not_regular_files_are_refused(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="not a regular file"):
+        check_output_path(str(fifo), "--results")
+    check_output_path(str(tmp_path / "new" / "r.json"), "--results")  # a new file in a new folder is fine
+
+
+def test_save_json_writes_into_a_pipe_instead_of_replacing_it(tmp_path):
+    res = run_study("iris", n_trials=1, epochs=1, storage="memory", results_path=False, retrain=False,
+                    space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    res.save_json(fifo)
+    reader.join(10)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still a pipe, not a file renamed over it
+    assert json.loads(got[0])["study_name"] == res.study_name
