@@ -18,14 +18,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_args(p)
     add_model_args(p)
     g = p.add_argument_group("optimisation")
-    g.add_argument("--optimizer", default="adam", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
-    g.add_argument("--lr", type=float, default=1e-3, help="base learning rate (as torch.optim means it)")
+    g.add_argument("--optimizer", default="adam", help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw (default adam)")
+    g.add_argument("--lr", type=float, default=1e-3, help="base learning rate, as torch.optim means it (default 1e-3)")
     g.add_argument("--opt-param", action="append", metavar="KEY=VALUE", help="optimizer option, torch.optim names (repeatable)")
     g.add_argument("--schedule", default="constant",
-                   help="constant, linear, exponential, inverse_time, step, cosine, one_cycle, plateau")  # fmt: skip
+                   help="constant (default), linear, exponential, inverse_time, step, cosine, one_cycle, plateau")  # fmt: skip
     g.add_argument("--schedule-param", action="append", metavar="KEY=VALUE", help="schedule parameter (repeatable)")
     g.add_argument("--warmup", type=int, default=None, help="linear warm-up length (epochs, or steps with interval=step)")
-    g.add_argument("--epochs", type=int, default=20)
+    g.add_argument("--epochs", type=int, default=20, help="passes over the training split (default 20)")
     g.add_argument("--clip-norm", type=float, default=None, help="clip the gradient's global norm")
     g.add_argument("--clip-value", type=float, default=None, help="clip every gradient element to [-c, c]")
     g.add_argument("--normalize-grad", action="store_true", help="scale the whole gradient to unit norm")
