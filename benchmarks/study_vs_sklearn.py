@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scaling-trials", type=int, default=800, help="scaling: trials per study (default 800)")
     p.add_argument("--random-too", action="store_true", help="sklearn: also run lrsearch with the random sampler")
     p.add_argument("--pruners", default="none,median", help="scaling: pruners to measure with (default none,median)")
-    p.add_argument("--seeds", type=int, default=8, help="aim: seeds 0..N-1 (default 8)")
+    p.add_argument("--seeds", type=int, default=24, help="aim: seeds 0..N-1 (default 24)")
     p.add_argument("--aim-data", default="digits,diabetes",
                    help="aim: built-in data sets, comma-separated (default digits,diabetes)")  # fmt: skip
     p.add_argument("--json", default=None, help="also write the numbers here")
