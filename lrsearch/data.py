@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,8 +134,10 @@ def load(
     whose name holds ``;``, a tab or ``|`` is read with that separator (``;``
     files with decimal commas too); a leading unnamed ``0..n-1`` column (a row
     index from ``to_csv``) is dropped; column names are stripped of spaces; and
-    ``target="a,b"`` names two target columns. A feature column of numbers and
-    missing-value markers (such as ``?`` or ``NA``) is a ``DataError``.
+    ``target="a,b"`` names two target columns. Text is UTF-8, or UTF-16/32 with a
+    byte-order mark. A feature column of numbers and missing-value markers (such
+    as ``?`` or ``NA``) is a ``DataError``; so are rows with more fields than the
+    header, and numbers too large to standardise (beyond 1e150).
 
     ``task=None`` infers the task. Built-in sets know theirs. Otherwise: several
     target columns -> regression; a non-numeric or bool target -> classification;
@@ -275,18 +278,24 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
         target = target.strip()
     elif target is not None:
         target = [str(t).strip() for t in target]
+    if target is not None and not isinstance(target, str) and not target:
+        raise ConfigError("The 'target' parameter of load must name at least one column. Got an empty list instead.")
+    is_parquet, sep = suffix in (".parquet", ".pq"), "\t" if suffix == ".tsv" else ","
     try:
-        is_parquet, sep = suffix in (".parquet", ".pq"), "\t" if suffix == ".tsv" else ","
-        frame = pd.read_parquet(path) if is_parquet else pd.read_csv(path, sep=sep)
+        if is_parquet:
+            frame = pd.read_parquet(path)
+        else:
+            encoding = _text_encoding(path)
+            frame, extra_fields = _read_csv_fields(path, sep, encoding)
+            if extra_fields and _other_separator(frame, sep) is None:  # else the re-read with that separator checks
+                raise _extra_fields_error(path, frame)
+            frame = _reread_if_misparsed(frame, path, sep, target, by_position, encoding)
+    except DataError:
+        raise
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"file '{path}' is empty; it needs a header row and at least one data row") from exc
-    except (OSError, ValueError, ImportError) as exc:
-        raise DataError(f"could not read '{path}': {exc}") from exc
-    if not is_parquet:
-        try:
-            frame = _reread_if_misparsed(frame, path, sep, target, by_position)
-        except (OSError, ValueError) as exc:  # pandas' ParserError is a ValueError
-            raise DataError(f"could not read '{path}': {exc}") from exc
+    except (OSError, ValueError, ImportError) as exc:  # pandas' ParserError and UnicodeDecodeError are ValueErrors
+        raise _read_error(path, exc) from exc
     names = [str(c).strip() for c in frame.columns]
     frame.columns = names if len(set(names)) == len(names) else [str(c) for c in frame.columns]
     frame = _drop_index_column(frame, path)
@@ -295,15 +304,109 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
         raise DataError(f"file '{path}' has {len(columns)} column(s) ({_listing(columns)}); "
                         f"it needs at least one feature column and a target column")
     wanted = [columns[-1]] if target is None else [target] if isinstance(target, str) else list(target)
-    if isinstance(target, str) and target not in columns and "," in target:
-        parts = [t.strip() for t in target.split(",")]
-        if all(t in columns for t in parts):
-            wanted = parts  # "a,b" on the command line: a multi-output regression
+    split = isinstance(target, str) and target not in columns and "," in target
+    if split:
+        wanted = [t.strip() for t in target.split(",")]  # "a,b" on the command line: a multi-output regression
     for name in wanted:
         if name not in columns:
-            raise DataError(f"target column {name!r} not found in '{path}'; its columns are {_listing(columns)}; "
-                            f"pass target=<one of them>")
+            given = f" (one of the targets {target!r})" if split or len(wanted) > 1 else ""
+            raise DataError(f"target column {name!r}{given} not found in '{path}'; its columns are "
+                            f"{_listing(columns)}; pass target=<one of them>")
+    twice = next((name for name in wanted if wanted.count(name) > 1), None)
+    if twice is not None:
+        raise DataError(f"target column {twice!r} is named twice in the targets {target!r}; "
+                        f"name each target column once")
     return frame.drop(columns=wanted), frame[wanted]
+
+
+# leading bytes of files that are not text, and what to do with them
+_BINARY_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive",
+     "save the sheet as CSV (in Excel: File > Save As > CSV UTF-8)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)",
+     "save the sheet as CSV (in Excel: File > Save As > CSV UTF-8)"),
+    (b"PAR1", "a Parquet file", "give it the extension .parquet"),
+    (b"\x1f\x8b", "a gzip-compressed file", "decompress it first (gunzip)"),
+    (b"\x93NUMPY", "a NumPy .npy array", "save X and y together with np.savez('data.npz', X=X, y=y)"),
+)
+
+
+def _text_encoding(path: Path) -> str | None:
+    """The encoding a CSV/TSV file declares by its byte-order mark (None: UTF-8); DataError for a binary file."""
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    for bom, encoding in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):  # fmt: skip
+        if head.startswith(bom):
+            return encoding
+    for signature, what, fix in _BINARY_SIGNATURES:
+        if head.startswith(signature):
+            raise DataError(f"'{path}' is not a text CSV file: it looks like {what}; {fix}")
+    if b"\x00" in head:
+        raise DataError(f"'{path}' is not a text CSV file: it holds NUL bytes (a binary file, or UTF-16 text "
+                        f"without a byte-order mark); save it as a UTF-8 CSV")
+    return None
+
+
+def _read_csv_fields(path: Path, sep: str, encoding: str | None, **options: Any) -> tuple[pd.DataFrame, bool]:
+    """``pd.read_csv`` that types each column from all its rows (no chunk-wise DtypeWarning) and never takes the
+    first column as the row index; returns (frame, whether data rows have more fields than the header).
+
+    (By default pandas would silently make the first field of such rows the index, shifting every column by one;
+    with ``index_col=False`` it drops their last fields and warns, a warning turned into the returned flag.)
+    """
+    import warnings
+
+    import pandas as pd
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        frame = pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False, index_col=False, **options)
+    extra = False
+    for warning in caught:
+        if issubclass(warning.category, pd.errors.ParserWarning) and "does not match" in str(warning.message):
+            extra = True
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return frame, extra
+
+
+def _read_csv(path: Path, sep: str, encoding: str | None, **options: Any) -> pd.DataFrame:
+    """:func:`_read_csv_fields`, with DataError for data rows that have more fields than the header."""
+    frame, extra = _read_csv_fields(path, sep, encoding, **options)
+    if extra:
+        raise _extra_fields_error(path, frame)
+    return frame
+
+
+def _extra_fields_error(path: Path, frame: pd.DataFrame) -> DataError:
+    return DataError(f"'{path}' has data rows with more fields than its header ({frame.shape[1]}); add the missing "
+                     f"column name(s) to the header, or remove the extra field(s) (a separator at the end of each "
+                     f"row?)")
+
+
+def _read_error(path: Path, exc: BaseException) -> DataError:
+    """A one-line DataError for a file pandas could not read, naming the line and the fix where it can."""
+    if isinstance(exc, UnicodeDecodeError) and exc.encoding.replace("-", "").lower().startswith("utf8"):
+        data = path.read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:  # where in the file (pandas' position counts from its buffer)
+            line, byte = data.count(b"\n", 0, bad.start) + 1, data[bad.start]
+            return DataError(f"could not read '{path}': line {line} is not UTF-8 text (byte {byte:#04x}); save the "
+                             f"file as UTF-8 (in Excel: CSV UTF-8), e.g. iconv -f latin1 -t utf-8 old.csv > new.csv")
+    text = " ".join(str(exc).split())
+    ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if ragged:
+        expected, line, saw = ragged.groups()
+        return DataError(f"could not read '{path}': line {line} has {saw} fields but the header has {expected}; "
+                         f"fix that line, or quote fields that contain the separator")
+    unclosed = re.search(r"EOF inside string starting at row (\d+)", text)
+    if unclosed:
+        line = int(unclosed.group(1)) + 1
+        return DataError(f"could not read '{path}': the quoted field that starts on line {line} is never closed; "
+                         f"add the closing quote (\") or remove the opening one")
+    return DataError(f"could not read '{path}': {text}")
 
 
 def _is_number(text: Any) -> bool:
@@ -317,8 +420,16 @@ def _n_numeric(frame: pd.DataFrame) -> int:
     return sum(not _is_categorical(frame[c]) for c in frame.columns)
 
 
+def _other_separator(frame: pd.DataFrame, sep: str) -> str | None:
+    """The separator (``;``, tab, ``|`` or ``,``) of a file read as one column whose name holds it, else None."""
+    if frame.shape[1] != 1:
+        return None
+    head = str(frame.columns[0])
+    return next((s for s in (";", "\t", "|", ",") if s != sep and s in head), None)
+
+
 def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
-                         by_position: bool = False) -> pd.DataFrame:  # fmt: skip
+                         by_position: bool = False, encoding: str | None = None) -> pd.DataFrame:  # fmt: skip
     """Re-read a CSV/TSV whose separator is another one, or whose first row is data rather than a header.
 
     A header of numbers is data when the target was given by position (an int),
@@ -327,19 +438,15 @@ def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
     or other numbers used as names usually do not). Pandas' default names
     ``0,1,...,k-1`` stay a header.
     """
-    import pandas as pd
-
-    if frame.shape[1] == 1:
-        head = str(frame.columns[0])
-        other = next((s for s in (";", "\t", "|", ",") if s != sep and s in head), None)
-        if other is not None:
-            logger.warning("'%s': its columns are separated by %r, not %r; reading it that way", path, other, sep)
-            frame = pd.read_csv(path, sep=other)
-            sep = other
-            if sep == ";":  # European CSV: decimal commas too?
-                decimal = pd.read_csv(path, sep=sep, decimal=",")
-                if _n_numeric(decimal) > _n_numeric(frame):
-                    frame = decimal
+    other = _other_separator(frame, sep)
+    if other is not None:
+        logger.warning("'%s': its columns are separated by %r, not %r; reading it that way", path, other, sep)
+        frame = _read_csv(path, other, encoding)
+        sep = other
+        if sep == ";":  # European CSV: decimal commas too?
+            decimal = _read_csv(path, sep, encoding, decimal=",")
+            if _n_numeric(decimal) > _n_numeric(frame):
+                frame = decimal
     wanted = [] if target is None else [target] if isinstance(target, str) else list(target)
     header = [str(c) for c in frame.columns]
     named_by_pandas = header == [str(j) for j in range(len(header))]  # to_csv of a frame with default column names
@@ -349,7 +456,7 @@ def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
     elif numbers and not by_position:
         numbers = _header_looks_like_data(frame, header)
     if numbers:
-        frame = pd.read_csv(path, sep=sep, header=None)
+        frame = _read_csv(path, sep, encoding, header=None)
         frame.columns = [str(j) for j in range(frame.shape[1])]
         logger.warning("'%s': the first row holds only numbers, so it is read as data, not as a header; "
                        "columns are named 0..%d (the target, by default, is the last)", path, frame.shape[1] - 1)
@@ -383,10 +490,28 @@ def _drop_index_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 
 def _read_npz(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if path.is_file() and not zipfile.is_zipfile(path):  # a single .npy array, a pickle, text...
+        with open(path, "rb") as handle:
+            kind = "a single NumPy .npy array" if handle.read(6) == b"\x93NUMPY" else "not a zip archive"
+        raise DataError(f"could not read '{path}': it is not a NumPy .npz archive ({kind}); save X and y together "
+                        f"with np.savez(path, X=X, y=y)")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in ("X", "y") if key in archive.files}
             files = sorted(archive.files)
+            arrays: dict[str, np.ndarray] = {}
+            for key in ("X", "y"):
+                if key not in archive.files:
+                    continue
+                try:
+                    arrays[key] = archive[key]
+                except ValueError as exc:
+                    if "allow_pickle" not in str(exc):
+                        raise
+                    raise DataError(f"array {key!r} in '{path}' is an object array (mixed types or Python objects), "
+                                    f"which is not unpickled, for safety; save it as numbers or strings, e.g. "
+                                    f"np.savez(path, X=X.astype(float), y=y.astype(str)), or as a CSV") from exc
+    except DataError:
+        raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"could not read '{path}' as a NumPy .npz archive of numeric arrays: {exc}") from exc
     for key in ("X", "y"):
@@ -436,7 +561,10 @@ def _is_categorical(column: pd.Series) -> bool:
 
 
 def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> None:
-    """Raise DataError for no rows, no features, missing or infinite values and mixed types."""
+    """Raise DataError for no rows, no features, missing, infinite, complex, nested or too large values and
+    mixed types."""
+    from pandas.api.types import is_bool_dtype, is_complex_dtype
+
     if len(features) == 0:
         raise DataError(f"data set '{name}' has no rows; it needs at least one data row")
     if features.shape[1] == 0:
@@ -451,11 +579,22 @@ def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> N
         for col in frame.columns:
             column = frame[col]
             if not _is_categorical(column):
+                if is_complex_dtype(column):
+                    raise DataError(f"{kind} {col!r} holds complex numbers (e.g. {_show(column.iloc[0])} at row 0); "
+                                    f"split it into two real columns, its .real and .imag parts, before loading")
                 rows = np.flatnonzero(np.isinf(column.to_numpy(np.float64)))
                 if rows.size:
                     raise DataError(f"{kind} {col!r} has {rows.size} infinite value(s) (first at row {rows[0]}); "
                                     f"replace or drop them before loading")
+                if kind == "column" and not is_bool_dtype(column):
+                    _check_magnitude(column, kind, col)  # a target is checked once it is known to be a quantity
             else:
+                nested = column.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray))).to_numpy(bool)
+                if nested.any():
+                    row = int(np.argmax(nested))
+                    raise DataError(f"{kind} {col!r} holds {type(column.iloc[row]).__name__} values, not single "
+                                    f"numbers or labels (e.g. {_show(column.iloc[row])} at row {row}); expand them "
+                                    f"into one column per item, or drop the column, before loading")
                 is_str = column.map(lambda v: isinstance(v, str)).to_numpy(bool)
                 if is_str.any() and not is_str.all():
                     row = int(np.argmin(is_str)) if is_str[0] else int(np.argmax(is_str))
@@ -466,6 +605,28 @@ def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> N
             if kind == "column" and _is_categorical(column) and len(column) >= 20 and column.nunique() == len(column):
                 logger.warning("%s: column %r has a different value in every row (an identifier?); one-hot encoded "
                                "it cannot generalise: drop it", name, col)
+
+
+_MAX_ABS_VALUE = 1e150
+"""Numbers beyond this size cannot be standardised: their squares (in the variance, in squared errors) overflow."""
+
+
+def _check_magnitude(column: pd.Series, kind: str, col: str) -> None:
+    """Raise DataError for numbers too large to standardise in float64 without overflow.
+
+    The variance sums ``n`` squared deviations, each up to ``(2 * max|x|) ** 2``, so the bound
+    is ``sqrt(float64 max / (16 n))`` (a margin of 4 over that sum), capped at 1e150; a column
+    of house prices (1e6) or of 1e12 is far below it.
+    """
+    n = max(len(column), 1)
+    limit = min(_MAX_ABS_VALUE, math.sqrt(float(np.finfo(np.float64).max) / (16 * n)))
+    size = np.abs(column.to_numpy(np.float64))
+    rows = np.flatnonzero(size > limit)
+    if rows.size:
+        largest = float(size.max())
+        raise DataError(f"{kind} {col!r} holds {rows.size} value(s) too large to standardise (first at row "
+                        f"{rows[0]}: {_show(column.iloc[rows[0]])}; the limit is {limit:.0e}); rescale the column, "
+                        f"e.g. divide it by 1e{math.floor(math.log10(largest))} or take its logarithm, before loading")
 
 
 _MISSING_MARKERS = frozenset({"?", "-", "--", ".", "na", "n/a", "nan", "null", "none", "missing", "#n/a"})
@@ -499,7 +660,7 @@ def _infer_task(targets: pd.DataFrame) -> str:
         return "classification"
     values = column.to_numpy(np.float64)
     integral = bool(np.all(values == np.round(values)))
-    if integral and column.nunique() > MAX_INFERRED_CLASSES:
+    if integral and column.nunique() > MAX_INFERRED_CLASSES and float(np.max(np.abs(values))) < 2.0**53:
         logger.warning("target %r holds %d distinct integers, more than %d, so it is treated as regression; "
                        "if they are class labels, pass task='classification' (--task classification)",
                        str(column.name), column.nunique(), MAX_INFERRED_CLASSES)  # fmt: skip
@@ -515,8 +676,8 @@ def _encode_labels(targets: pd.DataFrame, n_splits: int, inferred: bool = False)
                         f"({_listing(list(targets.columns))}); pick one or use task='regression'")
     name, column = targets.columns[0], targets.iloc[:, 0]
     values = column.to_numpy() if _is_categorical(column) else column.to_numpy(np.float64)
-    if values.dtype.kind == "f" and np.all(values == np.round(values)):
-        values = values.astype(np.int64)
+    if values.dtype.kind == "f" and np.all(values == np.round(values)) and np.all(np.abs(values) < 2.0**53):
+        values = values.astype(np.int64)  # labels 1.0, 2.0 read as floats are the integers 1, 2 (not beyond int64)
     encoder = LabelEncoder().fit(values)
     classes = np.asarray(encoder.classes_)
     if len(classes) < 2:
@@ -540,6 +701,8 @@ def _regression_values(targets: pd.DataFrame) -> np.ndarray:
         if _is_categorical(column) and column.dtype != bool:
             raise DataError(f"target column {col!r} is not numeric (e.g. {_show(column.iloc[0])} at row 0); "
                             f"regression needs numbers: convert the column or use task='classification'")
+        if column.dtype != bool:
+            _check_magnitude(column, "target column", str(col))
     return targets.to_numpy(np.float64)
 
 

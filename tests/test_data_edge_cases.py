@@ -1,0 +1,304 @@
+"""Input files that used to give a raw exception, pandas/NumPy warnings or a misleading message.
+
+Each test writes the file into ``tmp_path``, checks that :func:`lrsearch.load` raises a
+``DataError`` whose one-line message names the problem and the fix (or that a readable
+file now loads), and, for several, that ``lrsearch train`` exits 2 with that line on stderr.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lrsearch.cli import main
+from lrsearch.data import load
+from lrsearch.exceptions import ConfigError, DataError
+
+
+def _frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    return pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "y": np.arange(n) % 2})
+
+
+def _csv(tmp_path: Path, frame: pd.DataFrame, name: str = "data.csv", **options) -> Path:
+    path = tmp_path / name
+    frame.to_csv(path, index=False, **options)
+    return path
+
+
+def _train_error(path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
+    """Run ``lrsearch train`` on ``path``; check exit 2 and a single error line; return that line."""
+    capsys.readouterr()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = main(["train", "--data", str(path), "--epochs", "1", *extra])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("lrsearch train: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    assert not [w for w in caught if issubclass(w.category, (RuntimeWarning, UserWarning))], [
+        str(w.message) for w in caught]
+    return err
+
+
+def _load_error(*args, **kwargs) -> str:
+    """The message of the DataError ``load`` raises, checked to be one line."""
+    with pytest.raises(DataError) as info:
+        load(*args, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message, message
+    return message
+
+
+# --- targets -------------------------------------------------------------------------------
+
+
+def test_a_target_named_twice_is_a_data_error(tmp_path: Path, capsys) -> None:
+    path = _csv(tmp_path, _frame())
+    # was: internal error "AttributeError: 'DataFrame' object has no attribute 'dtype'"
+    for target in ("y,y", ["y", "y"], "a, y,a"):
+        message = _load_error(path, target=target)
+        assert "is named twice" in message and "name each target column once" in message
+    assert "target column 'y' is named twice" in _load_error(path, target="y,y")
+    assert "target column 'a' is named twice" in _load_error(path, target=["a", "y", "a"])
+    assert "target column 'y' is named twice in the targets 'y,y'" in _train_error(path, capsys, "--target", "y,y")
+
+
+def test_a_missing_column_among_targets_is_named(tmp_path: Path, capsys) -> None:
+    path = _csv(tmp_path, _frame())
+    message = _load_error(path, target="y,nope")
+    # was: "target column 'y,nope' not found"
+    assert message.startswith("target column 'nope' (one of the targets 'y,nope') not found")
+    assert "its columns are 'a', 'b', 'c', 'y'" in message
+    assert "target column 'nope'" in _load_error(path, target=["y", "nope"])
+    assert "target column 'nope'" in _load_error(path, target="nope,y")
+    err = _train_error(path, capsys, "--target", "y,nope")
+    assert "target column 'nope'" in err and "'a', 'b', 'c', 'y'" in err
+    # the single-target message is unchanged, and good pairs still give two targets
+    assert _load_error(path, target="nope").startswith("target column 'nope' not found in")
+    assert load(path, target="b,c").n_outputs == 2
+
+
+def test_an_empty_list_of_targets_is_a_config_error(tmp_path: Path) -> None:
+    path = _csv(tmp_path, _frame())
+    with pytest.raises(ConfigError, match="must name at least one column"):
+        load(path, target=[])
+
+
+def test_an_all_empty_target_column_says_so(tmp_path: Path) -> None:
+    path = _csv(tmp_path, _frame().assign(y=np.nan))
+    assert "target column 'y' has 60 missing value(s) (first at row 0)" in _load_error(path)
+
+
+# --- CSV structure ---------------------------------------------------------------------------
+
+
+def _ragged(tmp_path: Path, sep: str = ",") -> Path:
+    path = tmp_path / "ragged.csv"
+    rows = [sep.join("aby")] + [sep.join(map(str, (i, i % 3, i % 2))) for i in range(30)]
+    rows[5] += f"{sep}7"  # line 6 of the file: one field too many
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_a_row_with_too_many_fields_names_its_line(tmp_path: Path, capsys) -> None:
+    path = _ragged(tmp_path)
+    message = _load_error(path)
+    # was: "Error tokenizing data. C error: Expected 3 fields in line 6, saw 4" and a blank second line
+    assert message == (f"could not read '{path}': line 6 has 4 fields but the header has 3; fix that line, "
+                       f"or quote fields that contain the separator")
+    assert "line 6 has 4 fields but the header has 3" in _train_error(path, capsys)
+    semicolons = _ragged(tmp_path, ";")  # read after the switch to ';'
+    assert "line 6 has 4 fields but the header has 3" in _load_error(semicolons)
+
+
+def test_an_unclosed_quote_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    rows = ["a,b,y"] + [f"{i},{i % 3},{i % 2}" for i in range(20)]
+    rows[7] = '6,"oops,1'  # line 8
+    path.write_text("\n".join(rows) + "\n")
+    assert "the quoted field that starts on line 8 is never closed" in _load_error(path)
+
+
+def test_data_rows_with_one_field_more_than_the_header_are_an_error_not_shifted(tmp_path: Path, capsys) -> None:
+    frame = _frame(30)
+    path = tmp_path / "trailing.csv"
+    rows = ["a,b,c,y"] + [",".join(map(str, row)) + ",1" for row in frame.itertuples(index=False)]
+    path.write_text("\n".join(rows) + "\n")
+    # was: loaded silently with the first column as the index and every column shifted by one
+    message = _load_error(path)
+    assert message.startswith(f"'{path}' has data rows with more fields than its header (4)")
+    assert "add the missing column name(s) to the header" in message
+    assert "more fields than its header" in _train_error(path, capsys)
+
+
+def test_a_large_csv_with_text_late_in_a_column_loads_without_dtype_warnings(tmp_path: Path, recwarn) -> None:
+    """pandas reads big files in chunks of 2**18 rows, typing each chunk on its own."""
+    n = 2**18 + 100
+    b = (np.arange(n) % 7).astype(str)
+    b[-5:] = "x"
+    path = tmp_path / "big.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i % 13},{v},{i % 2}\n" for i, v in enumerate(b)))
+    ds = load(path, val_size=0.0, test_size=0.0)
+    # was: a DtypeWarning, then "column 'b' mixes strings and other values (e.g. '1' at row 262144)"
+    assert sorted(ds.feature_names) == sorted(["a", *(f"b_{k}" for k in range(7)), "b_x"])
+    assert not [w for w in recwarn if "mixed types" in str(w.message)]
+
+
+# --- encodings and files that are not text --------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_utf16_and_bom_csv_load_like_utf8(tmp_path: Path, encoding: str) -> None:
+    frame = _frame()
+    plain = load(_csv(tmp_path, frame, "plain.csv"), target="a", val_size=0.0, test_size=0.0)
+    # utf-16 was: "could not read ...: 'utf-8' codec can't decode byte 0xff in position 0"
+    other = load(_csv(tmp_path, frame, "other.csv", encoding=encoding), target="a", val_size=0.0, test_size=0.0)
+    assert other.feature_names == plain.feature_names == ["b", "c", "y"] and other.target_name == "a"
+    np.testing.assert_array_equal(other.X_train, plain.X_train)
+    tab = load(_csv(tmp_path, frame, "tab.tsv", sep="\t", encoding=encoding), val_size=0.0, test_size=0.0)
+    assert tab.feature_names == ["a", "b", "c"]
+
+
+def test_a_latin1_csv_says_it_is_not_utf8(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "latin.csv"
+    cities = ["Orl\xe9ans" if i == 3 else "Paris" for i in range(30)]
+    text = "a,city,y\n" + "".join(f"{i},{city},{i % 2}\n" for i, city in enumerate(cities))
+    path.write_bytes(text.encode("latin-1"))
+    message = _load_error(path)
+    # was: "'utf-8' codec can't decode byte 0xe9 in position 3: invalid continuation byte"
+    assert message.startswith(f"could not read '{path}': line 5 is not UTF-8 text (byte 0xe9); save the file as UTF-8")
+    assert "line 5 is not UTF-8" in _train_error(path, capsys)
+
+
+@pytest.mark.parametrize("content, what", [
+    (b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4, "an Excel workbook (.xlsx)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 4, "an old Excel workbook (.xls)"),
+    (b"\x1f\x8b\x08\x00" + bytes(range(256)), "a gzip-compressed file"),
+])  # fmt: skip
+def test_a_binary_file_named_csv_says_what_it_is(tmp_path: Path, capsys, content: bytes, what: str) -> None:
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(content)
+    # was: "could not read ...: 'utf-8' codec can't decode byte 0xff in position 14"
+    assert _load_error(path).startswith(f"'{path}' is not a text CSV file: it looks like {what}")
+    assert f"it looks like {what}" in _train_error(path, capsys)
+
+
+def test_a_parquet_file_named_csv_and_a_text_file_named_parquet(tmp_path: Path) -> None:
+    frame = _frame()
+    parquet = tmp_path / "data.parquet"
+    frame.to_parquet(parquet)
+    renamed = tmp_path / "data.csv"
+    renamed.write_bytes(parquet.read_bytes())
+    assert "it looks like a Parquet file; give it the extension .parquet" in _load_error(renamed)
+    text = _csv(tmp_path, frame, "text.parquet")
+    assert "not a parquet file" in _load_error(text).lower()  # pyarrow's own message, already clear
+
+
+def test_nul_bytes_are_not_a_text_csv(tmp_path: Path) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"a,b,y\n" + b"1,2\x00,3\n" * 10)  # was: loaded, NUL bytes and all
+    assert "holds NUL bytes" in _load_error(path)
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def test_values_too_large_to_standardise_name_the_column(tmp_path: Path, capsys, recwarn) -> None:
+    frame = _frame().assign(b=lambda f: f.b * 1e300)
+    path = _csv(tmp_path, frame)
+    message = _load_error(path)
+    # was: many lines of overflow RuntimeWarnings, then "X holds non-finite values... fill or drop them"
+    assert message.startswith("column 'b' holds 60 value(s) too large to standardise (first at row 0")
+    assert "rescale the column, e.g. divide it by 1e300" in message
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    err = _train_error(path, capsys)
+    assert "column 'b' holds 60 value(s) too large to standardise" in err and "non-finite" not in err
+    # one huge value among ordinary ones
+    frame.loc[:, "b"] = 1.0
+    frame.loc[7, "b"] = -3e200
+    assert "column 'b' holds 1 value(s) too large to standardise (first at row 7: -3e+200" in _load_error(
+        _csv(tmp_path, frame, "one.csv"))
+    # arrays too
+    X = np.column_stack([np.arange(30.0), np.full(30, 1e250)])
+    assert "column 'x1' holds 30 value(s) too large" in _load_error((X, np.arange(30) % 2))
+
+
+def test_a_regression_target_too_large_to_standardise(tmp_path: Path, capsys, recwarn) -> None:
+    frame = _frame().assign(y=lambda f: (1.0 + f.a) * 1e200)
+    path = _csv(tmp_path, frame)
+    assert _load_error(path).startswith("target column 'y' holds 60 value(s) too large to standardise")
+    err = _train_error(path, capsys)
+    assert "target column 'y'" in err and "internal error" not in err  # was: "ValueError: Input contains NaN"
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    # huge class labels are labels, not quantities to standardise
+    labels = frame.assign(y=np.where(np.arange(60) % 2, 1e200, 2e200))
+    assert load(_csv(tmp_path, labels, "labels.csv")).n_classes == 2
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e12, 1e40, 1e100])
+def test_large_but_finite_values_still_load(tmp_path: Path, recwarn, scale: float) -> None:
+    """House prices (1e6), 1e12, beyond float32 (1e40): standardised before the float32 cast, so they load."""
+    frame = _frame()
+    frame["a"] = 5 * scale + scale * frame.a
+    frame["price"] = 3 * scale + scale * frame.b
+    ds = load(_csv(tmp_path, frame.drop(columns="y")), val_size=0.0, test_size=0.0)
+    assert ds.task == "regression" and ds.X_train.dtype == np.float32
+    assert np.all(np.isfinite(ds.X_train)) and np.all(np.isfinite(ds.y_train))
+    np.testing.assert_allclose(np.sort(ds.inverse_y(ds.y_train)[:, 0]), np.sort(frame.price), rtol=1e-6)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_complex_values_are_a_data_error_without_complex_warnings(recwarn) -> None:
+    X = np.random.default_rng(0).normal(size=(30, 2)) + 1j
+    message = _load_error((X, np.arange(30) % 2))
+    # was: ComplexWarnings, then silently dropped imaginary parts
+    assert message.startswith("column 'x0' holds complex numbers") and ".real and .imag" in message
+    assert not [w for w in recwarn if "complex" in str(w.message).lower()]
+
+
+def test_list_cells_in_a_parquet_file_are_a_data_error(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "lists.parquet"
+    pd.DataFrame({"a": [[1, 2]] * 30, "b": np.arange(30.0), "y": np.arange(30) % 2}).to_parquet(path)
+    # was: internal error "TypeError: unhashable type: 'numpy.ndarray'"
+    assert _load_error(path).startswith("column 'a' holds ndarray values, not single numbers or labels")
+    assert "expand them into one column per item" in _train_error(path, capsys)
+
+
+# --- .npz archives -----------------------------------------------------------------------------
+
+
+def test_npz_with_an_object_array_names_it(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "obj.npz"
+    np.savez(path, X=np.zeros((30, 2)), y=np.array([1, "a"] * 15, dtype=object))
+    message = _load_error(path)
+    assert message.startswith(f"array 'y' in '{path}' is an object array") and "np.savez(" in message
+    assert "array 'y'" in _train_error(path, capsys)
+
+
+def test_npz_that_is_not_an_archive(tmp_path: Path, capsys) -> None:
+    single = tmp_path / "single.npz"
+    with open(single, "wb") as handle:
+        np.save(handle, np.zeros((30, 3)))
+    # was: internal error "TypeError: 'numpy.ndarray' object does not support the context manager protocol"
+    assert f"could not read '{single}': it is not a NumPy .npz archive (a single NumPy .npy array)" in _load_error(single)
+    assert "np.savez(path, X=X, y=y)" in _train_error(single, capsys)
+    text = tmp_path / "text.npz"
+    text.write_text("a,b,y\n1,2,3\n")  # was: "This file contains pickled (object) data..."
+    assert "is not a NumPy .npz archive (not a zip archive)" in _load_error(text)
+    other = tmp_path / "other.npz"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    assert "has no array named 'X'" in _load_error(other)
+
+
+def test_npz_with_y_of_another_length(tmp_path: Path) -> None:
+    path = tmp_path / "lengths.npz"
+    np.savez(path, X=np.zeros((30, 3)), y=np.arange(20) % 2)
+    assert _load_error(path) == "X has 30 rows but y has 20; they need one entry per row"
