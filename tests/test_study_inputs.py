@@ -13,6 +13,7 @@ import optuna
 import pytest
 
 import lrsearch.data
+import lrsearch.exceptions
 from lrsearch.cli import main
 from lrsearch.cli._common import check_output_path
 from lrsearch.exceptions import ConfigError
@@ -138,3 +139,20 @@ def test_save_json_writes_into_a_pipe_instead_of_replacing_it(tmp_path):
     reader.join(10)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still a pipe, not a file renamed over it
     assert json.loads(got[0])["study_name"] == res.study_name
+
+
+def test_values_the_float32_cast_would_overflow_are_named_not_called_non_finite():
+    import warnings
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    X[3, 1] = 1e39
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow RuntimeWarning reaches the user
+        with pytest.raises(lrsearch.exceptions.DataError, match=r"1e\+39 at row 3, column 1 is too large for float32"):
+            train(X, np.arange(20) % 2, hidden=(4,), epochs=1)
+        with pytest.raises(lrsearch.exceptions.DataError, match="regression targets: the value 1e\\+39"):
+            train(np.ones((20, 3)), np.full(20, 1e39), task="regression", hidden=(4,), epochs=1)
+    train(X, np.arange(20) % 2, hidden=(4,), epochs=1, dtype="float64")  # fits in float64
+    X[3, 1] = np.nan
+    with pytest.raises(lrsearch.exceptions.DataError, match="non-finite values"):
+        train(X, np.arange(20) % 2, hidden=(4,), epochs=1)

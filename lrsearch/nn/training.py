@@ -91,6 +91,22 @@ class _Problem:
     n_classes: int | None
 
 
+def _cast_finite(a: np.ndarray, dtype: type, what: str) -> np.ndarray:
+    """``a`` as a C-contiguous ``dtype`` array; DataError for non-finite values or values the cast overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(a, dtype=dtype)
+    if not np.all(np.isfinite(out)):
+        bad = tuple(np.argwhere(~np.isfinite(out))[0])
+        where = f"row {bad[0]}" + (f", column {bad[1]}" if len(bad) > 1 else "")
+        before = a[bad] if np.issubdtype(a.dtype, np.number) else None
+        if before is not None and np.isfinite(before):
+            raise DataError(f"{what}: the value {float(before):g} at {where} is too large for {np.dtype(dtype).name} (at most "
+                            f"{float(np.finfo(dtype).max):.1e}); standardise or rescale it first (lrsearch.data.load "
+                            "standardises features).")  # fmt: skip
+        raise DataError(f"{what} holds non-finite values (first at {where}); fill or drop them.")
+    return out
+
+
 def _as_problem(X: Any, y: Any, task: str, n_classes: int | None, dtype: type, owner: str, what: str = "X") -> _Problem:
     X = np.asarray(X)
     if X.ndim != 2:
@@ -99,10 +115,7 @@ def _as_problem(X: Any, y: Any, task: str, n_classes: int | None, dtype: type, o
         raise DataError(f"{what} is empty (shape {X.shape}); pass at least one row and one feature.")
     if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
         raise DataError(f"{what} must be numeric; got dtype {X.dtype}. Encode categorical columns first (lrsearch.data.load does).")
-    X = np.ascontiguousarray(X, dtype=dtype)
-    if not np.all(np.isfinite(X)):
-        bad = np.argwhere(~np.isfinite(X))[0]
-        raise DataError(f"{what} holds non-finite values (first at row {bad[0]}, column {bad[1]}); fill or drop them.")
+    X = _cast_finite(X, dtype, what)
     y = np.asarray(y)
     if y.ndim == 0:
         raise DataError(f"the targets must be an array with one entry per row of {what}; got the scalar {y!r}.")
@@ -131,9 +144,7 @@ def _as_problem(X: Any, y: Any, task: str, n_classes: int | None, dtype: type, o
     if y.ndim > 2:
         raise DataError(f"regression targets must be 1-D (n,) or 2-D (n, outputs); got shape {y.shape}.")
     Y = y.reshape(-1, 1) if y.ndim == 1 else y
-    Y = np.ascontiguousarray(Y, dtype=dtype)
-    if not np.all(np.isfinite(Y)):
-        raise DataError("regression targets hold non-finite values; fill or drop those rows.")
+    Y = _cast_finite(Y, dtype, "regression targets")
     return _Problem(X, np.zeros(0, dtype=np.int64), Y, K.LOSS_MSE, Y.shape[1], None)
 
 
