@@ -9,7 +9,9 @@ Two methods:
   Every candidate's measured score is kept as evidence.
 * ``"study"`` (minutes): an Optuna study aimed by the range test
   (:func:`lrsearch.search.run_study` with ``aim="finder"``); its best trial,
-  retrained, is the recommendation.
+  retrained, is the recommendation. Without a ``storage`` it runs in memory
+  (one worker) or, for ``n_jobs`` workers, in a temporary journal file that
+  is removed afterwards (the returned study is an in-memory copy).
 
 The choice is made on the validation split; the test split is only scored.
 
@@ -20,9 +22,10 @@ The choice is made on the validation split; the test split is only scored.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,14 +171,56 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
     }  # fmt: skip
 
 
+@contextlib.contextmanager
+def _study_storage(storage: Any, n_jobs: int) -> Iterator[tuple[Any, bool]]:
+    """The storage a study of ``n_jobs`` workers runs on, and whether it is a temporary journal.
+
+    ``storage`` when given; else ``"memory"`` for one worker, else a journal file in a
+    temporary folder (worker processes need a storage they can share), removed on exit.
+    """
+    if storage is not None or n_jobs == 1:
+        yield (storage or "memory"), False
+        return
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="lrsearch-recommend-") as tmp:
+        yield str(Path(tmp) / "recommend.journal"), True
+
+
+def _in_memory_copy(result: Any, journal: str) -> Any:
+    """``result`` with its study copied from the temporary ``journal`` into memory (the file is about to go)."""
+    import dataclasses
+
+    import optuna
+
+    from lrsearch.search.storage import resolve_storage
+
+    source = resolve_storage(journal, result.study_name).open()
+    memory = optuna.storages.InMemoryStorage()
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(before, optuna.logging.WARNING))  # no "A new study created in memory" line
+    try:
+        optuna.copy_study(from_study_name=result.study_name, from_storage=source, to_storage=memory)
+        study = optuna.load_study(study_name=result.study_name, storage=memory)
+    finally:
+        optuna.logging.set_verbosity(before)
+    return dataclasses.replace(result, study=study, storage="memory (a temporary journal while the workers ran)",
+                               results_path=None)  # fmt: skip
+
+
 def _study_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: int, n_trials: int, n_jobs: int,
                   storage: Any, study_name: str | None) -> dict[str, Any]:  # fmt: skip
     from lrsearch.search import default_space, run_study
 
     space = default_space(epochs=common["epochs"], optimizers=tuple(opts))
-    result = run_study(ds, study_name=study_name, storage=storage or "memory", n_jobs=n_jobs, n_trials=n_trials,
-                       epochs=common["epochs"], seed=seed, aim="finder", space=space, hidden=common["hidden"],
-                       batch_size=common["batch_size"], activation=common["activation"])  # fmt: skip
+    with _study_storage(storage, n_jobs) as (where, temporary):
+        result = run_study(ds, study_name=study_name, storage=where, n_jobs=n_jobs, n_trials=n_trials,
+                           epochs=common["epochs"], seed=seed, aim="finder", space=space, hidden=common["hidden"],
+                           batch_size=common["batch_size"], activation=common["activation"],
+                           **({"results_path": False} if temporary else {}))  # fmt: skip
+        if temporary:
+            result = _in_memory_copy(result, where)
     cfg = dict(result.best_config)
     if not cfg:
         raise ConfigError(f"the study finished no trial ({result.summary}); raise n_trials or check the data.")
@@ -218,13 +263,20 @@ def recommend(
     ``data`` is a data-set name or path, a :class:`~lrsearch.data.Dataset`, or
     a feature array with targets ``y``. ``method`` is ``"finder"`` (range tests
     plus a few measured trainings) or ``"study"`` (an Optuna study aimed by the
-    range test; ``n_trials``, ``n_jobs``, ``storage``, ``study_name`` apply).
+    range test; ``n_trials``, ``n_jobs``, ``storage``, ``study_name`` apply;
+    ``n_jobs`` > 1 without a ``storage`` runs on a temporary journal file).
+    Bad arguments raise :class:`~lrsearch.exceptions.ConfigError` naming
+    recommend's own parameter, before any work.
     """
     from lrsearch.data import Dataset, load
     from lrsearch.nn import OPTIMIZERS
+    from lrsearch.nn.training import _check_common
 
     owner = "recommend"
     check_choice(method, "method", owner, ["finder", "study"])
+    if isinstance(optimizers, str):
+        raise ConfigError(f"The 'optimizers' parameter of {owner} must be a list of optimizer names such as "
+                          f"['adam', 'sgd']. Got {optimizers!r} instead.")  # fmt: skip
     opts = list(DEFAULT_OPTIMIZERS if optimizers is None else optimizers)
     if not opts:
         raise ConfigError("optimizers is empty; name at least one of: " + ", ".join(OPTIMIZERS) + ".")
@@ -232,7 +284,14 @@ def recommend(
         check_choice(name, "optimizers", owner, OPTIMIZERS)
     epochs = check_int(epochs, "epochs", owner, low=1)
     batch_size = check_int(batch_size, "batch_size", owner, low=1)
-    hidden_t = (int(hidden),) if isinstance(hidden, int) else tuple(int(h) for h in hidden)
+    # train's own checks of hidden and activation, in recommend's name (the task is checked when the data loads)
+    _, widths, _ = _check_common("classification", activation, hidden, "float32", owner)
+    hidden_t = tuple(widths)
+    repeats = check_int(repeats, "repeats", owner, low=1, fix="It is the number of range tests per optimizer.")
+    seed = check_int(seed, "seed", owner, low=0)
+    n_trials = check_int(n_trials, "n_trials", owner, low=1)
+    if n_jobs != -1:
+        n_jobs = check_int(n_jobs, "n_jobs", owner, low=1, fix="Use -1 for one worker per core.")
     if isinstance(data, Dataset):
         ds = data
     elif y is not None:

@@ -263,7 +263,7 @@ def test_study_prints_its_results_when_the_report_fails(monkeypatch, capsys) -> 
     code = main(["study", "--data", "iris", "--storage", "memory", "--n-trials", "2", "--epochs", "2",
                  "--no-progress", "--report", "r.html"])  # fmt: skip
     out, err = capsys.readouterr()
-    assert code == 1 and "best trial" in out  # was: only "internal error", the in-memory study lost
+    assert code == 2 and "best trial" in out  # was: only "internal error", the in-memory study lost
     assert "No space left on device" in err and "results above are kept" in err
 
 

@@ -156,3 +156,47 @@ def test_values_the_float32_cast_would_overflow_are_named_not_called_non_finite(
     X[3, 1] = np.nan
     with pytest.raises(lrsearch.exceptions.DataError, match="non-finite values"):
         train(X, np.arange(20) % 2, hidden=(4,), epochs=1)
+
+
+def test_a_study_whose_report_cannot_be_written_keeps_its_results_and_exits_2(tmp_path, monkeypatch, capsys):
+    import lrsearch.cli.study_cmd as study_cmd
+
+    def fail(path, result):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(study_cmd, "_write_report", fail)
+    code = main(["study", "--data", "iris", "--studies-dir", str(tmp_path), "--n-trials", "2",
+                 "--report", str(tmp_path / "r.html"), *FAST])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "best trial #" in captured.out  # the results were printed
+    assert "could not write the report" in captured.err and "the results above are kept" in captured.err
+    assert (tmp_path / "iris.json").exists()
+
+
+@pytest.mark.parametrize("folder", ["/proc", "/sys"])
+def test_an_output_folder_nobody_can_write_is_refused_up_front_even_for_root(folder):
+    if not os.path.isdir(folder):
+        pytest.skip(f"no {folder} here")
+    with pytest.raises(ConfigError, match="is not writable"):
+        check_output_path(f"{folder}/x.html", "--report")
+
+
+def test_a_report_ignores_results_saved_by_a_same_named_study_in_another_storage(tmp_path, monkeypatch, capsys,
+                                                                                  caplog):  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # default places: studies/iris.journal, studies/iris.json
+    assert main(["study", "--data", "iris", "--n-trials", "2", *FAST]) == 0
+    saved = tmp_path / "studies" / "iris.json"
+    assert json.loads(saved.read_text())["dataset"]["task"] == "classification"
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert main(["study", "--data", "iris", "--task", "regression", "--storage", db, "--n-trials", "2", *FAST]) == 0
+    assert json.loads(saved.read_text())["dataset"]["task"] == "regression"  # the same default file
+    capsys.readouterr()
+    with caplog.at_level(logging.WARNING, logger="lrsearch"):
+        assert main(["report", "--study-name", "iris", "--out", "j.html"]) == 0
+    assert "describes another study named 'iris'" in caplog.text
+    assert "regression" not in (tmp_path / "j.html").read_text()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="lrsearch"):
+        assert main(["report", "--study-name", "iris", "--storage", db, "--out", "d.html"]) == 0
+    assert "another study" not in caplog.text and "regression" in (tmp_path / "d.html").read_text()

@@ -77,15 +77,30 @@ def check_output_path(path: str | None, flag: str) -> None:
     if out.exists() and not out.is_dir() and not out.is_file():
         raise ConfigError(f"{flag} {path!r} is not a regular file (a device, pipe or socket); pass a file name.")
     if out.is_dir():
-        example = out / ("results.json" if flag == "--results" else "report.html")
+        example = out / _EXAMPLE_NAMES.get(flag, "report.html")
         raise ConfigError(f"{flag} {path!r} is a folder; pass a file name such as {str(example)!r}.")
     parent = out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
         raise ConfigError(f"{flag} {path!r}: '{parent}' is a file, not a folder; pick another path.")
-    if not os.access(parent, os.W_OK | os.X_OK):
+    if not os.access(parent, os.W_OK | os.X_OK) or not _can_create_in(parent):
         raise ConfigError(f"{flag} {path!r}: the folder '{parent}' is not writable; pick another path.")
+
+
+#: a file name to suggest when a flag is given a folder
+_EXAMPLE_NAMES = {"--results": "results.json", "--plot": "lr.png", "--csv": "curve.csv"}
+
+
+def _can_create_in(folder: Any) -> bool:
+    """Whether a file can really be created in ``folder`` (root passes ``os.access`` even on /proc and /sys)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def dump_json(obj: Any) -> str:

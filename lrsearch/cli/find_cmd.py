@@ -6,7 +6,12 @@
 ``--optimizer all`` prints one table row per optimizer; ``--plot FILE`` saves
 the curves (PNG/SVG/PDF), ``--csv FILE`` the curve values, ``--json`` the whole
 result. Warnings (never diverged, never decreased, noisy, wide spread) go to
-stderr. Heavy modules are imported in :func:`run`, so ``lrsearch --help`` stays fast.
+stderr. Output paths are checked before the range test; a file that still cannot be
+written afterwards costs nothing: the result is printed first, then one error line
+(exit 2). Heavy modules are imported in :func:`run`, so ``lrsearch --help`` stays fast.
+
+Flags whose parser default is None take :func:`lrsearch.finder.find_lr`'s defaults
+(read from its signature, for ``--help`` too), so the CLI and the API cannot drift apart.
 """
 
 from __future__ import annotations
@@ -15,13 +20,25 @@ import argparse
 import csv
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lrsearch.cli._common import add_data_args, add_model_args, dump_json, parse_hidden, parse_pairs
+from lrsearch.cli._common import add_data_args, add_model_args, check_output_path, dump_json, parse_hidden, parse_pairs
+from lrsearch.cli._help import defaults_formatter, fill_api_defaults
 from lrsearch.exceptions import ConfigError
 
 RULE_CHOICES = ("default", "probe", "edge", "valley", "steepest", "min/10")
+
+#: flags left at None by the parser; they take find_lr's defaults
+_FROM_API = ("optimizer", "start_lr", "end_lr", "num_iter", "mode", "smoothing", "diverge_threshold", "repeats",
+             "probes", "probe_steps", "rule")  # fmt: skip
+
+
+def _find_lr() -> Callable[..., Any]:
+    from lrsearch.finder import find_lr
+
+    return find_lr
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,26 +47,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="LR range test: suggest a learning rate (and a range) per optimizer",
         description="Run the LR range test on a data set and suggest a learning rate for an optimizer "
         "(or compare every optimizer with --optimizer all).",
+        formatter_class=defaults_formatter(_find_lr),
     )
     add_data_args(p)
     add_model_args(p)
     g = p.add_argument_group("range test")
-    g.add_argument("--optimizer", default="adam",
+    g.add_argument("--optimizer", default=None,
                    help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, or 'all' to compare them")  # fmt: skip
     g.add_argument("--opt-param", action="append", metavar="KEY=VALUE",
-                   help="optimizer option, torch.optim names (repeatable)")  # fmt: skip
-    g.add_argument("--start-lr", type=float, default=1e-7, help="first rate of the ladder (default 1e-7)")
-    g.add_argument("--end-lr", type=float, default=10.0, help="last rate of the ladder (default 10)")
-    g.add_argument("--num-iter", type=int, default=100, help="steps per range test (default 100)")
-    g.add_argument("--mode", choices=["exp", "linear"], default="exp", help="ladder spacing (default exp)")
-    g.add_argument("--smoothing", type=float, default=0.98, help="EMA weight on the past, 0 to <1 (default 0.98)")
-    g.add_argument("--diverge-threshold", type=float, default=1.0,
-                   help="stop when the smoothed loss rises this many descents above its best (default 1)")  # fmt: skip
-    g.add_argument("--repeats", type=int, default=2, help="range tests on seeds seed..seed+N-1 (default 2)")
-    g.add_argument("--probes", type=int, default=3, help="short constant-rate probes scored on held-out data (0: none)")
-    g.add_argument("--probe-steps", type=int, default=100, help="steps per probe (default 100)")
-    g.add_argument("--validation", action="store_true", help="record the validation loss at every step")
-    g.add_argument("--rule", choices=RULE_CHOICES, default="default", help="rule that picks the suggestion")
+                   help="optimizer option, torch.optim names (repeatable; default: torch.optim's)")  # fmt: skip
+    g.add_argument("--start-lr", type=float, default=None, help="first rate of the ladder")
+    g.add_argument("--end-lr", type=float, default=None, help="last rate of the ladder")
+    g.add_argument("--num-iter", type=int, default=None, help="steps per range test")
+    g.add_argument("--mode", choices=["exp", "linear"], default=None, help="ladder spacing")
+    g.add_argument("--smoothing", type=float, default=None, help="EMA weight on the past, 0 to <1")
+    g.add_argument("--diverge-threshold", type=float, default=None,
+                   help="stop when the smoothed loss rises this many descents above its best")  # fmt: skip
+    g.add_argument("--repeats", type=int, default=None, help="range tests on seeds seed..seed+N-1")
+    g.add_argument("--probes", type=int, default=None,
+                   help="short constant-rate probes scored on held-out data (0: none)")  # fmt: skip
+    g.add_argument("--probe-steps", type=int, default=None, help="steps per probe")
+    g.add_argument("--validation", action="store_true",
+                   help="record the validation loss at every step (default: off, the batch loss)")  # fmt: skip
+    g.add_argument("--rule", choices=RULE_CHOICES, default=None,
+                   help="rule that picks the suggestion; 'default' is probe, or edge without probes")  # fmt: skip
     out = p.add_argument_group("output")
     out.add_argument("--plot", metavar="FILE", default=None, help="save the curves to FILE (.png, .svg or .pdf)")
     out.add_argument("--csv", metavar="FILE", default=None, help="save the curve (rate, raw and smoothed loss) as CSV")
@@ -59,14 +80,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _check_paths(args: argparse.Namespace) -> None:
     """Fail before the (short) work if an output path cannot be written."""
-    if args.plot is not None:
-        path = Path(args.plot)
-        if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise ConfigError(f"--plot {args.plot!r} must end in .png, .svg or .pdf; e.g. --plot lr.png.")
+    for flag, value, example in (("--plot", args.plot, "lr.png"), ("--csv", args.csv, "curve.csv")):
+        if value is None:
+            continue
+        path = Path(value)
+        if path.is_dir():
+            raise ConfigError(f"{flag} {value!r} is a folder; pass a file name such as {str(path / example)!r}.")
+        check_output_path(value, flag)
+        if flag == "--plot" and path.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise ConfigError(f"--plot {value!r} must end in .png, .svg or .pdf; e.g. --plot lr.png.")
         if not path.parent.exists():
-            raise ConfigError(f"--plot: the folder of '{path}' does not exist; create it or pick another path.")
-    if args.csv is not None and not Path(args.csv).parent.exists():
-        raise ConfigError(f"--csv: the folder of '{args.csv}' does not exist; create it or pick another path.")
+            raise ConfigError(f"{flag}: the folder of '{path}' does not exist; create it or pick another path.")
 
 
 def summary_line(res: Any) -> str:
@@ -120,8 +144,12 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.finder import find_lr, find_lr_all
 
     _check_paths(args)
+    fill_api_defaults(args, find_lr, _FROM_API)
     dataset = load(args.data, target=args.target, task=args.task, val_size=args.val_size,
                    test_size=args.test_size, seed=args.seed, dtype=args.dtype)  # fmt: skip
+    if args.validation and len(dataset.X_val) == 0:
+        raise ConfigError("--validation records the loss on the validation split, which --val-size 0 leaves empty; "
+                          "set --val-size above 0 (default 0.2), or drop --validation.")  # fmt: skip
     kwargs = dict(
         hidden=parse_hidden(args.hidden), activation=args.activation, batch_size=args.batch_size,
         optimizer_params=parse_pairs(args.opt_param, "--opt-param") or None, start_lr=args.start_lr,
@@ -141,12 +169,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         finder_log.setLevel(level)
 
-    if args.plot is not None:
-        from lrsearch.report.plot_finder import save_range_test_plot
-
-        save_range_test_plot(results, args.plot)
-    if args.csv is not None:
-        _write_csv(args.csv, results)
+    # the results first: a file that cannot be written must not cost them
     if args.json:
         payload = {name: r.to_dict() for name, r in results.items()}
         print(dump_json(payload if args.optimizer == "all" else next(iter(payload.values()))))
@@ -157,4 +180,26 @@ def run(args: argparse.Namespace) -> int:
     for name, r in results.items():
         for w in r.warnings:
             print(f"lrsearch find: warning: {name}: {w}", file=sys.stderr)
-    return 0
+    return _write_outputs(args, results)
+
+
+def _write_outputs(args: argparse.Namespace, results: dict[str, Any]) -> int:
+    """Write --plot and --csv; 2 after one error line per file that could not be written, else 0."""
+
+    def save_plot(path: str) -> None:
+        from lrsearch.report.plot_finder import save_range_test_plot
+
+        save_range_test_plot(results, path)
+
+    code = 0
+    for flag, path, write in (("--plot", args.plot, save_plot), ("--csv", args.csv, lambda p: _write_csv(p, results))):
+        if path is None:
+            continue
+        try:
+            write(path)
+        except (OSError, ConfigError) as exc:
+            why = getattr(exc, "strerror", None) or str(exc)
+            print(f"lrsearch find: error: could not write {flag} {path!r} ({why}); the result above is complete; "
+                  f"re-run with another {flag} path to save it", file=sys.stderr)  # fmt: skip
+            code = 2
+    return code

@@ -1,10 +1,37 @@
-"""``lrsearch recommend``: optimizer, learning rate and schedule for a data set, with evidence."""
+"""``lrsearch recommend``: optimizer, learning rate and schedule for a data set, with evidence.
+
+Flags left at None by the parser take :func:`lrsearch.recommend.recommend`'s defaults
+(read from its signature, for ``--help`` too). The results are printed before the
+report is written: a report that cannot be written costs one error line (exit 2),
+never the results.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
 
 from lrsearch.cli._common import add_data_args, check_output_path, dump_json, parse_hidden
+from lrsearch.cli._help import defaults_formatter, fill_api_defaults
+
+#: flags left at None by the parser; they take recommend()'s defaults
+_FROM_API = ("hidden", "activation", "batch_size", "epochs", "method", "n_trials", "n_jobs")
+#: flags that only the study method reads
+_STUDY_ONLY = (("n_trials", "--n-trials"), ("n_jobs", "--n-jobs"), ("storage", "--storage"))
+
+
+def _recommend() -> Callable[..., Any]:
+    from lrsearch.recommend import recommend
+
+    return recommend
+
+
+def _default_optimizers() -> str:
+    from lrsearch.recommend import DEFAULT_OPTIMIZERS  # a light module: no NumPy, no Numba
+
+    return ",".join(DEFAULT_OPTIMIZERS)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -12,20 +39,43 @@ def register(sub: argparse._SubParsersAction) -> None:
         "recommend",
         help="recommend an optimizer, rate and schedule (range tests + measured trainings, or a study)",
         description="Recommend an optimizer, base learning rate and schedule, with the measurements behind it.",
+        formatter_class=defaults_formatter(_recommend),
     )
     add_data_args(p)
-    p.add_argument("--hidden", default="64", help="hidden widths, comma-separated (default 64)")
-    p.add_argument("--activation", default="relu", choices=["relu", "tanh", "sigmoid", "identity"])
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--epochs", type=int, default=30, help="training budget of every candidate (default 30)")
-    p.add_argument("--method", choices=["finder", "study"], default="finder",
+    g = p.add_argument_group("network")
+    g.add_argument("--hidden", default=None, help="hidden widths, comma-separated; '' for none")
+    g.add_argument("--activation", default=None, choices=["relu", "tanh", "sigmoid", "identity"],
+                   help="hidden-layer activation")  # fmt: skip
+    g.add_argument("--batch-size", type=int, default=None, help="minibatch rows")
+    g = p.add_argument_group("recommendation")
+    g.add_argument("--method", choices=["finder", "study"], default=None,
                    help="finder: range tests + a few trainings (seconds); study: an aimed Optuna study (minutes)")  # fmt: skip
-    p.add_argument("--optimizers", default=None, help="comma-separated optimizers to compare (default: sgd,momentum,adagrad,rmsprop,adam)")
-    p.add_argument("--n-trials", type=int, default=60, help="study trials (--method study)")
-    p.add_argument("--n-jobs", type=int, default=1, help="study worker processes (--method study)")
-    p.add_argument("--report", default=None, metavar="FILE.html", help="also write the HTML report")
-    p.add_argument("--json", action="store_true", help="print the recommendation as JSON")
+    g.add_argument("--optimizers", default=None,
+                   help=f"comma-separated optimizers to compare (default {_default_optimizers()})")  # fmt: skip
+    g.add_argument("--epochs", type=int, default=None, help="training budget of every candidate")
+    g = p.add_argument_group("study (--method study only)")
+    g.add_argument("--n-trials", type=int, default=None, help="trials of the study")
+    g.add_argument("--n-jobs", type=int, default=None, help="worker processes (-1: one per core)")
+    g.add_argument("--storage", default=None, metavar="URL",
+                   help="journal file or database URL to keep the study in; the same storage resumes it "
+                        "(default: in memory, or a temporary journal file for --n-jobs above 1)")  # fmt: skip
+    out = p.add_argument_group("output")
+    out.add_argument("--report", default=None, metavar="FILE.html", help="also write the HTML report")
+    out.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     p.set_defaults(func=run)
+
+
+def _parse_optimizers(text: str | None) -> list[str] | None:
+    """``'adam, sgd'`` -> ``['adam', 'sgd']``; None (not given) -> None; nothing named -> ConfigError."""
+    from lrsearch.exceptions import ConfigError
+
+    if text is None:
+        return None
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise ConfigError(f"--optimizers {text!r} names no optimizer; give at least one, such as --optimizers "
+                          f"adam,sgd, or leave the flag out to compare {_default_optimizers()}.")  # fmt: skip
+    return names
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,22 +87,49 @@ def run(args: argparse.Namespace) -> int:
     if args.val_size == 0:
         raise ConfigError("recommend compares its candidates on the validation split, which --val-size 0 leaves "
                           "empty; set --val-size above 0 (default 0.2).")  # fmt: skip
+    optimizers = _parse_optimizers(args.optimizers)
+    fill_api_defaults(args, recommend, ("method",))
+    if args.method != "study":
+        given = [flag for dest, flag in _STUDY_ONLY if getattr(args, dest) is not None]
+        if given:
+            verb = "apply" if len(given) > 1 else "applies"
+            raise ConfigError(f"{' and '.join(given)} {verb} to --method study only (the finder method runs no "
+                              f"study); add --method study, or drop {' and '.join(given)}.")  # fmt: skip
+    fill_api_defaults(args, recommend, _FROM_API)
+    hidden = parse_hidden(args.hidden) if isinstance(args.hidden, str) else tuple(args.hidden)
     ds = load(args.data, target=args.target, task=args.task, val_size=args.val_size, test_size=args.test_size,
               seed=args.seed)  # fmt: skip
-    optimizers = [o.strip() for o in args.optimizers.split(",")] if args.optimizers else None
-    rec = recommend(ds, method=args.method, optimizers=optimizers, hidden=parse_hidden(args.hidden),
-                    activation=args.activation, batch_size=args.batch_size, epochs=args.epochs, seed=args.seed,
-                    n_trials=args.n_trials, n_jobs=args.n_jobs)  # fmt: skip
-    if args.report:
-        from lrsearch.report import build_report
+    rec = recommend(ds, method=args.method, optimizers=optimizers, hidden=hidden, activation=args.activation,
+                    batch_size=args.batch_size, epochs=args.epochs, seed=args.seed, n_trials=args.n_trials,
+                    n_jobs=args.n_jobs, storage=args.storage)  # fmt: skip
 
-        path = build_report(args.report, title=f"lrsearch recommendation: {ds.name}", dataset_summary=ds.summary(),
-                            study=rec.study, range_tests=rec.range_tests, recommendation=rec)  # fmt: skip
-        if not args.json:
-            print(f"report: {path}")
+    # the results first: a report that cannot be written must not cost them
     if args.json:
         print(dump_json(rec.to_dict()))
+    else:
+        _print_recommendation(rec)
+    if not args.report:
         return 0
+    try:
+        path = _write_report(args.report, ds, rec)
+    except (OSError, ConfigError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        print(f"lrsearch recommend: error: could not write the report {args.report!r} ({why}); the results above "
+              f"are complete; re-run with another --report path to get the report", file=sys.stderr)  # fmt: skip
+        return 2
+    if not args.json:
+        print(f"report: {path}")
+    return 0
+
+
+def _write_report(path: str, ds: Any, rec: Any) -> Any:
+    from lrsearch.report import build_report
+
+    return build_report(path, title=f"lrsearch recommendation: {ds.name}", dataset_summary=ds.summary(),
+                        study=rec.study, range_tests=rec.range_tests, recommendation=rec)  # fmt: skip
+
+
+def _print_recommendation(rec: Any) -> None:
     sp = ", ".join(f"{k}={v}" for k, v in rec.schedule_params.items())
     print(f"recommended: {rec.optimizer}, lr {rec.lr:.3g}, schedule {rec.schedule}" + (f" ({sp})" if sp else ""))
     shown = "  ".join(f"{k} {v:.4f}" for k, v in rec.expected_score.items())
@@ -61,4 +138,3 @@ def run(args: argparse.Namespace) -> int:
         print("test: " + "  ".join(f"{k} {v:.4f}" for k, v in rec.test_metrics.items()))
     for line in rec.evidence:
         print(f"  - {line}")
-    return 0

@@ -20,10 +20,20 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from lrsearch.cli._common import check_output_path
+from lrsearch.cli._help import defaults_formatter, fill_api_defaults
 from lrsearch.exceptions import ConfigError
 
 log = logging.getLogger(__name__)
 
+#: what to tell the user when a --find-json file is not what 'lrsearch find --json' wrote
+_RESAVE = "save it with 'lrsearch find ... --json > FILE'"
+
+
+def _build_report() -> Any:
+    from lrsearch.report.html import build_report
+
+    return build_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write a self-contained HTML report of a stored study and/or saved range tests",
         description="Rebuild the HTML report (tables, figures, recommendation) of a study kept in an Optuna "
         "storage, optionally with range tests saved by 'lrsearch find --json'. The page is one file that opens offline.",
+        formatter_class=defaults_formatter(_build_report),
     )  # fmt: skip
     p.add_argument("--study-name", default=None, metavar="NAME", help="name of the stored study (as given to lrsearch study)")
     p.add_argument("--storage", default=None, metavar="URL",
@@ -39,10 +50,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "default: $LRSEARCH_STORAGE, else studies/NAME.journal")  # fmt: skip
     p.add_argument("--find-json", action="append", default=None, metavar="FILE",
                    help="range-test result(s) saved by 'lrsearch find --json' (repeatable)")  # fmt: skip
-    p.add_argument("--out", default=None, metavar="FILE", help="HTML file to write (default reports/<study name>.html)")
-    p.add_argument("--title", default=None, help="page title")
-    p.add_argument("--notes", default=None, metavar="TEXT", help="text shown in a Notes section (prefix with @ to read a file)")
-    p.add_argument("--top-k", type=int, default=5, metavar="N", help="trials whose validation curves are drawn (default 5)")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="HTML file to write (default: reports/<study name>.html, or reports/range_test.html "
+                        "without --study-name)")  # fmt: skip
+    p.add_argument("--title", default=None,
+                   help="page title (default: 'lrsearch report: <study name>', or 'lrsearch report: LR range test')")
+    p.add_argument("--notes", default=None, metavar="TEXT",
+                   help="text shown in a Notes section (prefix with @ to read a file; default: no Notes section)")
+    p.add_argument("--top-k", type=int, default=None, metavar="N", help="trials whose validation curves are drawn")
     p.add_argument("--extras", action="store_true", help="also write the trials table as CSV and every figure as PNG")
     p.set_defaults(func=run)
 
@@ -53,19 +68,25 @@ def run(args: argparse.Namespace) -> int:
     if not args.study_name and not args.find_json:
         raise ConfigError("Nothing to report: pass --study-name NAME (a stored study) and/or --find-json FILE "
                           "(saved by 'lrsearch find --json').")  # fmt: skip
+    fill_api_defaults(args, build_report, ("top_k",))
     if args.top_k < 1:
         raise ConfigError(f"--top-k must be a positive integer; got {args.top_k}.")
+    out = Path(args.out) if args.out else Path("reports") / f"{_slug(args.study_name or 'range_test')}.html"
+    check_output_path(str(out), "--out")
     range_tests = [rt for path in args.find_json or [] for rt in load_range_tests(path)]
     study = load_study(args.study_name, args.storage) if args.study_name else None
-    out = Path(args.out) if args.out else Path("reports") / f"{_slug(args.study_name or 'range_test')}.html"
     notes = args.notes
     if notes and notes.startswith("@"):
         try:
             notes = Path(notes[1:]).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"--notes {args.notes!r}: cannot read the file ({exc.strerror}); check the path.") from None
-    path = build_report(out, title=args.title, study=study, range_tests=range_tests, notes=notes,
-                        extras=args.extras, top_k=args.top_k)  # fmt: skip
+    try:
+        path = build_report(out, title=args.title, study=study, range_tests=range_tests, notes=notes,
+                            extras=args.extras, top_k=args.top_k)  # fmt: skip
+    except OSError as exc:  # a path check cannot foresee every refusal (/proc, a read-only mount, a full disk)
+        raise ConfigError(f"--out {str(out)!r}: could not write the report ({exc.strerror or exc}); "
+                          "pick another path.") from None  # fmt: skip
     print(f"wrote {path}")
     return 0
 
@@ -103,43 +124,94 @@ def load_range_tests(path: str | Path) -> list[SimpleNamespace]:
     items = data if isinstance(data, list) else [data]
     out = []
     for i, item in enumerate(items):
+        where = f"--find-json {str(p)!r}" + (f", entry {i}," if len(items) > 1 else "")
         if not isinstance(item, dict) or "lrs" not in item or "optimizer" not in item:
-            raise ConfigError(f"--find-json {str(p)!r}: entry {i} is not a range-test result (it needs 'optimizer' and "
-                              "'lrs'); save one with 'lrsearch find ... --json > FILE'.")  # fmt: skip
-        out.append(_range_test(item))
+            raise ConfigError(f"{where} is not a range-test result (it needs 'optimizer' and 'lrs'); {_RESAVE}.")
+        out.append(_range_test(item, where))
     return out
 
 
-def _range_test(d: dict[str, Any]) -> SimpleNamespace:
+def _range_test(d: dict[str, Any], where: str = "range test") -> SimpleNamespace:
     """A range-test result from its JSON (``RangeTestResult.to_dict``): arrays back to NumPy,
-    JSON nulls back to NaN, and the fields the range-test plot reads filled in when absent."""
+    JSON nulls back to NaN, and the fields the range-test plot reads filled in when absent.
+
+    A field of the wrong type (a hand-edited file) is a ConfigError naming ``where`` and the field.
+    """
     import numpy as np
 
-    def arr(values: Any) -> np.ndarray:
-        return np.asarray([math.nan if v is None else v for v in values or []], dtype=float)
+    def bad(name: str, what: str, value: Any) -> ConfigError:
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return ConfigError(f"{where} field {name!r} must be {what}; got {shown}. Fix the file, or {_RESAVE}.")
 
-    def num(value: Any, default: float = math.nan) -> float:
+    def is_num(v: Any) -> bool:
+        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    def num(name: str, value: Any, default: float = math.nan) -> float:
+        if not is_num(value):
+            raise bad(name, "a number or null", value)
         return default if value is None else float(value)
 
-    def pair(values: Any) -> tuple[float, float]:
-        lo, hi = (list(values or []) + [None, None])[:2]
-        return num(lo), num(hi)
+    def arr(name: str, values: Any, size: int | None = None) -> np.ndarray:
+        if values is None:
+            return np.full(size or 0, math.nan)
+        if not isinstance(values, list) or not all(is_num(v) for v in values):
+            raise bad(name, "a list of numbers (null for a missing value)", values)
+        if size is not None and len(values) != size:
+            raise ConfigError(f"{where} field {name!r} has {len(values)} values but 'lrs' has {size}: one per rate. "
+                              f"Fix the file, or {_RESAVE}.")  # fmt: skip
+        return np.asarray([math.nan if v is None else v for v in values], dtype=float)
 
+    def pair(name: str, values: Any) -> tuple[float, float]:
+        if values is None:
+            return math.nan, math.nan
+        if not isinstance(values, list) or len(values) > 2:
+            raise bad(name, "a list of two numbers [low, high] or null", values)
+        lo, hi = (values + [None, None])[:2]
+        return num(name, lo), num(name, hi)
+
+    def text(name: str, value: Any, default: str = "") -> str:
+        if value is not None and not isinstance(value, str):
+            raise bad(name, "a string", value)
+        return value or default
+
+    if d.get("optimizer") is not None and not isinstance(d["optimizer"], str):
+        raise bad("optimizer", "an optimizer name such as 'adam'", d["optimizer"])
+    lrs = arr("lrs", d.get("lrs"))
+    n = len(lrs)
+    warnings = d.get("warnings")
+    if warnings is not None and (not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings)):
+        raise bad("warnings", "a list of strings", warnings)
+    suggestions = d.get("suggestions")
+    if suggestions is not None and not isinstance(suggestions, dict):
+        raise bad("suggestions", "an object of rule: {rule, lr, index, loss}", suggestions)
     sugg = {}
-    for key, s in (d.get("suggestions") or {}).items():
-        s = s if isinstance(s, dict) else {"lr": s}
+    for key, s in (suggestions or {}).items():
+        field = f"suggestions.{key}"
+        if is_num(s):
+            s = {"lr": s}
+        if not isinstance(s, dict):
+            raise bad(field, "an object {rule, lr, index, loss} or a number", s)
         index = s.get("index")
-        sugg[key] = SimpleNamespace(rule=s.get("rule", key), lr=num(s.get("lr")), loss=num(s.get("loss")),
-                                    index=-1 if index is None else int(index))  # fmt: skip
-    curves = tuple(SimpleNamespace(**{**c, "losses": arr(c.get("losses"))}) for c in d.get("curves") or []
-                   if isinstance(c, dict))  # fmt: skip
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int) or (n and not -1 <= index < n)):
+            raise bad(f"{field}.index", f"a position in 'lrs' (0 to {n - 1}) or -1", index)
+        sugg[key] = SimpleNamespace(rule=text(f"{field}.rule", s.get("rule"), key), lr=num(f"{field}.lr", s.get("lr")),
+                                    loss=num(f"{field}.loss", s.get("loss")),
+                                    index=-1 if index is None else index)  # fmt: skip
+    curves_raw = d.get("curves")
+    if curves_raw is not None and not isinstance(curves_raw, list):
+        raise bad("curves", "a list of {seed, losses, ...} objects", curves_raw)
+    curves = tuple(SimpleNamespace(**{**c, "losses": arr(f"curves[{k}].losses", c.get("losses"))})
+                   for k, c in enumerate(curves_raw or []) if isinstance(c, dict))  # fmt: skip
     fields = dict(d)
     fields.update(
-        lrs=arr(d.get("lrs")), losses=arr(d.get("losses")), smoothed=arr(d.get("smoothed")), suggestions=sugg,
-        lr=num(d.get("lr")), lr_range=pair(d.get("lr_range")), one_cycle_range=pair(d.get("one_cycle_range")),
-        spread_decades=num(d.get("spread_decades"), 0.0), warnings=list(d.get("warnings") or []),
-        stop_reason=d.get("stop_reason") or "", rule=d.get("rule") or "", mode=d.get("mode") or "exp",
-        smoothing=num(d.get("smoothing")), curves=curves, probes=None,
+        lrs=lrs, losses=arr("losses", d.get("losses"), n), smoothed=arr("smoothed", d.get("smoothed"), n),
+        suggestions=sugg, lr=num("lr", d.get("lr")), lr_range=pair("lr_range", d.get("lr_range")),
+        one_cycle_range=pair("one_cycle_range", d.get("one_cycle_range")),
+        spread_decades=num("spread_decades", d.get("spread_decades"), 0.0), warnings=list(warnings or []),
+        stop_reason=text("stop_reason", d.get("stop_reason")), rule=text("rule", d.get("rule")),
+        mode=text("mode", d.get("mode"), "exp"), smoothing=num("smoothing", d.get("smoothing")), curves=curves,
+        probes=None,
     )  # fmt: skip
     return SimpleNamespace(**fields)
 
@@ -225,6 +297,25 @@ def load_with_optuna(study_name: str, storage: str | None) -> Any:
     return _with_saved_results(view, saved_json)
 
 
+def _same_study(saved: dict[str, Any], view: Any) -> bool:
+    """Whether a results JSON describes the study in ``view`` and not another one of the same name elsewhere.
+
+    Two studies share a name and a results file when they live in different storages (a journal and a
+    database, say). The first trial's start time tells them apart; without trials in either, the storage does.
+    """
+    import pandas as pd
+
+    trials = saved.get("trials")
+    first = next((t for t in trials if isinstance(t, dict) and t.get("number") == 0), None) if isinstance(trials, list) else None
+    rows = view.trials[view.trials["number"] == 0] if "datetime_start" in getattr(view.trials, "columns", ()) else None
+    if first is not None and first.get("datetime_start") and rows is not None and len(rows):
+        try:
+            return pd.Timestamp(first["datetime_start"]) == pd.Timestamp(rows["datetime_start"].iloc[0])
+        except (TypeError, ValueError):
+            return False
+    return saved.get("storage") in (None, view.storage)
+
+
 def _with_saved_results(view: Any, path: Path | None) -> Any:
     """``view`` completed by the results JSON ``lrsearch study`` saved next to the study.
 
@@ -244,11 +335,20 @@ def _with_saved_results(view: Any, path: Path | None) -> Any:
         return view
     if not isinstance(saved, dict) or saved.get("study_name") != view.name:
         return view
+    if not _same_study(saved, view):
+        log.warning("ignoring %s: it describes another study named %r (from %s, not %s); re-run lrsearch study "
+                    "with --results to keep each study's results apart", path, view.name, saved.get("storage"),
+                    view.storage)  # fmt: skip
+        return view
     changes: dict[str, Any] = {"summary": {**(saved.get("summary") or {}), **view.summary}}
     if saved.get("dataset") and not view.dataset_summary:
         changes["dataset_summary"] = saved["dataset"]
     if saved.get("range_tests"):
-        changes["range_tests"] = tuple(_range_test(rt) for rt in saved["range_tests"] if isinstance(rt, dict))
+        try:
+            changes["range_tests"] = tuple(_range_test(rt, f"the study results {str(path)!r}")
+                                           for rt in saved["range_tests"] if isinstance(rt, dict))  # fmt: skip
+        except ConfigError as exc:
+            log.warning("ignoring the range tests of the study results: %s", exc)
     if view.objective == "value" and isinstance(saved.get("objective"), str):
         changes["objective"] = saved["objective"]
     best = None if view.best_index is None else int(view.trials.at[view.best_index, "number"])

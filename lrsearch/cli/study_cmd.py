@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     if report_error is not None:
         print(f"lrsearch study: error: could not write the report {args.report!r} ({report_error}); "
               f"the results above are kept; run 'lrsearch report' to write it again", file=sys.stderr)  # fmt: skip
-        return 1
+        return 2  # a path the user gave could not be written: bad input, as for every command
     return 130 if result.interrupted else 0
 
 

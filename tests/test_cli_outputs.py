@@ -1,0 +1,389 @@
+"""What a user of ``lrsearch find``, ``recommend`` and ``report`` sees when an output cannot be written,
+an input file was edited by hand, or a flag does not fit: exit 2, one line naming the problem and the
+fix, and never a lost result (results are printed before the file that failed)."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lrsearch.cli import build_parser, main
+from lrsearch.exceptions import ConfigError
+
+FIND = ["--data", "iris", "--hidden", "8", "--repeats", "1", "--probes", "0", "--num-iter", "30"]
+RECOMMEND = ["--data", "iris", "--hidden", "8", "--optimizers", "adam", "--epochs", "2"]
+HAS_PROC = Path("/proc/self").is_dir()
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "error:" in line]
+
+
+def one_error(err: str, command: str) -> str:
+    """The single error line of ``err`` (there must be exactly one, and no traceback)."""
+    assert "Traceback" not in err and "internal error" not in err, err
+    lines = error_lines(err)
+    assert len(lines) == 1 and lines[0].startswith(f"lrsearch {command}: error: "), err
+    return lines[0]
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Make the work itself fail loudly: a test using this proves an error came before any work."""
+
+    def forbid(module: str, name: str) -> None:
+        mod = importlib.import_module(module)
+
+        @functools.wraps(getattr(mod, name))  # the same signature: the CLI reads its defaults from it
+        def forbidden(*args, **kwargs):
+            raise AssertionError("the work ran although the input was bad")
+
+        monkeypatch.setattr(mod, name, forbidden)
+
+    forbid("lrsearch.finder", "find_lr")
+    forbid("lrsearch.finder", "find_lr_all")
+    forbid("lrsearch.recommend", "recommend")
+
+
+# ----------------------------------------------------------------------------- 1. find --csv / --plot
+
+
+@pytest.mark.parametrize(("flag", "name", "example"), [("--csv", "adir", "curve.csv"), ("--plot", "adir.png", "lr.png")])
+def test_find_output_that_is_a_folder_fails_before_the_work(capsys, tmp_path, no_work, flag, name, example):
+    folder = tmp_path / name
+    folder.mkdir()
+    code, out, err = run(capsys, "find", *FIND, flag, str(folder))
+    assert code == 2 and out == ""
+    line = one_error(err, "find")
+    assert f"{flag} {str(folder)!r} is a folder" in line and example in line
+
+
+def test_find_output_under_a_file_fails_before_the_work(capsys, tmp_path, no_work):
+    (tmp_path / "somefile.csv").write_text("x")
+    code, out, err = run(capsys, "find", *FIND, "--plot", str(tmp_path / "somefile.csv" / "lr.png"))
+    assert code == 2 and out == ""
+    assert "is a file, not a folder" in one_error(err, "find")
+
+
+@pytest.mark.parametrize("flag", ["--plot", "--csv"])
+def test_find_prints_the_result_before_a_write_that_fails(capsys, tmp_path, monkeypatch, flag):
+    from lrsearch.cli import find_cmd
+    from lrsearch.report import plot_finder
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(plot_finder, "save_range_test_plot", refuse)
+    monkeypatch.setattr(find_cmd, "_write_csv", refuse)
+    path = tmp_path / ("lr.png" if flag == "--plot" else "curve.csv")
+    code, out, err = run(capsys, "find", *FIND, flag, str(path))
+    assert code == 2
+    assert out.startswith("suggested learning rate for adam: ")  # the result is not lost
+    line = one_error(err, "find")
+    assert f"could not write {flag} {str(path)!r} (Permission denied)" in line and f"another {flag} path" in line
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="needs Linux /proc")
+def test_find_plot_under_proc_exits_2_with_one_line(capsys):
+    """Root passes the writability check and fails on the write (result printed); others fail up front."""
+    code, out, err = run(capsys, "find", *FIND, "--plot", "/proc/lrsearch-test.png")
+    assert code == 2
+    assert out == "" or out.startswith("suggested learning rate for adam: ")
+    assert "/proc/lrsearch-test.png" in one_error(err, "find")
+
+
+# ----------------------------------------------------------------------------- 9. find --val-size 0 --validation
+
+
+def test_find_validation_without_a_validation_split_names_the_cli_flag(capsys):
+    code, out, err = run(capsys, "find", *FIND, "--val-size", "0", "--validation")
+    assert code == 2 and out == ""
+    line = one_error(err, "find")
+    assert "--val-size above 0" in line and "25 rows" not in line
+
+
+def test_find_lr_keeps_its_api_message():
+    from lrsearch.data import load
+    from lrsearch.finder import find_lr
+
+    ds = load("iris", val_size=0, seed=0)
+    with pytest.raises(ConfigError, match="validation=True needs held-out rows"):
+        find_lr(ds, validation=True, repeats=1, probes=0, num_iter=10, hidden=(4,))
+
+
+# ----------------------------------------------------------------------------- 2. recommend --report
+
+
+def test_recommend_report_that_is_a_folder_fails_before_the_work(capsys, tmp_path, no_work):
+    code, out, err = run(capsys, "recommend", *RECOMMEND, "--report", str(tmp_path))
+    assert code == 2 and out == ""
+    assert "is a folder" in one_error(err, "recommend")
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_recommend_prints_the_results_before_a_report_that_fails(capsys, tmp_path, monkeypatch, as_json):
+    import lrsearch.report
+
+    def refuse(path, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+
+    monkeypatch.setattr(lrsearch.report, "build_report", refuse)
+    report = tmp_path / "rec.html"
+    code, out, err = run(capsys, "recommend", *RECOMMEND, "--report", str(report), *(["--json"] if as_json else []))
+    assert code == 2
+    if as_json:
+        assert json.loads(out)["optimizer"] == "adam"
+    else:
+        assert out.startswith("recommended: adam, lr ") and "expected (validation):" in out and "report:" not in out
+    line = one_error(err, "recommend")
+    assert f"could not write the report {str(report)!r} (No such file or directory)" in line
+    assert "re-run with another --report path" in line
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="needs Linux /proc")
+def test_recommend_report_under_proc_exits_2_with_one_line(capsys):
+    code, out, err = run(capsys, "recommend", *RECOMMEND, "--report", "/proc/lrsearch-test.html")
+    assert code == 2
+    assert out == "" or out.startswith("recommended: adam")
+    assert "/proc/lrsearch-test.html" in one_error(err, "recommend")
+
+
+def test_recommend_report_is_written_after_the_results(capsys, tmp_path):
+    report = tmp_path / "rec.html"
+    code, out, err = run(capsys, "recommend", *RECOMMEND, "--report", str(report))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("recommended: adam") and lines[-1] == f"report: {report}"
+    assert "lrsearch recommendation: iris" in report.read_text()
+
+
+# ----------------------------------------------------------------------------- 3. report --out
+
+
+@pytest.fixture
+def find_json(tmp_path):
+    """A range-test result as 'lrsearch find --json' writes it (the fields the report reads)."""
+    data = {
+        "optimizer": "adam", "lrs": [1e-5, 1e-4, 1e-3, 1e-2, 1e-1], "losses": [1.0, 0.9, 0.5, 0.7, None],
+        "smoothed": [1.0, 0.95, 0.7, 0.7, None], "stop_reason": "diverged", "lr": 1e-3, "lr_range": [1e-4, 1e-2],
+        "one_cycle_range": [1e-4, 1e-2], "spread_decades": 0.1, "warnings": ["noisy curve"], "rule": "valley",
+        "mode": "exp", "smoothing": 0.98,
+        "suggestions": {"valley": {"rule": "valley", "lr": 1e-3, "index": 2, "loss": 0.5}},
+        "curves": [{"seed": 0, "stop_reason": "diverged", "stop_index": 4, "losses": [1.0, 0.9, 0.5, 0.7, None]}],
+    }  # fmt: skip
+    path = tmp_path / "find.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_report_from_a_good_find_json(capsys, tmp_path, find_json):
+    out = tmp_path / "find.html"
+    code, stdout, err = run(capsys, "report", "--find-json", str(find_json), "--out", str(out))
+    assert code == 0, err
+    assert stdout.strip() == f"wrote {out}" and "noisy curve" in out.read_text()
+
+
+@pytest.mark.parametrize(
+    ("make_out", "message"),
+    [
+        (lambda tmp: tmp / "afile.csv" / "x.html", "afile.csv' is a file, not a folder"),
+        (lambda tmp: tmp, "is a folder"),
+        pytest.param(lambda tmp: Path("/proc/lrsearch-test.html"), "/proc/lrsearch-test.html",
+                     marks=pytest.mark.skipif(not HAS_PROC, reason="needs Linux /proc")),
+    ],
+)
+def test_report_out_that_cannot_be_written_exits_2(capsys, tmp_path, find_json, make_out, message):
+    (tmp_path / "afile.csv").write_text("x")
+    out = make_out(tmp_path)
+    code, stdout, err = run(capsys, "report", "--find-json", str(find_json), "--out", str(out))
+    assert code == 2 and stdout == ""
+    assert message in one_error(err, "report")
+
+
+# ----------------------------------------------------------------------------- 4. report --find-json, edited by hand
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda d: {**d, "lr": "abc"}, "'lr' must be a number"),
+        (lambda d: {**d, "lr": True}, "'lr' must be a number"),
+        (lambda d: {**d, "lrs": "abc"}, "'lrs' must be a list of numbers"),
+        (lambda d: {**d, "lrs": [1e-5, "x", 1e-3, 1e-2, 1e-1]}, "'lrs' must be a list of numbers"),
+        (lambda d: {**d, "losses": [1.0, 0.9]}, "'losses' has 2 values but 'lrs' has 5"),
+        (lambda d: {**d, "lr_range": 5}, "'lr_range' must be a list of two numbers"),
+        (lambda d: {**d, "warnings": "abc"}, "'warnings' must be a list of strings"),
+        (lambda d: {**d, "optimizer": 3}, "'optimizer' must be an optimizer name"),
+        (lambda d: {**d, "suggestions": {"valley": {"lr": "x"}}}, "'suggestions.valley.lr' must be a number"),
+        (lambda d: {**d, "suggestions": {"valley": {"lr": 1e-3, "index": 99}}}, "'suggestions.valley.index' must be"),
+        (lambda d: {**d, "curves": [{"losses": "x"}]}, "'curves[0].losses' must be a list of numbers"),
+        (lambda d: [d, {**d, "lr": "abc"}], "entry 1, field 'lr'"),
+        (lambda d: [1, 2], "is not a range-test result"),
+        (lambda d: "adam", "is not a range-test result"),
+    ],
+)
+def test_report_names_the_file_and_the_field_of_a_bad_find_json(capsys, tmp_path, find_json, edit, field):
+    find_json.write_text(json.dumps(edit(json.loads(find_json.read_text()))))
+    out = tmp_path / "x.html"
+    code, stdout, err = run(capsys, "report", "--find-json", str(find_json), "--out", str(out))
+    assert code == 2 and stdout == "" and not out.exists()
+    line = one_error(err, "report")
+    assert f"--find-json {str(find_json)!r}" in line and field in line and "lrsearch find ... --json" in line
+
+
+# ----------------------------------------------------------------------------- 5. recommend(hidden=..., repeats=...)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"hidden": "64"}, "The 'hidden' parameter of recommend must be a sequence of layer widths"),
+        ({"hidden": (0,)}, "The 'hidden' parameter of recommend must be an int in the range [1, inf]"),
+        ({"hidden": (8.5,)}, "The 'hidden' parameter of recommend"),
+        ({"repeats": 0}, "The 'repeats' parameter of recommend"),
+        ({"activation": "gelu"}, "The 'activation' parameter of recommend"),
+        ({"optimizers": "adam"}, "The 'optimizers' parameter of recommend must be a list"),
+        ({"n_jobs": 0}, "The 'n_jobs' parameter of recommend"),
+        ({"n_trials": 0}, "The 'n_trials' parameter of recommend"),
+    ],
+)
+def test_recommend_checks_its_own_parameters_before_any_work(monkeypatch, kwargs, message):
+    from lrsearch import finder
+    from lrsearch.recommend import recommend
+
+    monkeypatch.setattr(finder, "find_lr", lambda *a, **k: pytest.fail("the work ran"))
+    with pytest.raises(ConfigError) as err:
+        recommend("iris", **kwargs)
+    assert message in str(err.value) and "find_lr" not in str(err.value)
+
+
+# ----------------------------------------------------------------------------- 6. recommend --method study --n-jobs 2
+
+
+def test_recommend_study_with_two_workers_runs_on_a_temporary_journal(capsys, tmp_path, monkeypatch):
+    import lrsearch.search
+
+    seen = {}
+    real = lrsearch.search.run_study
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        seen["result"] = real(*args, **kwargs)
+        return seen["result"]
+
+    monkeypatch.setattr(lrsearch.search, "run_study", spy)
+    report = tmp_path / "study.html"
+    code, out, err = run(capsys, "recommend", "--data", "iris", "--hidden", "8", "--method", "study",
+                         "--n-trials", "4", "--epochs", "2", "--n-jobs", "2", "--report", str(report))  # fmt: skip
+    assert code == 0, err
+    assert out.startswith("recommended: ") and f"report: {report}" in out and "All trials" in report.read_text()
+    assert seen["n_jobs"] == 2 and str(seen["storage"]).endswith(".journal")
+    assert seen["result"].summary["n_jobs"] == 2
+    assert not Path(seen["storage"]).parent.exists()  # the temporary journal is gone
+
+
+def test_recommend_study_keeps_a_storage_it_is_given(capsys, tmp_path):
+    journal = tmp_path / "rec.journal"
+    code, out, err = run(capsys, "recommend", "--data", "iris", "--hidden", "8", "--method", "study",
+                         "--n-trials", "2", "--epochs", "2", "--storage", str(journal), "--json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["method"] == "study"
+    assert journal.is_file() and journal.stat().st_size > 0
+
+
+# ----------------------------------------------------------------------------- 7. recommend --optimizers "" / --n-trials
+
+
+@pytest.mark.parametrize("value", ["", " , "])
+def test_recommend_empty_optimizers_is_an_error(capsys, no_work, value):
+    code, out, err = run(capsys, "recommend", "--data", "iris", "--optimizers", value)
+    assert code == 2 and out == ""
+    line = one_error(err, "recommend")
+    assert "--optimizers" in line and "names no optimizer" in line
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--n-trials", "50"], "--n-trials applies to --method study only"),
+        (["--n-jobs", "2"], "--n-jobs applies to --method study only"),
+        (["--n-trials", "50", "--storage", "x.journal"], "--n-trials and --storage apply to --method study only"),
+        (["--method", "finder", "--n-trials", "50"], "--n-trials applies"),
+    ],
+)
+def test_recommend_study_flags_with_the_finder_method_are_an_error(capsys, no_work, flags, named):
+    code, out, err = run(capsys, "recommend", "--data", "iris", *flags)
+    assert code == 2 and out == ""
+    line = one_error(err, "recommend")
+    assert named in line and "add --method study" in line
+
+
+# ----------------------------------------------------------------------------- 8. --help states every default
+
+
+def _subparser(name: str):
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.choices and name in a.choices)
+    return sub.choices[name]
+
+
+def _help_of(name: str) -> dict[str, str]:
+    """Each option's help text as ``lrsearch NAME --help`` prints it, by its first option string."""
+    sub = _subparser(name)
+    formatter = sub._get_formatter()
+    return {a.option_strings[0]: " ".join(formatter._expand_help(a).split())
+            for a in sub._actions if a.option_strings and a.help}  # fmt: skip
+
+
+#: options that have no default to state: required, outputs off unless named, lists to add to
+NO_DEFAULT = {"-h", "--data", "--plot", "--csv", "--json", "--report", "--study-name", "--find-json", "--extras"}
+
+
+@pytest.mark.parametrize("command", ["find", "recommend", "report"])
+def test_help_states_every_default(command):
+    missing = [opt for opt, text in _help_of(command).items() if opt not in NO_DEFAULT and "default" not in text]
+    assert missing == []
+
+
+def test_help_defaults_are_the_api_defaults():
+    from lrsearch.finder import find_lr
+    from lrsearch.recommend import DEFAULT_OPTIMIZERS, recommend
+    from lrsearch.report import build_report
+
+    find = {k: p.default for k, p in inspect.signature(find_lr).parameters.items()}
+    rec = {k: p.default for k, p in inspect.signature(recommend).parameters.items()}
+    h = _help_of("find")
+    assert h["--optimizer"].endswith(f"(default {find['optimizer']})")
+    assert h["--probes"].endswith(f"(default {find['probes']})")
+    assert h["--repeats"].endswith(f"(default {find['repeats']})")
+    assert h["--start-lr"].endswith(f"(default {find['start_lr']:g})")
+    assert h["--rule"].endswith(f"(default {find['rule']!r})")
+    h = _help_of("recommend")
+    assert h["--n-trials"].endswith(f"(default {rec['n_trials']})") and h["--n-jobs"].endswith(f"(default {rec['n_jobs']})")
+    assert h["--epochs"].endswith(f"(default {rec['epochs']})")
+    assert h["--hidden"].endswith(f"(default {','.join(map(str, rec['hidden']))})")
+    assert h["--optimizers"].endswith(f"(default {','.join(DEFAULT_OPTIMIZERS)})")
+    top_k = inspect.signature(build_report).parameters["top_k"].default
+    assert _help_of("report")["--top-k"].endswith(f"(default {top_k})")
+
+
+def test_building_the_parser_stays_light():
+    code = ("import sys; from lrsearch.cli import build_parser; build_parser(); "
+            "print([m for m in ('numpy', 'numba', 'optuna', 'pandas', 'matplotlib') if m in sys.modules])")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.strip() == "[]"
