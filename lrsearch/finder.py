@@ -449,6 +449,38 @@ def _warnings(result_curve: np.ndarray, stop_reason: str, stop_index: int, num_i
     return out
 
 
+#: root-mean-square sizes beyond which inputs count as unscaled (standardised data have 1)
+FEATURE_SCALE_LIMIT = 100.0
+TARGET_SCALE_LIMITS = (1e-2, 30.0)
+
+
+def _scale_warnings(X: np.ndarray, y: np.ndarray, task: str) -> list[str]:
+    """Warnings for features or regression targets far from unit scale: rates found on them do not transfer.
+
+    A data set from :func:`lrsearch.data.load` is standardised and never warns; raw arrays may not be.
+
+    >>> _scale_warnings(np.ones((4, 2)), np.array([1e5, 2e5, 3e5, 4e5]), "regression")[0][:40]
+    'regression targets are far from unit sca'
+    """
+    out: list[str] = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        feature_rms = np.sqrt(np.mean(np.square(X, dtype=np.float64), axis=0)) if X.size else np.zeros(1)
+    worst = int(np.argmax(feature_rms))
+    if feature_rms[worst] > FEATURE_SCALE_LIMIT:
+        out.append(f"features are far from unit scale (column {worst} has a root-mean-square of "
+                   f"{feature_rms[worst]:.3g}): the suggested rate holds for these units only and training in them "
+                   "is slow; standardise X (lrsearch.data.load does)")  # fmt: skip
+    if task == "regression" and y.size:
+        Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        rms = float(np.max(np.sqrt(np.mean(np.square(Y), axis=0))))
+        low, high = TARGET_SCALE_LIMITS
+        if not (low <= rms <= high):
+            out.append(f"regression targets are far from unit scale (root-mean-square {rms:.3g}): the suggested "
+                       "rate holds for these units only; standardise y (lrsearch.data.load does, and reports "
+                       "metrics in the original units)")  # fmt: skip
+    return out
+
+
 def find_lr(
     X: Any,
     y: Any = None,
@@ -643,6 +675,7 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
     edge_lr = float(lrs[edge.index]) if edge.index >= 0 else math.nan
     lr_range, one_cycle, bounds = _ranges(answer, edge_lr, spread)
     warns = _warnings(raw, reason, stop, num_iter, end_lr, start_lr, spread, repeats)
+    warns += _scale_warnings(data.X, data.y, data.task)
     if not math.isfinite(answer):
         warns.append("no rate could be suggested: the curve is too short; lower start_lr or raise num_iter")
     for w in warns:

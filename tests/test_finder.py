@@ -618,3 +618,17 @@ def test_string_labels_need_encoding():
     X, _ = _data()
     with pytest.raises(DataError, match="integer labels"):
         find_lr(X, np.array(["a", "b"] * 80), task="classification", **FAST)
+
+
+def test_unscaled_regression_targets_and_features_are_warned_about():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.1 * rng.normal(size=200)
+    kw = dict(hidden=(8,), num_iter=30, repeats=1, probes=0)
+    assert not any("unit scale" in w for w in find_lr(X, y, **kw).warnings)  # standardised-like: silent
+    raw_y = find_lr(X, 5e4 + 1e4 * y, **kw)
+    assert any(w.startswith("regression targets are far from unit scale") for w in raw_y.warnings)
+    raw_x = find_lr(X * 1e3, y, **kw)
+    assert any(w.startswith("features are far from unit scale (column") for w in raw_x.warnings)
+    labels = (y > 0).astype(int)  # classification: only the features count
+    assert not any("unit scale" in w for w in find_lr(X, labels, **kw).warnings)
