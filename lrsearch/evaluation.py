@@ -16,7 +16,7 @@ from typing import Any
 
 
 from lrsearch.metrics import compute_metrics
-from lrsearch.nn.training import TrainResult, predict_output, train
+from lrsearch.nn.training import TrainResult, evaluate_output, predict_output, train
 
 __all__ = ["FitOutcome", "fit_dataset", "score_split"]
 
@@ -36,10 +36,11 @@ def score_split(dataset: Any, result: TrainResult, split: str = "test") -> dict[
     y = getattr(dataset, f"y_{split}")
     if len(X) == 0:
         return {}
-    out = predict_output(X, result.coefs, result.intercepts, task=dataset.task, activation=result.activation)
     if dataset.task == "regression":
+        out = predict_output(X, result.coefs, result.intercepts, task="regression", activation=result.activation)
         return compute_metrics("regression", dataset.inverse_y(y), dataset.inverse_y(out))
-    return compute_metrics("classification", y, out)
+    loss, out = evaluate_output(X, y, result.coefs, result.intercepts, activation=result.activation)
+    return compute_metrics("classification", y, out, cross_entropy=loss)  # exact, as the training loss
 
 
 def fit_dataset(dataset: Any, **train_kwargs: Any) -> FitOutcome:

@@ -24,10 +24,15 @@ GREATER_IS_BETTER = {
 }  # fmt: skip
 
 
-def compute_metrics(task: str, y_true: np.ndarray, output: np.ndarray) -> dict[str, float]:
+def compute_metrics(task: str, y_true: np.ndarray, output: np.ndarray, *,
+                    cross_entropy: float | None = None) -> dict[str, float]:  # fmt: skip
     """Metrics of a network's ``output`` (probabilities, or predictions) against ``y_true``.
 
     For classification ``y_true`` holds labels 0..K-1 and ``output`` one column per class.
+    ``cross_entropy``, when given, is the exact mean cross-entropy (from the network's
+    log-softmax, :func:`lrsearch.nn.training.evaluate_output`) and is reported instead of
+    scikit-learn's ``log_loss`` of the probabilities, which clips a probability that
+    underflowed to 0 at 1e-15 and so understates a confidently wrong prediction.
     """
     from sklearn import metrics as skm
 
@@ -42,7 +47,8 @@ def compute_metrics(task: str, y_true: np.ndarray, output: np.ndarray) -> dict[s
             "precision": float(skm.precision_score(y_true, pred, labels=labels, average="macro", zero_division=0)),
             "recall": float(skm.recall_score(y_true, pred, labels=labels, average="macro", zero_division=0)),
             "f1": float(skm.f1_score(y_true, pred, labels=labels, average="macro", zero_division=0)),
-            "cross_entropy": float(skm.log_loss(y_true, proba, labels=labels)),
+            "cross_entropy": float(skm.log_loss(y_true, proba, labels=labels)) if cross_entropy is None
+            else float(cross_entropy),
         }
     y_true = np.asarray(y_true, dtype=np.float64)
     pred = np.asarray(output, dtype=np.float64).reshape(y_true.shape)

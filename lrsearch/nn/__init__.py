@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from lrsearch.nn.optimizers import OPTIMIZERS, OptimizerSpec, make_optimizer
 from lrsearch.nn.schedules import SCHEDULES, ScheduleSpec, make_schedule, schedule_rates
-from lrsearch.nn.training import ACTIVATIONS, TASKS, StepsOutcome, Trainer, TrainResult, loss_and_grad, predict_output, train
+from lrsearch.nn.training import (
+    ACTIVATIONS,
+    TASKS,
+    StepsOutcome,
+    Trainer,
+    TrainResult,
+    evaluate_output,
+    loss_and_grad,
+    predict_output,
+    train,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -21,6 +31,7 @@ __all__ = [
     "StepsOutcome",
     "TrainResult",
     "Trainer",
+    "evaluate_output",
     "loss_and_grad",
     "make_optimizer",
     "make_schedule",

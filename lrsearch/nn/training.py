@@ -389,6 +389,9 @@ def train(
     diverge_factor: float = 1e3,
     compute_metrics: bool = True,
     callback: Callable[[int, TrainResult], bool | None] | None = None,
+    early_stopping: int | None = None,
+    min_delta: float = 0.0,
+    restore_best: bool = True,
 ) -> TrainResult:
     """Train an MLP by minibatch gradient descent; return a :class:`TrainResult`.
 
@@ -398,6 +401,11 @@ def train(
     ``diverge_factor`` times the first batch's) ends the run with status
     ``diverged`` and the last good epoch's parameters. ``callback(epoch,
     result_so_far)`` returning True stops the run (status ``stopped``).
+    ``early_stopping=k`` ends the run (status ``early_stopped``) once the
+    validation loss has not fallen more than ``min_delta`` below its best for
+    ``k`` epochs in a row (Keras' ``EarlyStopping(patience=k, min_delta=...)``);
+    with ``restore_best`` the result holds the best epoch's parameters and
+    metrics (``info["best_epoch"]``, 1-based). The curves keep every epoch run.
     ``compute_metrics=False`` skips the final scikit-learn metrics.
 
     >>> import numpy as np
@@ -411,6 +419,11 @@ def train(
     lr = check_float(lr, "lr", owner, low=0.0, low_open=True, high_open=True)
     epochs = check_int(epochs, "epochs", owner, low=1)
     check_bool(shuffle, "shuffle", owner)
+    if early_stopping is not None:
+        early_stopping = check_int(early_stopping, "early_stopping", owner, low=1,
+                                   fix="It is the patience in epochs; None turns early stopping off.")  # fmt: skip
+    min_delta = check_float(min_delta, "min_delta", owner, low=0.0)
+    check_bool(restore_best, "restore_best", owner)
     sched = make_schedule(schedule, schedule_params)
     tr = Trainer(
         X, y, task=task, hidden=hidden, activation=activation, optimizer=optimizer,
@@ -429,6 +442,8 @@ def train(
             raise DataError(f"X_val has {val.X.shape[1]} features but X has {tr.prob.X.shape[1]}; use the same columns.")
         if task == "regression" and val.Y.shape[1] != tr.prob.Y.shape[1]:
             raise DataError(f"y_val has {val.Y.shape[1]} targets but y has {tr.prob.Y.shape[1]}.")
+    if early_stopping is not None and val is None:
+        raise ConfigError("early_stopping watches the validation loss; pass X_val and y_val, or early_stopping=None.")
 
     n, spe = tr.n_rows, tr.steps_per_epoch
     base_rates = sched.rates(lr, spe, epochs)
@@ -448,6 +463,7 @@ def train(
     multiplier = 1.0
     last_good = tr.theta.copy()
     meta = {"task": task, "activation": activation, "n_classes": tr.prob.n_classes}
+    best_loss, best_epoch, best_theta, best_outputs, waited = math.inf, 0, None, None, 0
 
     for epoch in range(epochs):
         order = rng.permutation(n).astype(np.int64) if shuffle else identity
@@ -471,6 +487,18 @@ def train(
             val_loss.append(math.nan)
             val_score.append(math.nan)
         last_good[...] = tr.theta
+        if early_stopping is not None:
+            if val_loss[-1] < best_loss - min_delta:
+                best_loss, best_epoch, waited = val_loss[-1], epoch + 1, 0
+                if restore_best:
+                    best_theta, best_outputs = tr.theta.copy(), outputs.copy()
+            else:
+                waited += 1
+                if waited >= early_stopping:
+                    status = "early_stopped"
+                    reason = (f"the validation loss did not fall more than {min_delta:g} below its best "
+                              f"({best_loss:.4g}, epoch {best_epoch}) for {early_stopping} epochs")  # fmt: skip
+                    break
         if plateau is not None and epoch >= sched.params["warmup"]:
             # the plateau rule watches the main schedule only, not the warm-up ramp
             multiplier = plateau.step(val_loss[-1] if val is not None else train_loss[-1])
@@ -481,19 +509,29 @@ def train(
                 status, reason = "stopped", f"stopped by callback after epoch {epoch + 1}"
                 break
 
+    info: dict[str, Any] = {}
+    if early_stopping is not None:
+        info["best_epoch"] = best_epoch or None
+        if status == "early_stopped" and restore_best and best_theta is not None:
+            tr.theta[...] = best_theta
+            outputs = best_outputs
+            info["restored_epoch"] = best_epoch
     metrics: dict[str, float] = {}
     if val is not None and compute_metrics and train_loss:
         from lrsearch.metrics import compute_metrics as _metrics
 
         # the last evaluation saw the final parameters (a diverged run returns to them)
-        metrics = _metrics(task, val.y_int if task == "classification" else val.Y, outputs)
+        final_loss = best_loss if info.get("restored_epoch") else val_loss[-1]  # the returned parameters' loss
+        metrics = _metrics(task, val.y_int if task == "classification" else val.Y, outputs,
+                           cross_entropy=final_loss if task == "classification" else None)  # fmt: skip
     return _result(tr.layout, tr.theta, train_loss, val_loss, val_score, used_lrs, metrics, status, reason,
-                   diverged_step, len(train_loss), tr.step, meta)  # fmt: skip
+                   diverged_step, len(train_loss), tr.step, meta, info)  # fmt: skip
 
 
 def _result(layout: Layout, theta: np.ndarray, train_loss: list[float], val_loss: list[float], val_score: list[float],
             used_lrs: list[np.ndarray], metrics: dict[str, float], status: str, reason: str | None,
-            diverged_step: int | None, epochs_run: int, steps: int, meta: dict[str, Any]) -> TrainResult:  # fmt: skip
+            diverged_step: int | None, epochs_run: int, steps: int, meta: dict[str, Any],
+            info: dict[str, Any] | None = None) -> TrainResult:  # fmt: skip
     lrs = np.concatenate(used_lrs) if used_lrs else np.zeros(0)
     return TrainResult(
         coefs=[w.copy() for w in layout.coefs(theta)],
@@ -511,6 +549,7 @@ def _result(layout: Layout, theta: np.ndarray, train_loss: list[float], val_loss
         task=meta["task"],
         activation=meta["activation"],
         n_classes=meta["n_classes"],
+        info=dict(info or {}),
     )
 
 
@@ -560,15 +599,40 @@ def predict_output(
     >>> predict_output(np.ones((1, 2)), [np.zeros((2, 3))], [np.zeros(3)], activation="identity").round(3)
     array([[0.333, 0.333, 0.333]])
     """
-    act = ACTIVATIONS[check_choice(activation, "activation", "predict_output", ACTIVATIONS)]
-    check_choice(task, "task", "predict_output", TASKS)
+    return _output(X, None, coefs, intercepts, task, activation, batch_size, "predict_output")[1]
+
+
+def evaluate_output(
+    X: Any, y: Any, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], *,
+    task: str = "classification", activation: str = "relu", batch_size: int = 256,
+) -> tuple[float, np.ndarray]:  # fmt: skip
+    """The network's mean loss on ``(X, y)`` (exact softmax cross-entropy, or MSE) and its outputs.
+
+    The loss is the training loss's own formula (log-softmax, no clipping), so
+    it equals ``train``'s ``val_loss`` for the same data and parameters.
+
+    >>> import numpy as np
+    >>> loss, out = evaluate_output(np.ones((2, 2)), np.array([0, 1]), [np.zeros((2, 2))], [np.zeros(2)],
+    ...                             activation="identity")
+    >>> round(loss, 4)   # log(2)
+    0.6931
+    """
+    return _output(X, y, coefs, intercepts, task, activation, batch_size, "evaluate_output")
+
+
+def _output(X: Any, y: Any, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], task: str,
+            activation: str, batch_size: int, owner: str) -> tuple[float, np.ndarray]:  # fmt: skip
+    act = ACTIVATIONS[check_choice(activation, "activation", owner, ACTIVATIONS)]
+    check_choice(task, "task", owner, TASKS)
     layout, theta = _network(coefs, intercepts)
     X = np.asarray(X)
     k = int(layout.sizes[-1])
-    dummy = np.zeros(X.shape[0], dtype=np.int64) if task == "classification" else np.zeros((X.shape[0], k))
-    prob = _as_problem(X, dummy, task, k if task == "classification" else None, theta.dtype.type, "predict", what="X")
+    if y is None:
+        y = np.zeros(X.shape[0], dtype=np.int64) if task == "classification" else np.zeros((X.shape[0], k))
+    prob = _as_problem(X, y, task, k if task == "classification" else None, theta.dtype.type, owner, what="X")
     if prob.X.shape[1] != layout.sizes[0]:
         raise DataError(f"X has {prob.X.shape[1]} features but the network expects {layout.sizes[0]}.")
+    if prob.n_outputs != k:
+        raise DataError(f"y has {prob.n_outputs} targets but the network has {k} outputs.")
     buf = _Buffers(layout.sizes, min(batch_size, prob.X.shape[0]), prob.Y.shape[1], theta.dtype.type)
-    _, out = _evaluate(prob, layout, act, theta, buf)
-    return out
+    return _evaluate(prob, layout, act, theta, buf)

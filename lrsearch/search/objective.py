@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from lrsearch.metrics import GREATER_IS_BETTER
-from lrsearch.nn.training import TrainResult, predict_output, train
+from lrsearch.nn.training import TrainResult, evaluate_output, predict_output, train
 
 __all__ = ["StopRequested", "direction_of", "epoch_value_fn", "make_objective", "trial_config", "val_metrics"]
 
@@ -59,13 +59,12 @@ def val_metrics(dataset: Any, result: TrainResult) -> dict[str, float]:
     rounding; pinned by a test) but ~100x cheaper: scikit-learn's input checks
     cost ~13 ms per call, as much as a small trial's training. Classification:
     accuracy, macro precision/recall/F1 over all K classes (0 where undefined),
-    cross-entropy of the clipped, renormalised probabilities; regression: MSE and
+    the exact cross-entropy (the training loss's log-softmax); regression: MSE and
     R² (uniform over outputs) in the target's original units.
     """
-    out = predict_output(dataset.X_val, result.coefs, result.intercepts, task=dataset.task,
-                         activation=result.activation)  # fmt: skip
     if dataset.task == "classification":
         y = np.asarray(dataset.y_val, dtype=np.int64)
+        loss, out = evaluate_output(dataset.X_val, y, result.coefs, result.intercepts, activation=result.activation)
         k = out.shape[1]
         proba = np.clip(np.asarray(out, dtype=np.float64), 1e-15, None)
         proba /= proba.sum(axis=1, keepdims=True)
@@ -77,12 +76,12 @@ def val_metrics(dataset: Any, result: TrainResult) -> dict[str, float]:
             precision = np.where(predicted > 0, tp / predicted, 0.0)
             recall = np.where(actual > 0, tp / actual, 0.0)
             f1 = np.where(predicted + actual > 0, 2 * tp / (predicted + actual), 0.0)
-        eps = np.finfo(np.float64).eps
-        picked = np.clip(proba[np.arange(len(y)), y], eps, 1 - eps)
         return {
             "accuracy": float(np.mean(pred == y)), "precision": float(precision.mean()),
-            "recall": float(recall.mean()), "f1": float(f1.mean()), "cross_entropy": float(-np.log(picked).mean()),
+            "recall": float(recall.mean()), "f1": float(f1.mean()), "cross_entropy": float(loss),
         }  # fmt: skip
+    out = predict_output(dataset.X_val, result.coefs, result.intercepts, task="regression",
+                         activation=result.activation)  # fmt: skip
     y_true = np.asarray(dataset.inverse_y(dataset.y_val), dtype=np.float64).reshape(len(dataset.y_val), -1)
     pred = np.asarray(dataset.inverse_y(out), dtype=np.float64).reshape(y_true.shape)
     mse = float(np.mean((y_true - pred) ** 2))
