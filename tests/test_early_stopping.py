@@ -102,3 +102,19 @@ def test_score_split_and_train_agree_on_the_validation_cross_entropy():
     res = train(ds.X_train, ds.y_train, X_val=ds.X_val, y_val=ds.y_val, hidden=(16,), lr=0.05, epochs=3)
     assert res.val_metrics["cross_entropy"] == pytest.approx(res.val_loss[-1], rel=1e-12)
     assert score_split(ds, res, "val")["cross_entropy"] == pytest.approx(res.val_loss[-1], rel=1e-6)
+
+
+def test_train_command_stops_early_and_says_which_epoch_it_kept(capsys):
+    import json
+
+    from lrsearch.cli import main
+
+    assert main(["train", "--data", "digits", "--lr", "0.03", "--epochs", "200", "--early-stopping", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "stopped early:" in out and "the metrics are those of epoch" in out
+    assert out.count("\nepoch ") < 199  # it did stop
+    assert main(["train", "--data", "iris", "--epochs", "5", "--early-stopping", "2", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["best_epoch"] is not None and data["status"] in ("completed", "early_stopped")
+    assert main(["train", "--data", "iris", "--epochs", "5", "--early-stopping", "0"]) == 2
+    assert "early_stopping" in capsys.readouterr().err

@@ -30,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--clip-value", type=float, default=None, help="clip every gradient element to [-c, c]")
     g.add_argument("--normalize-grad", action="store_true", help="scale the whole gradient to unit norm")
     g.add_argument("--layer-lrs", default=None, help="one rate multiplier per layer, comma-separated")
+    g.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without a lower validation loss and keep the best epoch "
+                        "(default: off)")  # fmt: skip
+    g.add_argument("--min-delta", type=float, default=0.0,
+                   help="with --early-stopping: the least fall of the validation loss that counts (default 0)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 
@@ -66,18 +71,21 @@ def run(args: argparse.Namespace) -> int:
         schedule_params=schedule_params, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
         dtype=args.dtype, clip_norm=args.clip_norm, clip_value=args.clip_value,
         normalize_grad=args.normalize_grad, layer_lrs=layer_lrs, callback=progress,
+        early_stopping=args.early_stopping, min_delta=args.min_delta,
     )  # fmt: skip
     res = fit.result
     if args.json:
         print(dump_json({
             "data": dataset.summary(), "status": res.status, "reason": res.reason,
-            "epochs_run": res.epochs_run, "steps_run": res.steps_run,
+            "epochs_run": res.epochs_run, "steps_run": res.steps_run, "best_epoch": res.info.get("best_epoch"),
             "train_loss": res.train_loss, "val_loss": res.val_loss,
             "val_metrics": fit.val_metrics, "test_metrics": fit.test_metrics,
         }))  # fmt: skip
         return 0
     if res.status == "diverged":
         print(f"diverged: {res.reason}; try a smaller --lr (lrsearch find suggests one)")
+    elif res.status == "early_stopped":
+        print(f"stopped early: {res.reason}; the metrics are those of epoch {res.info['best_epoch']}")
     shown = "  ".join(f"{k} {v:.4f}" for k, v in fit.test_metrics.items() if not math.isnan(v))
     print(f"test  {shown}" if fit.test_metrics else "test  (no test split: --test-size is 0)")
     return 0
