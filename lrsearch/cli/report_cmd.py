@@ -353,7 +353,9 @@ def _with_saved_results(view: Any, path: Path | None) -> Any:
         changes["objective"] = saved["objective"]
     best = None if view.best_index is None else int(view.trials.at[view.best_index, "number"])
     if best is not None and saved.get("best_number") == best:
-        changes.update(best_config=saved.get("best_config") or {}, best_val_metrics=saved.get("best_val_metrics") or {},
+        # an interrupted study saved no retrained metrics: the best trial's own validation metrics stay
+        changes.update(best_config=saved.get("best_config") or {},
+                       best_val_metrics=saved.get("best_val_metrics") or view.best_val_metrics,
                        best_test_metrics=saved.get("best_test_metrics") or {})  # fmt: skip
     else:
         log.info("the saved results %s describe trial %s, not the current best %s: metrics not used",

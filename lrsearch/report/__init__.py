@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from lrsearch._lazy import lazy_getattr
 
-_TABLES = ("ReportRecommendation", "StudyView", "best_metrics_table", "best_params_table", "dataset_table",
+_TABLES = ("ReportRecommendation", "StudyView", "best_metrics_table", "best_params_table", "candidates_table",
+           "dataset_table",
            "format_value", "group_summary", "optimizer_summary", "param_importances",
            "range_rules_table", "range_test_table", "recommendation_summary", "schedule_summary",
            "study_summary_table", "study_view", "trials_from_optuna", "trials_table")  # fmt: skip

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 _DPI = 110
 #: importances listed on the page (the rest are near zero in any study worth reading)
 _MAX_IMPORTANCES = 12
+#: importances below this are numerical noise (PED-ANOVA reports 1e-33 for a parameter that does nothing)
+_MIN_IMPORTANCE = 1e-4
 
 
 def _esc(x: Any) -> str:
@@ -109,6 +111,8 @@ def _grid(items: Sequence[str]) -> str:
 
 
 def _num(v: Any) -> str:
+    if isinstance(v, (list, tuple)):  # hidden = [64, 32], whether it came as a list or a tuple
+        return "[" + ", ".join(map(_num, v)) + "]"
     return _fmt(v) if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) else str(v)
 
 
@@ -146,6 +150,9 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
     per_col = -(-len(summary) // 3) if len(summary) > 10 else len(summary)  # long summaries in three columns
     chunks = [summary.iloc[i:i + per_col] for i in range(0, len(summary), per_col)]
     parts = [f'<div class="grid3">{"".join(f"<div>{_table(c, kv=True)}</div>" for c in chunks)}</div>']
+    if s.get("interrupted"):
+        msg = tables.interrupted_message(view)
+        parts.append(_callout("warn", f"{msg[0].upper()}{msg[1:]}. Finished trials are kept."))
     if not view.has_result:
         n = s.get("n_trials", len(view.trials))
         if n == 0:
@@ -170,7 +177,8 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
             page.figure("history", plots.plot_history, view,
                         caption="Each complete trial's value; the line is the best so far."),
             page.figure("lr_vs_value", plots.plot_lr_vs_value, view,
-                        caption="Learning rate against value per optimizer; red crosses on the top edge: diverged trials."),
+                        caption="Learning rate against value per optimizer; red crosses on the "
+                                f"{'bottom' if view.maximize else 'top'} (worst) edge: diverged trials."),
             page.figure("by_optimizer", plots.plot_optimizer_values, view,
                         caption="Distribution of complete trials' values per optimizer."),
             page.figure("curves", plots.plot_curves, view, top_k=top_k,
@@ -179,7 +187,7 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
         imp = tables.param_importances(view)
         parts.append("<h3>Hyperparameter importance</h3>")
         if len(imp):
-            shown = imp[imp["importance"] > 0].head(_MAX_IMPORTANCES)
+            shown = imp[imp["importance"] >= _MIN_IMPORTANCE].head(_MAX_IMPORTANCES)
             note = f"Evaluator: {imp.attrs.get('evaluator', '')}."
             if len(shown) < len(imp):
                 note += f" {len(imp) - len(shown)} parameters of (near) zero importance are not shown."
@@ -210,6 +218,10 @@ def _best_section(page: _Page, view: tables.StudyView | None, train_result: Any)
             page.figure("best_lr", plots.plot_lr_schedule, train_result,
                         caption="The base learning rate at every optimizer step (schedule, warm-up, plateau)."),
         ]))  # fmt: skip
+    elif view is not None and view.has_result and view.summary.get("interrupted") and not view.best_test_metrics:
+        parts.append('<p class="small">The study was interrupted, so its best configuration was not retrained: '
+                     "the validation metrics above are the best trial's own, and there are no test metrics or "
+                     "per-epoch curves of the retrained run yet.</p>")  # fmt: skip
     elif view is not None and view.has_result:
         parts.append('<p class="small">The best run itself (per-epoch losses and per-step rates) is not in the '
                      "study storage; pass train_result (or the StudyResult from run_study) to include it.</p>")  # fmt: skip
@@ -224,7 +236,9 @@ def _has_curve(rt: Any) -> bool:
 
 
 def _range_section(page: _Page, range_tests: Sequence[Any]) -> None:
-    parts = [_table(tables.range_test_table(range_tests).drop(columns="warnings"))]
+    rt_table = tables.range_test_table(range_tests).drop(columns="warnings")
+    unused = [c for c in ("search_low", "search_high") if rt_table[c].isna().all()]
+    parts = [_table(rt_table.drop(columns=unused))]
     for rt in range_tests:
         warns = _get(rt, "warnings", None) or []
         for w in [warns] if isinstance(warns, str) else warns:
@@ -291,7 +305,13 @@ def build_report(
         page.section("recommendation", "Recommendation", [nothing])
     else:
         rec = tables.recommendation_summary(view, range_tests, recommendation)
-        page.section("recommendation", "Recommendation", [_recommendation_html(rec)])
+        parts = [_recommendation_html(rec)]
+        cands = tables.candidates_table(recommendation) if recommendation is not None else None
+        if cands is not None and len(cands):
+            if cands["reason"].isna().all():
+                cands = cands.drop(columns="reason")
+            parts += ["<h3>Trainings compared</h3>", _table(cands)]
+        page.section("recommendation", "Recommendation", parts)
     if dataset_summary:
         page.section("data", "Data set", [_table(tables.dataset_table(dataset_summary), kv=True)])
     if view is not None:
@@ -302,7 +322,7 @@ def build_report(
     if view is not None and len(trials):
         intro = (f"Best first by {view.objective} ({view.direction}); parameters a trial did not sample "
                  "are shown as a dash.")  # fmt: skip
-        table = _table(trials, max_rows=max_trial_rows)
+        table = _trials_html(trials, max_trial_rows)
         page.section("trials", "All trials", [f'<p class="small">{_esc(intro)}</p>', table])
     if notes:
         items = [notes] if isinstance(notes, str) else list(notes)
@@ -317,6 +337,20 @@ def build_report(
             out.with_name(f"{out.stem}_{_safe(name)}.png").write_bytes(png)
     log.info("wrote report %s (%d figures)", out, len(page.figures))
     return out
+
+
+def _trials_html(trials: pd.DataFrame, max_rows: int) -> str:
+    """The trials table: its first ``max_rows`` rows (best first) and, past them, every failed trial,
+    so that a long study's failures are never cut off the page."""
+    if len(trials) <= max_rows:
+        return _table(trials)
+    keep = trials.index < max_rows
+    failed = trials["state"] == "FAIL"
+    shown = trials[keep | failed]
+    note = f"Showing {len(shown)} of {len(trials)} trials: the first {max_rows}"
+    if (failed & ~keep).any():
+        note += f" and the {int((failed & ~keep).sum())} failed trials after them"
+    return _table(shown) + f'<p class="small">{_esc(note)}.</p>'
 
 
 def _subtitle(

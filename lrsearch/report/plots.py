@@ -48,6 +48,8 @@ _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#
             "#17becf")  # fmt: skip
 _DIVERGED = "#d62728"
 _FADED = "#9a9a9a"
+#: line styles of the best trials' curves by rank (colour is the optimizer's)
+_RANK_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 2)), (0, (3, 1, 3, 1, 1, 1)))
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
@@ -130,15 +132,16 @@ def plot_history(study: Any, ax: Axes | None = None) -> Axes:
 
 def plot_curves(study: Any, top_k: int = 5, ax: Axes | None = None) -> Axes:
     """Validation curves (the values each trial reported per epoch): the ``top_k`` best
-    complete trials in colour, pruned trials faded grey behind them. One line per trial.
+    complete trials in their optimizer's colour (a line style per rank, so that trials of one
+    optimizer stay apart), pruned trials faded grey behind them. One line per trial.
     """
     ax = _axes(ax)
     view = study_view(study)
-    ax.set_title(f"Validation curves: top {top_k} trials, pruned faded")
     t = view.trials
     pruned = t[(t["state"] == "PRUNED") & (t["curve"].map(len) > 0)]
     done = view.complete[view.complete["curve"].map(len) > 0]
     done = done.sort_values("value", ascending=not view.maximize).head(top_k)
+    ax.set_title(f"Validation curves: top {len(done) or top_k} trials, pruned faded")
     if done.empty and pruned.empty:
         return _empty(ax, "no trial reported a validation curve")
     all_values = []
@@ -154,7 +157,8 @@ def plot_curves(study: Any, top_k: int = 5, ax: Axes | None = None) -> Axes:
         lr = row.get("param_lr", math.nan)
         label = f"#{row['number']} {opt}" + (f" lr={lr:.2g}" if _finite_number(lr) else "")
         ax.plot(x, c, lw=2.2 if rank == 0 else 1.4, color=colors.get(opt), alpha=1.0 if rank == 0 else 0.8,
-                label=label, marker="." if len(c) == 1 else None)  # fmt: skip
+                ls=_RANK_STYLES[rank % len(_RANK_STYLES)], label=label,
+                marker="." if len(c) == 1 else None)  # fmt: skip
     _maybe_log_y(ax, np.concatenate(all_values))
     if len(done) and len(pruned):  # pruned curves may run far off; frame the ones that matter
         top = np.concatenate([np.asarray(c, dtype=float) for c in done["curve"]])
@@ -189,7 +193,8 @@ def _finite_number(x: Any) -> bool:
 
 def plot_lr_vs_value(study: Any, ax: Axes | None = None) -> Axes:
     """Learning rate (log axis) against value, one scatter per optimizer; trials that
-    diverged (no usable value) are red crosses along the top edge at their rate.
+    diverged (no usable value) are red crosses at their rate along the worst edge: the top
+    when the study minimises, the bottom when it maximises.
     """
     ax = _axes(ax)
     view = study_view(study)
@@ -215,7 +220,8 @@ def plot_lr_vs_value(study: Any, ax: Axes | None = None) -> Axes:
         import matplotlib.transforms as mtransforms
 
         trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
-        ax.scatter(div["param_lr"].astype(float), np.full(len(div), 0.97), marker="x", s=36, color=_DIVERGED,
+        edge = 0.03 if view.maximize else 0.97
+        ax.scatter(div["param_lr"].astype(float), np.full(len(div), edge), marker="x", s=36, color=_DIVERGED,
                    transform=trans, label="diverged", clip_on=False)  # fmt: skip
     _maybe_log_y(ax, done["value"].to_numpy(dtype=float))
     ax.set_xlabel("learning rate")

@@ -33,6 +33,7 @@ __all__ = [
     "StudyView",
     "best_metrics_table",
     "best_params_table",
+    "candidates_table",
     "dataset_table",
     "format_value",
     "group_summary",
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 #: parameters shown first, in this order; the rest follow alphabetically
 _LEADING_PARAMS = ("optimizer", "lr", "schedule")
-_FIXED_COLUMNS = ("number", "state", "value", "epochs_run", "duration_s", "diverged_reason")
+_FIXED_COLUMNS = ("number", "state", "value", "epochs_run", "duration_s", "diverged_reason", "fail_reason")
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -123,8 +124,9 @@ class StudyView:
         Per-optimizer rate parameters (``lr_adam``, ...) are left out when ``lr`` holds them.
         """
         names = [c[len("param_"):] for c in self.trials.columns if c.startswith("param_")]
-        if "lr" in names:
-            names = [n for n in names if not n.startswith("lr_")]
+        if "lr" in names and "param_optimizer" in self.trials.columns:
+            per_opt = {f"lr_{o}" for o in self.trials["param_optimizer"].dropna().astype(str).unique()}
+            names = [n for n in names if n not in per_opt]
         return [p for p in _LEADING_PARAMS if p in names] + sorted(p for p in names if p not in _LEADING_PARAMS)
 
     @property
@@ -187,7 +189,29 @@ def trials_from_optuna(study: Any) -> pd.DataFrame:
     """
     from lrsearch.search.results import trials_frame
 
-    return _normalise_trials(trials_frame(study))
+    return _with_fail_reasons(_normalise_trials(trials_frame(study)), study)
+
+
+def _fail_reason(trial: Any) -> str | None:
+    """Why a FAIL trial failed, from what ``lrsearch study`` recorded on it (None for other states)."""
+    if _state_name(trial.state) != "FAIL":
+        return None
+    attrs = trial.user_attrs
+    if attrs.get("error"):
+        return f"error: {attrs['error']}"
+    if attrs.get("interrupted"):
+        return "interrupted (Ctrl-C); resuming the study reruns it"
+    return "no reason recorded (its worker was stopped, killed or lost)"
+
+
+def _with_fail_reasons(trials: pd.DataFrame, study: Any) -> pd.DataFrame:
+    """``trials`` with a ``fail_reason`` column read from the Optuna study's FAIL trials."""
+    if "fail_reason" in trials.columns or study is None or not _is_optuna_study(study):
+        return trials
+    reasons = {t.number: _fail_reason(t) for t in study.get_trials(deepcopy=False)}
+    out = trials.copy()
+    out["fail_reason"] = [reasons.get(n) for n in out["number"]]
+    return out
 
 
 def _view_from_optuna(study: Any) -> StudyView:
@@ -225,6 +249,7 @@ def _summary_from_trials(trials: pd.DataFrame, given: Mapping[str, Any]) -> dict
     counts = trials["state"].value_counts()
     out: dict[str, Any] = {"n_trials": len(trials), "complete": int(counts.get("COMPLETE", 0)),
                            "pruned": int(counts.get("PRUNED", 0)), "failed": int(counts.get("FAIL", 0)),
+                           "running": int(counts.get("RUNNING", 0)), "waiting": int(counts.get("WAITING", 0)),
                            "diverged": int(trials["diverged_reason"].notna().sum())}  # fmt: skip
     out.update({k: v for k, v in given.items() if v is not None})
     return out
@@ -247,7 +272,7 @@ def study_view(study: Any) -> StudyView:
     optuna_study = _get(study, "study")
     if not isinstance(trials, pd.DataFrame):
         trials = trials_from_optuna(optuna_study) if optuna_study is not None else None
-    trials = _normalise_trials(trials)
+    trials = _with_fail_reasons(_normalise_trials(trials), optuna_study)
     direction = str(_get(study, "direction", "minimize")).lower().replace("studydirection.", "")
     best_value = _get(study, "best_value", math.nan)
     return StudyView(
@@ -258,7 +283,7 @@ def study_view(study: Any) -> StudyView:
         best_params=dict(_get(study, "best_params", None) or {}),
         best_config=dict(_get(study, "best_config", None) or {}),
         best_value=float(best_value) if _finite(best_value) else math.nan,
-        best_val_metrics=dict(_get(study, "best_val_metrics", None) or {}),
+        best_val_metrics=dict(_get(study, "best_val_metrics", None) or _trial_val_metrics(trials, direction)),
         best_test_metrics=dict(_get(study, "best_test_metrics", None) or {}),
         summary=_summary_from_trials(trials, dict(_get(study, "summary", None) or {})),
         storage=_get(study, "storage"),
@@ -267,6 +292,18 @@ def study_view(study: Any) -> StudyView:
         range_tests=tuple(_get(study, "range_tests", None) or ()),
         dataset_summary=_get(study, "dataset_summary"),
     )
+
+
+def _trial_val_metrics(trials: pd.DataFrame, direction: str) -> dict[str, float]:
+    """The validation metrics (``val_*`` columns) the best complete trial recorded itself: what a
+    report shows when the best configuration was not retrained (an interrupted study)."""
+    done = trials[(trials["state"] == "COMPLETE") & np.isfinite(trials["value"].astype(float))]
+    best = _best_index(done, direction == "maximize")
+    if best is None:
+        return {}
+    row = done.loc[best]
+    return {c[len("val_"):]: float(row[c]) for c in sorted(done.columns)
+            if c.startswith("val_") and _finite(row[c])}  # fmt: skip
 
 
 def _sort_trials(view: StudyView, df: pd.DataFrame) -> pd.DataFrame:
@@ -295,6 +332,8 @@ def trials_table(study: Any) -> pd.DataFrame:
         out[p if p not in _FIXED_COLUMNS else f"param_{p}"] = df[f"param_{p}"]
     for col in ("epochs_run", "duration_s", "diverged_reason"):
         out[col] = df[col]
+    if "fail_reason" in df.columns and df["fail_reason"].notna().any():
+        out["fail_reason"] = df["fail_reason"]
     return out
 
 
@@ -474,19 +513,27 @@ def _default_rule(rt: Any) -> str:
 def range_test_table(range_tests: Iterable[Any]) -> pd.DataFrame:
     """One row per range test: optimizer, suggested lr, its rule, the range for cyclic
     schedules (lr_base, lr_max), the one-cycle range (one_cycle_initial, one_cycle_max; NaN
-    when the test has none), spread over repeats in decades, stop reason and warnings.
+    when the test has none), the rate bounds it gives a study (search_low, search_high; what
+    ``--aim finder`` searched), spread over repeats in decades, stop reason and warnings.
     """
     rows = []
     for rt in range_tests:
         lo, hi = _pair(_get(rt, "lr_range", None))
         oc_lo, oc_hi = _pair(_get(rt, "one_cycle_range", None))
         warns = _get(rt, "warnings", None) or []
-        rows.append({"optimizer": _get(rt, "optimizer", ""), "lr": _get(rt, "lr", math.nan), "rule": _default_rule(rt),
-                     "lr_base": lo, "lr_max": hi, "one_cycle_initial": oc_lo, "one_cycle_max": oc_hi,
-                     "spread_decades": _get(rt, "spread_decades", math.nan), "stop_reason": _get(rt, "stop_reason", None),
+        s_lo, s_hi = _pair(_get(rt, "search_bounds", None))
+        rows.append({"optimizer": _get(rt, "optimizer", ""), "lr": _get(rt, "lr", math.nan),
+                     "rule": _default_rule(rt) or None, "lr_base": lo, "lr_max": hi, "one_cycle_initial": oc_lo,
+                     "one_cycle_max": oc_hi, "search_low": s_lo, "search_high": s_hi,
+                     "spread_decades": _get(rt, "spread_decades", math.nan),
+                     "stop_reason": _get(rt, "stop_reason", None) or None,
                      "warnings": "; ".join(map(str, warns)) if not isinstance(warns, str) else warns})  # fmt: skip
-    return pd.DataFrame(rows, columns=["optimizer", "lr", "rule", "lr_base", "lr_max", "one_cycle_initial",
-                                       "one_cycle_max", "spread_decades", "stop_reason", "warnings"])  # fmt: skip
+    out = pd.DataFrame(rows, columns=["optimizer", "lr", "rule", "lr_base", "lr_max", "one_cycle_initial",
+                                      "one_cycle_max", "search_low", "search_high", "spread_decades", "stop_reason",
+                                      "warnings"])  # fmt: skip
+    floats = ["lr", "lr_base", "lr_max", "one_cycle_initial", "one_cycle_max", "search_low", "search_high",
+              "spread_decades"]  # fmt: skip
+    return out.astype({c: float for c in floats})
 
 
 def _pair(values: Any) -> tuple[float, float]:
@@ -575,19 +622,49 @@ def recommendation_summary(
     return ReportRecommendation(None, None, None, {}, {}, {}, [], "none", message)
 
 
+def interrupted_message(view: StudyView) -> str:
+    """What a report says about a study whose last run was interrupted."""
+    s = view.summary
+    n, target = s.get("n_trials", len(view.trials)), s.get("target_trials")
+    msg = f"the study was interrupted after {n}" + (f" of its {target} trials" if target else " trials")
+    if not view.best_test_metrics:
+        msg += ", so its best configuration was not retrained and has no test metrics yet"
+    return msg + "; run the same lrsearch study command again to resume it"
+
+
+def _labelled(metrics: Any, split: str) -> dict[str, Any]:
+    """``{"accuracy (test)": 0.93, ...}``: metric names labelled with their split (labels kept as given)."""
+    if not isinstance(metrics, Mapping):
+        return {}
+    return {(k if "(" in str(k) else f"{k} ({split})"): v for k, v in metrics.items()}
+
+
 def _from_recommendation(rec: Any) -> ReportRecommendation:
     expected = _get(rec, "expected_score")
-    if isinstance(expected, Mapping):
-        expected = dict(expected)
+    if isinstance(expected, Mapping):  # lrsearch.recommend: the validation metrics of the recommended run
+        expected = _labelled(expected, "validation")
     else:
         expected = {"expected score": expected} if _finite(expected) else {}
+    expected.update(_labelled(_get(rec, "test_metrics"), "test"))
+    settings = dict(_get(rec, "optimizer_params") or {})
+    settings.update({k: _get(rec, k) for k in (*_SETTINGS, "activation") if _get(rec, k) is not None})
     ev = _get(rec, "evidence") or []
     return ReportRecommendation(
         optimizer=_get(rec, "optimizer"), lr=_get(rec, "lr"), schedule=_get(rec, "schedule"),
-        schedule_params=dict(_get(rec, "schedule_params") or {}),
-        settings=dict(_get(rec, "optimizer_params") or {}), expected=expected,
+        schedule_params=dict(_get(rec, "schedule_params") or {}), settings=settings, expected=expected,
         evidence=[ev] if isinstance(ev, str) else [str(e) for e in ev], source="recommendation",
     )  # fmt: skip
+
+
+def candidates_table(recommendation: Any) -> pd.DataFrame:
+    """The trainings a recommendation compared (``Recommendation.candidates``), best first:
+    optimizer, lr, schedule, val_loss, status and the reason of a run that did not complete."""
+    rows = [{"optimizer": _get(c, "optimizer"), "lr": _get(c, "lr", math.nan), "schedule": _get(c, "schedule"),
+             "val_loss": float(_get(c, "val_loss")) if _finite(_get(c, "val_loss")) else math.nan,
+             "status": _get(c, "status"), "reason": _get(c, "reason")}
+            for c in (_get(recommendation, "candidates", None) or ())]  # fmt: skip
+    out = pd.DataFrame(rows, columns=["optimizer", "lr", "schedule", "val_loss", "status", "reason"])
+    return out.sort_values("val_loss", na_position="last", kind="mergesort").reset_index(drop=True)
 
 
 def _from_study(view: StudyView, rts: Sequence[Any]) -> ReportRecommendation:
@@ -601,6 +678,8 @@ def _from_study(view: StudyView, rts: Sequence[Any]) -> ReportRecommendation:
     s = view.summary
     evidence = [f"best of {len(done)} complete trials ({s.get('n_trials', len(view.trials))} in all: "
                 f"{s.get('pruned', 0)} pruned, {s.get('failed', 0)} failed, {s.get('diverged', 0)} diverged)"]  # fmt: skip
+    if s.get("interrupted"):
+        evidence.append(interrupted_message(view))
     others = done.drop(index=best_i)["value"]
     if len(others):
         runner = others.max() if view.maximize else others.min()
