@@ -25,6 +25,7 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -249,6 +250,9 @@ def range_test(
     _check_ladder(start_lr, end_lr, num_iter, mode, "range_test")
     smoothing = check_float(smoothing, "smoothing", "range_test", low=0.0, high=1.0, high_open=True)
     diverge_threshold = check_float(diverge_threshold, "diverge_threshold", "range_test", low=0.0, low_open=True)
+    seed = check_int(seed, "seed", "range_test", low=0)
+    if (X_val is None) != (y_val is None):
+        raise ConfigError("range_test takes X_val and y_val together (validation mode) or neither.")
     ladder = lr_ladder(start_lr, end_lr, num_iter, mode)
     bs = trainer.batch_size
     order = _order(trainer.n_rows, num_iter * bs, np.random.default_rng(seed))
@@ -298,6 +302,7 @@ class _Data:
     held_out: str
     task: str
     n_classes: int | None
+    note: str | None = None  # a warning about how the data was read (an inferred task)
 
 
 def _infer_task(y: np.ndarray) -> str:
@@ -338,9 +343,17 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
         raise DataError(f"X must be a 2-D array (n_samples, n_features); got shape {X.shape}.")
     if y.shape[0] != X.shape[0]:
         raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}; pass one target per row.")
+    note = None
     if task is None:
         task = _infer_task(y)
         log.info("find_lr: task=%s (inferred from y)", task)
+        if task == "regression" and y.ndim == 1 and np.issubdtype(y.dtype, np.number):
+            from lrsearch.data import MAX_INFERRED_CLASSES
+
+            if np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+                note = (f"task inferred as regression: y holds {np.unique(y).size} distinct integers (more than "
+                        f"{MAX_INFERRED_CLASSES} count as a quantity); pass task='classification' if they are "
+                        "class labels")  # fmt: skip
     check_choice(task, "task", _OWNER, ("classification", "regression"))
     n_classes = None
     if task == "classification":
@@ -353,10 +366,10 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
     n = X.shape[0]
     n_held = int(round(HOLDOUT_SHARE * n))
     if n_held < 5 or n - n_held < 5:
-        return _Data(X, y, X, y, None, None, "none", task, n_classes)
+        return _Data(X, y, X, y, None, None, "none", task, n_classes, note)
     perm = np.random.default_rng([seed, 2]).permutation(n)
     held, rest = np.sort(perm[:n_held]), np.sort(perm[n_held:])
-    return _Data(X, y, X[rest], y[rest], X[held], y[held], "held-out rows", task, n_classes)
+    return _Data(X, y, X[rest], y[rest], X[held], y[held], "held-out rows", task, n_classes, note)
 
 
 # --------------------------------------------------------------------------- the finder
@@ -365,10 +378,15 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
 def _check_ladder(start_lr: Any, end_lr: Any, num_iter: Any, mode: Any, owner: str) -> None:
     start_lr = check_float(start_lr, "start_lr", owner, low=0.0, low_open=True,
                            fix="Pass a positive rate such as 1e-7.")  # fmt: skip
-    end_lr = check_float(end_lr, "end_lr", owner, low=0.0, low_open=True, fix="Pass a positive rate such as 10.")
+    end_lr = check_float(end_lr, "end_lr", owner, low=0.0, low_open=True, high=math.inf, high_open=True,
+                         fix="Pass a positive rate such as 10; it must be finite.")  # fmt: skip
     if end_lr <= start_lr:
         raise ConfigError(f"end_lr must be larger than start_lr; got start_lr={start_lr:g}, end_lr={end_lr:g}. "
                           f"Swap them or raise end_lr (the default range is 1e-7 to 10).")  # fmt: skip
+    if start_lr < sys.float_info.min or not math.isfinite(end_lr / start_lr):
+        # a subnormal start loses its precision, and end/start overflows to inf: the ladder would be NaN
+        raise ConfigError(f"start_lr={start_lr:g} is too small for a ladder to end_lr={end_lr:g} (end_lr / start_lr "
+                          f"must be a finite float); pass a rate such as 1e-7.")  # fmt: skip
     check_int(num_iter, "num_iter", owner, low=2, fix="A range test needs at least 2 steps; 100 is typical.")
     check_choice(mode, "mode", owner, ("exp", "linear"))
 
@@ -381,6 +399,14 @@ def _pool(curves: Sequence[RangeTestCurve]) -> tuple[np.ndarray, str | None]:
         M[r, : c.losses.size] = c.losses
     running = np.isfinite(M).sum(axis=0) * 2 > len(curves)
     m = int(np.argmin(running)) if not running.all() else n
+    if m == 0:
+        # no majority has even one finite loss (the loss before the first update was not finite):
+        # a one-point curve holding that loss, as a single test's curve is, so lrs and losses stay aligned
+        with np.errstate(invalid="ignore"):
+            first = float(np.median(M[:, 0]))
+        reasons = Counter(c.stop_reason for c in curves if not np.isfinite(c.losses[:1]).all())
+        return np.array([first if not math.isfinite(first) else math.nan]), (
+            reasons.most_common(1)[0][0] if reasons else "non-finite loss")
     pooled = np.nanmedian(M[:, :m], axis=0)  # every column has a majority of finite values
     # why the majority stopped where the pooled curve ends: those that ended there or earlier
     # (all of them, when every repeat stopped at the same step); None if they reached end_lr
@@ -432,8 +458,12 @@ def _warnings(result_curve: np.ndarray, stop_reason: str, stop_index: int, num_i
     if stop_reason == "completed":
         out.append(f"the loss never diverged up to end_lr={end_lr:g}: the edge may lie beyond it; "
                    f"raise end_lr (e.g. {end_lr * 100:g}) to see it")  # fmt: skip
-    if stop_index < max(3, num_iter // 10) and stop_reason != "completed":
-        out.append(f"the loss diverged within {stop_index + 1} steps of start_lr={start_lr:g}: lower start_lr")
+    if x.size == 0 and stop_reason != "completed":
+        out.append("the loss was not finite before the first update, so no rate is to blame: look for extreme "
+                   "values in X, y or init= (float32 overflows above 3.4e38; dtype='float64' has more room)")  # fmt: skip
+    elif stop_index < max(3, num_iter // 10) and stop_reason != "completed":
+        steps = f"{stop_index + 1} step{'s' if stop_index else ''}"
+        out.append(f"the loss diverged within {steps} of start_lr={start_lr:g}: lower start_lr")
     if x.size >= 5:
         i, _, descent = edge_point(x)
         noise = noise_scale(x)
@@ -472,6 +502,14 @@ def _scale_warnings(X: np.ndarray, y: np.ndarray, task: str) -> list[str]:
                    "is slow; standardise X (lrsearch.data.load does)")  # fmt: skip
     if task == "regression" and y.size:
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        constant = np.ptp(Y, axis=0) == 0
+        if constant.any():
+            cols = ", ".join(str(c) for c in np.flatnonzero(constant))
+            which = "the regression target is" if Y.shape[1] == 1 else f"regression target column(s) {cols} are"
+            out.append(f"{which} constant: there is nothing to learn but a bias, so the suggested rate says "
+                       "little about a real target")  # fmt: skip
+            if constant.all():
+                return out  # "standardise y" would divide by a zero spread
         rms = float(np.max(np.sqrt(np.mean(np.square(Y), axis=0))))
         low, high = TARGET_SCALE_LIMITS
         if not (low <= rms <= high):
@@ -542,6 +580,7 @@ def find_lr(
     _check_args(start_lr, end_lr, num_iter, mode, smoothing, diverge_threshold, repeats, validation, rule,
                 probes, probe_steps, seed)  # fmt: skip
     check_int(epochs, "epochs", _OWNER, low=1, fix="It is the length of the training the rate is for.")
+    _check_trainer_options(trainer_options)
     data = _prepare(X, y, task, seed, dtype)
     return _find(data, optimizer=optimizer, hidden=hidden, activation=activation, optimizer_params=optimizer_params,
                  batch_size=batch_size, start_lr=float(start_lr), end_lr=float(end_lr), num_iter=num_iter, mode=mode,
@@ -560,7 +599,12 @@ def find_lr_all(
     """
     from lrsearch.nn import OPTIMIZERS
 
+    if isinstance(optimizers, str):
+        raise ConfigError(f"optimizers of find_lr_all must be a list of optimizer names such as ['adam', 'sgd']; "
+                          f"got the string {optimizers!r} (use find_lr(..., optimizer={optimizers!r}) for one).")  # fmt: skip
     names = list(OPTIMIZERS) if optimizers is None else list(optimizers)
+    if not names:
+        raise ConfigError("optimizers is empty; name at least one of: " + ", ".join(OPTIMIZERS) + ".")
     for name in names:
         check_choice(name, "optimizers", "find_lr_all", OPTIMIZERS)
     if "optimizer" in kwargs:
@@ -573,8 +617,30 @@ def find_lr_all(
                 opts["diverge_threshold"], opts["repeats"], opts["validation"], opts["rule"], opts["probes"],
                 opts["probe_steps"], opts["seed"])  # fmt: skip
     check_int(opts["epochs"], "epochs", "find_lr_all", low=1)
+    _check_trainer_options(opts["trainer_options"], "find_lr_all")
     data = _prepare(X, y, opts.pop("task"), opts["seed"], opts["dtype"])
     return {name: _find(data, optimizer=name, **opts) for name in names}
+
+
+#: the Trainer arguments trainer_options may set (find_lr's own arguments set the rest)
+TRAINER_OPTIONS = ("clip_norm", "clip_value", "normalize_grad", "layer_lrs", "n_classes", "diverge_factor")
+
+
+def _check_trainer_options(options: Any, owner: str = _OWNER) -> None:
+    """``trainer_options`` may only hold :data:`TRAINER_OPTIONS` (a TypeError from the Trainer named none of this)."""
+    if options is None:
+        return
+    if not isinstance(options, Mapping):
+        raise ConfigError(f"trainer_options of {owner} must be a dict such as {{'clip_norm': 1.0}}; "
+                          f"got {type(options).__name__}.")  # fmt: skip
+    own = set(inspect.signature(find_lr).parameters)
+    for key in options:
+        if key in TRAINER_OPTIONS:
+            continue
+        if key in own or key == "hidden_layer_sizes":
+            raise ConfigError(f"trainer_options sets {key!r}, which is {owner}'s own argument: pass {key}=... to "
+                              f"{owner} instead.")  # fmt: skip
+        raise ConfigError(f"trainer_options has an unknown key {key!r}; it takes: {', '.join(TRAINER_OPTIONS)}.")
 
 
 def _check_args(start_lr: Any, end_lr: Any, num_iter: Any, mode: Any, smoothing: Any, diverge_threshold: Any,
@@ -676,8 +742,23 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
     lr_range, one_cycle, bounds = _ranges(answer, edge_lr, spread)
     warns = _warnings(raw, reason, stop, num_iter, end_lr, start_lr, spread, repeats)
     warns += _scale_warnings(data.X, data.y, data.task)
-    if not math.isfinite(answer):
-        warns.append("no rate could be suggested: the curve is too short; lower start_lr or raise num_iter")
+    if data.note:
+        warns.append(data.note)
+    if rule == "probe" and chosen != "probe":
+        why = "probes=0" if probes == 0 else ("no held-out rows (fewer than 25 rows of arrays)"
+                                              if data.X_held is None else "the range test gave no edge to place them")
+        warns.append(f"rule='probe' needs probes, but there were none ({why}): lr is the edge rule's answer")
+    if math.isfinite(answer) and answer < start_lr:
+        warns.append(f"the suggested rate {answer:.3g} is below start_lr={start_lr:g}, where the range test did not "
+                     f"look: lower start_lr (e.g. {start_lr / 100:g}) to measure it")  # fmt: skip
+    if not math.isfinite(answer):  # kept last: the command line prints it as the reason
+        if not np.isfinite(raw).any():
+            why = "the loss was not finite before the first update (check X, y and init= for extreme values)"
+        elif reason != "completed" and stop < max(3, num_iter // 10):
+            why = f"the loss diverged within {stop + 1} steps of start_lr={start_lr:g}; lower start_lr"
+        else:
+            why = f"the curve is too short for the {chosen} rule; lower start_lr or raise num_iter"
+        warns.append(f"no rate could be suggested: {why}")
     for w in warns:
         log.warning("find_lr(%s): %s", optimizer, w)
     seconds = time.perf_counter() - t0

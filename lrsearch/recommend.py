@@ -125,10 +125,17 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
     candidates: list[Candidate] = []
     range_tests = []
     fits = {}
+    no_rate: list[str] = []
     for name in opts:
         rt = find_lr(ds, optimizer=name, hidden=common["hidden"], activation=common["activation"],
                      batch_size=common["batch_size"], seed=seed, repeats=repeats, epochs=common["epochs"])  # fmt: skip
         range_tests.append(rt)
+        if not (math.isfinite(rt.lr) and rt.lr > 0):
+            # nothing to train at: the range test says why (its last warning), and the others still compete
+            why = rt.warnings[-1] if rt.warnings else f"stop: {rt.stop_reason}"
+            no_rate.append(f"{name}: {why}")
+            log.warning("recommend: skipping %s, whose range test gave no rate (%s)", name, why)
+            continue
         for schedule, lr, sp in _schedules_for(rt):
             fit = fit_dataset(ds, optimizer=name, lr=lr, schedule=schedule, schedule_params=sp, seed=seed, **common)
             res = fit.result
@@ -137,6 +144,11 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
             candidates.append(cand)
             fits[id(cand)] = fit
             log.info("candidate %s %s lr=%.3g: val_loss %.4g (%s)", name, schedule, lr, vl, res.status)
+    if not candidates:
+        raise ConfigError(
+            "no range test gave a learning rate (" + "; ".join(no_rate) + "); check the data for extreme values "
+            "(lrsearch.data.load standardises features) and look at the range tests (lrsearch find --plot FILE)."
+        )
     ranked = sorted(candidates, key=lambda c: (not math.isfinite(c.val_loss), c.val_loss))
     best = ranked[0]
     if not math.isfinite(best.val_loss):
@@ -163,6 +175,7 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
         f"range {rt_best.lr_range[0]:.3g} to {rt_best.lr_range[1]:.3g}, spread {rt_best.spread_decades:.2f} decades"
     )
     evidence += [f"warning ({rt_best.optimizer}): {w}" for w in rt_best.warnings]
+    evidence += [f"not trained (the range test gave no rate): {n}" for n in no_rate]
     return {
         "optimizer": best.optimizer, "lr": best.lr, "optimizer_params": {}, "schedule": best.schedule,
         "schedule_params": best.schedule_params, "expected_score": {"val_loss": best.val_loss, **best.val_metrics},

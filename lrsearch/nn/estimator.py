@@ -16,8 +16,9 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from lrsearch.exceptions import ConfigError
 from lrsearch.nn.training import TrainResult, predict_output, train
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -77,10 +79,11 @@ class _BaseMLP(BaseEstimator):
     def _fit_core(self, X: np.ndarray, y: np.ndarray, n_classes: int | None) -> TrainResult:
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         init: Any = "auto"
-        if self.warm_start and hasattr(self, "coefs_"):
-            init = (self.coefs_, self.intercepts_)
         hidden = self.hidden_layer_sizes
         hidden = (hidden,) if isinstance(hidden, (int, np.integer)) else hidden  # train checks the rest
+        if self.warm_start and hasattr(self, "coefs_"):
+            self._check_warm_shapes(X, y, hidden, n_classes)
+            init = (self.coefs_, self.intercepts_)
         result = train(
             X, y, task=self._task, hidden=hidden, activation=self.activation, optimizer=self.optimizer,
             lr=self.lr, optimizer_params=self.optimizer_params, schedule=self.schedule,
@@ -99,12 +102,45 @@ class _BaseMLP(BaseEstimator):
         self.n_layers_ = len(result.coefs) + 1
         self.n_outputs_ = result.coefs[-1].shape[1]
         self.status_ = result.status
+        return result
+
+    def _warn_if_diverged(self) -> None:
+        """The ConvergenceWarning of a diverged fit; issued last, once every fitted attribute is set."""
+        result = self.result_
         if result.status == "diverged":
             kept = f"the weights after epoch {result.epochs_run}" if result.epochs_run else "the initial weights"
             warnings.warn(f"{type(self).__name__} training diverged: {result.reason}; kept {kept} "
                           f"(status_ == 'diverged'). Lower lr (lrsearch.find_lr suggests one).",
                           ConvergenceWarning, stacklevel=3)  # fmt: skip
-        return result
+
+    @contextlib.contextmanager
+    def _unchanged_on_error(self) -> Iterator[None]:
+        """Undo what ``validate_data`` recorded (``n_features_in_``, ``feature_names_in_``) if the fit raises."""
+        kept = {k: getattr(self, k) for k in ("n_features_in_", "feature_names_in_") if hasattr(self, k)}
+        try:
+            yield
+        except BaseException:
+            for k in ("n_features_in_", "feature_names_in_"):
+                if k in kept:
+                    setattr(self, k, kept[k])
+                elif hasattr(self, k):
+                    delattr(self, k)
+            raise
+
+    def _check_warm_shapes(self, X: np.ndarray, y: np.ndarray, hidden: Any, n_classes: int | None) -> None:
+        """warm_start continues from ``coefs_``: the network asked for now must have their shapes."""
+        try:
+            widths = [int(h) for h in hidden]
+        except (TypeError, ValueError):
+            return  # train names what is wrong with hidden_layer_sizes
+        n_out = n_classes if n_classes is not None else (y.shape[1] if np.ndim(y) == 2 else 1)
+        wanted = [X.shape[1], *widths, n_out]
+        fitted = [self.coefs_[0].shape[0], *(w.shape[1] for w in self.coefs_)]
+        if wanted != fitted:
+            raise ConfigError(
+                f"warm_start=True continues from the fitted weights, layer sizes {fitted}, but this fit needs "
+                f"{wanted} (features, hidden_layer_sizes, outputs); set warm_start=False to start afresh."
+            )
 
     def _output(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "coefs_")
@@ -126,14 +162,30 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     _task = "classification"
 
     def fit(self, X: Any, y: Any) -> MLPClassifier:
-        """Fit to ``X`` and labels ``y`` of any type; returns ``self``."""
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=not (self.warm_start and hasattr(self, "coefs_")))
-        check_classification_targets(y)
-        if not (self.warm_start and hasattr(self, "classes_")):
-            self._encoder = LabelEncoder().fit(y)
-            self.classes_ = self._encoder.classes_
-        codes = self._encoder.transform(y)
-        self._fit_core(X, codes, n_classes=max(len(self.classes_), 2))
+        """Fit to ``X`` and labels ``y`` of any type; returns ``self``.
+
+        A fit that raises leaves a fitted estimator as it was (its ``classes_`` never
+        describe weights they were not trained with).
+        """
+        with self._unchanged_on_error():
+            warm = self.warm_start and hasattr(self, "coefs_") and hasattr(self, "classes_")
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=not warm)
+            check_classification_targets(y)
+            if not warm:
+                encoder = LabelEncoder().fit(y)
+            else:
+                encoder = self._encoder
+                known = set(self.classes_.tolist())
+                unseen = [v for v in np.unique(y).tolist() if v not in known]
+                if unseen:
+                    raise ConfigError(f"warm_start=True keeps the classes of the first fit, "
+                                      f"{self.classes_[:10].tolist()}; y holds others ({unseen[:10]}); "
+                                      "set warm_start=False to start afresh.")  # fmt: skip
+            codes = encoder.transform(y)
+            self._fit_core(X, codes, n_classes=max(len(encoder.classes_), 2))
+            self._encoder = encoder
+            self.classes_ = encoder.classes_
+        self._warn_if_diverged()
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -167,10 +219,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def fit(self, X: Any, y: Any) -> MLPRegressor:
         """Fit to ``X`` and targets ``y`` ((n,) or (n, k)); returns ``self``."""
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
-                             reset=not (self.warm_start and hasattr(self, "coefs_")))  # fmt: skip
-        self._y_ndim = np.ndim(y)
-        self._fit_core(X, y, n_classes=None)
+        with self._unchanged_on_error():
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
+                                 reset=not (self.warm_start and hasattr(self, "coefs_")))  # fmt: skip
+            self._fit_core(X, y, n_classes=None)
+            self._y_ndim = np.ndim(y)  # after the training: a fit that raised keeps the fitted shape
+        self._warn_if_diverged()
         return self
 
     def predict(self, X: Any) -> np.ndarray:

@@ -1,0 +1,212 @@
+"""MLPClassifier / MLPRegressor on odd data and odd call sequences: scikit-learn conventions hold."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+from lrsearch.exceptions import ConfigError
+from lrsearch.nn.estimator import MLPClassifier, MLPRegressor
+
+SMALL = dict(hidden_layer_sizes=(8,), epochs=4, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    logging.disable(logging.WARNING)
+    yield
+    logging.disable(logging.NOTSET)
+
+
+def _xy(n=60, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    return X, np.array(["b", "a", "c"])[np.arange(n) % 3]
+
+
+# --------------------------------------------------------------------------- a failed fit changes nothing
+
+
+def test_a_failed_refit_keeps_classes_and_weights_together():
+    """classes_ used to be replaced before the training raised: predict then read the old weights'
+    three columns under two new labels, silently."""
+    X, y = _xy()
+    clf = MLPClassifier(**SMALL).fit(X, y)
+    before = clf.predict_proba(X)
+    clf.set_params(lr=-1.0)
+    with pytest.raises(ConfigError, match="lr"):
+        clf.fit(X[:, :3], np.where(y == "a", "yes", "no"))
+    assert clf.classes_.tolist() == ["a", "b", "c"] and clf.n_features_in_ == 4
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    assert set(clf.predict(X)) <= {"a", "b", "c"}
+
+
+def test_a_failed_refit_of_the_regressor_keeps_its_output_shape():
+    X, _ = _xy()
+    reg = MLPRegressor(warm_start=True, **SMALL).fit(X, X[:, 0])
+    with pytest.raises(ConfigError, match="warm_start"):
+        reg.fit(X, X[:, :2])  # two outputs: the fitted weights have one
+    assert reg.predict(X).shape == (len(X),)
+
+
+def test_a_failed_first_fit_leaves_it_unfitted():
+    X, y = _xy()
+    clf = MLPClassifier(optimizer="lion")
+    with pytest.raises(ConfigError):
+        clf.fit(X, y)
+    assert not hasattr(clf, "classes_") and not hasattr(clf, "n_features_in_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+
+
+def test_the_divergence_warning_comes_after_every_fitted_attribute():
+    """With warnings as errors a diverged fit raises; the estimator must still be consistent."""
+    X, y = _xy()
+    clf = MLPClassifier(**SMALL).fit(X, y)
+    clf.set_params(optimizer="sgd", lr=1e6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning):
+            clf.fit(X, np.where(y == "a", "p", "q"))
+    assert clf.classes_.tolist() == ["p", "q"] and clf.coefs_[-1].shape[1] == 2 and clf.status_ == "diverged"
+
+
+# --------------------------------------------------------------------------- warm start
+
+
+def test_warm_start_with_a_new_architecture_says_what_to_do():
+    X, y = _xy()
+    clf = MLPClassifier(warm_start=True, **SMALL).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(5,))
+    with pytest.raises(ConfigError, match=r"warm_start=True.*\[4, 8, 3\].*\[4, 5, 3\].*warm_start=False"):
+        clf.fit(X, y)
+    clf.set_params(warm_start=False)
+    assert clf.fit(X, y).coefs_[0].shape == (4, 5)
+
+
+def test_warm_start_with_unseen_labels_names_them():
+    X, y = _xy()
+    clf = MLPClassifier(warm_start=True, **SMALL).fit(X, y)
+    with pytest.raises(ConfigError, match=r"keeps the classes.*\['z'\]"):
+        clf.fit(X, np.where(y == "a", "z", y))
+    with pytest.raises(ConfigError, match="keeps the classes"):
+        clf.fit(X, np.arange(len(X)) % 3)  # other label types entirely
+    # a subset of the known classes is fine, and training continues from the fitted weights
+    w0 = clf.coefs_[0].copy()
+    clf.fit(X, np.where(y == "c", "a", y))
+    assert clf.classes_.tolist() == ["a", "b", "c"] and not np.array_equal(w0, clf.coefs_[0])
+
+
+# --------------------------------------------------------------------------- conventions on odd data
+
+
+@pytest.mark.parametrize(
+    "X,y",
+    [
+        (np.random.default_rng(0).normal(size=(5, 3)), np.array(["x", "y", "x", "y", "x"])),  # fewer rows than a batch
+        (np.random.default_rng(1).normal(size=(40, 1)), np.arange(40) % 2),  # one feature
+        (np.random.default_rng(2).normal(size=(20, 2000)), np.arange(20) % 2),  # wide
+        (np.random.default_rng(3).normal(size=(200, 3)), np.arange(200) % 100),  # 100 classes, 2 rows each
+        (np.random.default_rng(4).normal(size=(100, 3)), (np.arange(100) == 0).astype(int)),  # 1% positives
+        (np.repeat(np.eye(3), 10, axis=0), np.repeat([10, -5, 7], 10)),  # duplicated rows, odd integer labels
+    ],
+)
+def test_classifier_probabilities_follow_classes_on_odd_data(X, y):
+    clf = MLPClassifier(batch_size=64, **SMALL).fit(X, y)
+    assert clf.classes_.tolist() == sorted(set(y.tolist())) and clf.n_features_in_ == X.shape[1]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), len(clf.classes_)) and np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    assert 0.0 <= clf.score(X, y) <= 1.0
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), proba)
+
+
+def test_regressor_constant_and_multi_output_targets():
+    X, _ = _xy()
+    reg = MLPRegressor(**SMALL).fit(X, np.full(len(X), 3.0))
+    assert np.all(np.isfinite(reg.predict(X)))
+    Y = np.c_[X[:, 0], -X[:, 1]]
+    for dtype in ("float32", "float64"):
+        reg = MLPRegressor(dtype=dtype, **SMALL).fit(X.astype(np.float32), Y)
+        assert reg.predict(X).shape == (len(X), 2) and reg.coefs_[0].dtype == np.dtype(dtype)
+        assert np.isfinite(reg.score(X, Y))
+
+
+def test_feature_names_wrong_width_and_unfitted_errors():
+    pd = pytest.importorskip("pandas")
+    X, y = _xy()
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = MLPClassifier(**SMALL).fit(df, y)
+    assert clf.feature_names_in_.tolist() == ["a", "b", "c", "d"]
+    with pytest.raises(ValueError, match="feature"):
+        clf.predict(df[["a", "b", "c"]])
+    with pytest.raises(ValueError, match="has 3 features"):
+        MLPClassifier(**SMALL).fit(X, y).predict(X[:, :3])
+    for est in (MLPClassifier(), MLPRegressor()):
+        with pytest.raises(NotFittedError):
+            est.predict(X)
+    with pytest.raises(NotFittedError):
+        MLPClassifier().predict_proba(X)
+
+
+def test_clone_get_set_params_and_determinism():
+    X, y = _xy()
+    clf = MLPClassifier(optimizer="adamw", optimizer_params={"weight_decay": 0.1}, **SMALL)
+    c2 = clone(clf).set_params(lr=0.02)
+    assert c2.get_params()["optimizer_params"] == {"weight_decay": 0.1} and c2.lr == 0.02 and clf.lr == 1e-3
+    a, b = clone(clf).fit(X, y), clone(clf).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert clf.optimizer_params == {"weight_decay": 0.1}  # fit never writes to the caller's dict
+
+
+def _shut_down_a_study_executor():
+    """Stop the loky executor an earlier ``run_study(n_jobs > 1)`` in this process left behind.
+
+    lrsearch/search/runner.py starts its workers with loky's ``get_reusable_executor``, the same
+    process-wide singleton joblib reuses, but without joblib's ``_temp_folder_manager``: a later
+    ``joblib.Parallel`` (GridSearchCV with n_jobs) then fails with an AttributeError. That is
+    tested (xfail) below; here it must not make the estimator's own test depend on test order.
+    """
+    from joblib.externals.loky import reusable_executor
+
+    executor = reusable_executor._executor
+    if executor is not None and not hasattr(executor, "_temp_folder_manager"):
+        executor.shutdown(wait=True)
+
+
+def _grid(n_jobs=2):
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(**SMALL))
+    return GridSearchCV(pipe, {"mlpclassifier__lr": [1e-3, 1e-2]}, cv=2, n_jobs=n_jobs)
+
+
+@pytest.mark.xfail(raises=AttributeError, strict=False,
+                   reason="search/runner.py's loky executor lacks joblib's _temp_folder_manager")  # fmt: skip
+def test_grid_search_after_a_parallel_study():
+    from lrsearch.search.runner import _executor
+
+    X, y = _xy(n=90)
+    try:
+        _executor(3).submit(int, 1).result()  # what run_study(n_jobs=3) leaves in the process
+        _grid().fit(X, y)
+    finally:
+        _shut_down_a_study_executor()
+
+
+def test_grid_search_in_a_pipeline_with_two_jobs():
+    _shut_down_a_study_executor()
+    X, y = _xy(n=90)
+    grid = _grid().fit(X, y)
+    assert grid.best_estimator_[-1].classes_.tolist() == ["a", "b", "c"]
+    np.testing.assert_allclose(grid.predict_proba(X).sum(axis=1), 1.0)

@@ -1,0 +1,261 @@
+"""find_lr and recommend on data other than the bundled sets: odd shapes, odd targets, odd arguments."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+
+import numpy as np
+import pytest
+
+from lrsearch.exceptions import ConfigError
+from lrsearch.finder import RangeTestCurve, _pool, find_lr, find_lr_all, range_test
+from lrsearch.nn import Trainer
+
+FAST = dict(hidden=(8,), num_iter=40, repeats=1, probes=0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    logging.disable(logging.WARNING)
+    yield
+    logging.disable(logging.NOTSET)
+
+
+def _xy(n=120, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    return X, (X[:, 0] + 0.3 * rng.normal(size=n) > 0).astype(np.int64)
+
+
+def _assert_consistent(res):
+    """The result's fields agree with each other, whatever the data."""
+    assert res.lrs.size == res.losses.size == res.smoothed.size == res.stop_index + 1
+    if res.mode == "exp":
+        n = res.num_iter
+        ladder = [res.start_lr * (res.end_lr / res.start_lr) ** (k / (n - 1)) for k in range(n)]
+        assert res.lrs.tolist() == ladder[: res.lrs.size]
+    assert res.spread_decades >= 0
+    if math.isfinite(res.lr):
+        assert res.lr > 0
+        assert res.lr <= res.end_lr
+        if res.lr < res.start_lr:
+            assert any("below start_lr" in w for w in res.warnings)
+        lo, hi = res.lr_range
+        assert 0 < lo < hi and 0 < res.one_cycle_range[0] < res.one_cycle_range[1]
+        assert 0 < res.search_bounds[0] < res.lr < res.search_bounds[1]
+    else:
+        assert res.warnings and res.warnings[-1].startswith("no rate could be suggested")
+
+
+def _cases():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    yield "tiny", X[:7], (X[:7, 0] > 0).astype(int), {}
+    yield "fewer rows than a batch", X[:26], np.arange(26) % 2, dict(batch_size=64)
+    yield "one feature", X[:, :1], (X[:, 0] > 0).astype(int), {}
+    yield "wide", rng.normal(size=(40, 2000)), np.arange(40) % 2, {}
+    yield "100 classes", rng.normal(size=(300, 4)), np.arange(300) % 100, dict(task="classification")
+    yield "1% positives", X, (np.arange(200) < 2).astype(int), {}
+    yield "constant feature", np.c_[X, np.ones(200)], (X[:, 0] > 0).astype(int), {}
+    yield "duplicated rows", np.repeat(X[:10], 20, axis=0), np.repeat(np.arange(10) % 2, 20), {}
+    yield "separable", X * [10, 1, 1], (X[:, 0] > 0).astype(int), {}
+    yield "noise labels", X, rng.integers(0, 2, 200), {}
+    yield "constant target", X, np.full(200, 3.5), dict(task="regression")
+    yield "multi-output", X, np.c_[X[:, 0], -2 * X[:, 1]], {}
+    yield "float64", X, X[:, 0], dict(dtype="float64")
+    yield "full batch", X, X[:, 0], dict(batch_size=200)
+    yield "num_iter=2", X, X[:, 0], dict(num_iter=2)
+    yield "narrow range", X, X[:, 0], dict(start_lr=1e-3, end_lr=1.01e-3)
+    yield "linear", X, X[:, 0], dict(mode="linear")
+    yield "validation", X, (X[:, 0] > 0).astype(int), dict(validation=True, probes=2, probe_steps=20)
+    yield "never diverges", X, X[:, 0], dict(start_lr=1e-9, end_lr=1e-7)
+    yield "diverges at once", X, X[:, 0] * 100, dict(start_lr=1e3, end_lr=1e6, optimizer="sgd")
+    yield "repeats=5 probes=6", X, X[:, 0], dict(repeats=5, probes=6, probe_steps=10)
+    for opt in ("adagrad", "rmsprop", "adamw", "nesterov"):
+        yield opt, X, (X[:, 0] > 0).astype(int), dict(optimizer=opt, probes=1, probe_steps=10)
+    for rule in ("valley", "steepest", "min/10", "edge", "probe"):
+        yield f"rule {rule}", X, X[:, 0], dict(rule=rule, num_iter=60, probes=2, probe_steps=10)
+
+
+@pytest.mark.parametrize("name,X,y,kw", list(_cases()), ids=[c[0] for c in _cases()])
+def test_fields_are_consistent_on_odd_data(name, X, y, kw):
+    X0, y0 = X.copy(), y.copy()
+    res = find_lr(X, y, **{**FAST, **kw})
+    _assert_consistent(res)
+    assert np.array_equal(X, X0) and np.array_equal(y, y0)  # the caller's arrays are untouched
+
+
+# --------------------------------------------------------------------------- the ladder's arguments
+
+
+@pytest.mark.parametrize("kw", [dict(end_lr=math.inf), dict(start_lr=1e-320), dict(start_lr=1e-300, end_lr=1e10)])
+def test_a_ladder_that_is_not_finite_is_refused(kw):
+    """end_lr=inf, or end/start overflowing, used to give a NaN ladder and lr=NaN instead of an error."""
+    X, y = _xy()
+    with pytest.raises(ConfigError, match="end_lr"):
+        find_lr(X, y, **{**FAST, **kw})
+    tr = Trainer(X, y, hidden=(4,))
+    with pytest.raises(ConfigError, match="end_lr"):
+        range_test(tr, **kw)
+
+
+def test_range_test_checks_its_seed_and_validation_pair():
+    X, y = _xy()
+    tr = Trainer(X, y, hidden=(4,))
+    with pytest.raises(ConfigError, match="seed"):
+        range_test(tr, num_iter=10, seed=-1)
+    with pytest.raises(ConfigError, match="X_val and y_val together"):
+        range_test(tr, num_iter=10, X_val=X[:10])
+
+
+# --------------------------------------------------------------------------- curves that fail at once
+
+
+def test_repeats_whose_first_loss_is_not_finite_give_an_aligned_curve_and_the_right_warning():
+    """Every repeat's loss before the first update overflowed: the pooled curve was empty (lrs one point longer
+    than losses), its stop 'completed' and the warning 'never diverged: raise end_lr'."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = X[:, 0]
+    tr = Trainer(X, y, task="regression", hidden=(8,))
+    init = ([w * 1e19 for w in tr.coefs()], tr.intercepts())  # float32 squared error overflows
+    for repeats in (1, 2, 3):
+        res = find_lr(X, y, init=init, hidden=(8,), repeats=repeats, num_iter=20)
+        assert res.lrs.size == res.losses.size == 1 and not np.isfinite(res.losses).any()
+        assert res.stop_reason == "non-finite loss" and math.isnan(res.lr)
+        assert not any("never diverged" in w for w in res.warnings)
+        assert any("not finite before the first update" in w for w in res.warnings[:-1])
+        assert res.warnings[-1].startswith("no rate could be suggested: the loss was not finite")
+
+
+def test_pool_of_curves_without_a_finite_point():
+    def curve(values, reason):
+        v = np.asarray(values, dtype=np.float64)
+        return RangeTestCurve(np.arange(v.size) + 1.0, v, v, max(v.size - 1, 0), reason, 6, 0)
+
+    pooled, reason = _pool([curve([np.inf], "non-finite loss"), curve([np.nan], "non-finite loss")])
+    assert pooled.size == 1 and not np.isfinite(pooled).any() and reason == "non-finite loss"
+    # one of two repeats has no finite loss: no majority runs at step 0 either
+    pooled, reason = _pool([curve([np.inf], "non-finite loss"), curve([3.0, 2.0, 1.0], "completed")])
+    assert pooled.size == 1 and not np.isfinite(pooled[0]) and reason == "non-finite loss"
+
+
+def test_no_rate_after_an_immediate_divergence_says_lower_start_lr():
+    X, y = _xy()
+    res = find_lr(X, y * 1.0 * 100, task="regression", optimizer="sgd", start_lr=1e3, end_lr=1e6, **FAST)
+    assert math.isnan(res.lr)
+    last = res.warnings[-1]
+    assert last.startswith("no rate could be suggested: the loss diverged within") and "lower start_lr" in last
+    assert "raise num_iter" not in last
+
+
+def test_a_rate_below_start_lr_is_warned_about():
+    X, y = _xy()
+    res = find_lr(X, y, start_lr=1e-3, end_lr=1.01e-3, **FAST)
+    assert res.lr < res.start_lr
+    assert any("below start_lr" in w and "lower start_lr" in w for w in res.warnings)
+    ordinary = find_lr(X, y, **FAST)
+    assert ordinary.lr >= ordinary.start_lr and not any("below start_lr" in w for w in ordinary.warnings)
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def test_a_constant_regression_target_is_named_not_called_unscaled():
+    X, _ = _xy()
+    res = find_lr(X, np.zeros(len(X)), task="regression", **FAST)
+    assert any("target is constant" in w for w in res.warnings)
+    assert not any("unit scale" in w for w in res.warnings)  # 'standardise y' cannot fix a zero spread
+    two = find_lr(X, np.c_[X[:, 0], np.full(len(X), 2.0)], **FAST)
+    assert any("column(s) 1 are constant" in w for w in two.warnings)
+
+
+def test_integer_labels_inferred_as_regression_say_how_to_override():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    res = find_lr(X, np.arange(200) % 50, **FAST)
+    assert res.task == "regression"
+    assert any("task='classification'" in w for w in res.warnings)
+    res = find_lr(X, X[:, 0], **FAST)  # a real quantity: no such note
+    assert not any("task inferred" in w for w in res.warnings)
+
+
+# --------------------------------------------------------------------------- other arguments
+
+
+@pytest.mark.parametrize(
+    "options,fragment",
+    [({"batch_size": 8}, "find_lr's own argument"), ({"seed": 1}, "find_lr's own argument"),
+     ({"clipnorm": 1.0}, "unknown key"), ([("clip_norm", 1.0)], "must be a dict")],
+)  # fmt: skip
+def test_trainer_options_are_checked(options, fragment):
+    """A key find_lr sets itself used to raise a bare TypeError ('got multiple values for keyword argument')."""
+    X, y = _xy()
+    with pytest.raises(ConfigError, match=fragment):
+        find_lr(X, y, trainer_options=options, **FAST)
+    with pytest.raises(ConfigError):
+        find_lr_all(X, y, optimizers=["sgd"], trainer_options=options, **FAST)
+    res = find_lr(X, y, trainer_options={"clip_norm": 1.0, "diverge_factor": 1e4}, **FAST)
+    assert math.isfinite(res.lr)
+
+
+def test_find_lr_all_refuses_a_string_or_no_optimizers():
+    X, y = _xy()
+    with pytest.raises(ConfigError, match="list of optimizer names"):
+        find_lr_all(X, y, optimizers="adam", **FAST)
+    with pytest.raises(ConfigError, match="empty"):
+        find_lr_all(X, y, optimizers=[], **FAST)
+
+
+def test_asking_for_the_probe_rule_without_probes_says_so():
+    X, y = _xy()
+    res = find_lr(X, y, rule="probe", **FAST)
+    assert res.rule == "edge" and any("rule='probe' needs probes" in w for w in res.warnings)
+    assert not any("needs probes" in w for w in find_lr(X, y, **FAST).warnings)  # the default falls back quietly
+
+
+def test_seeded_results_are_deterministic_on_odd_data():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(30, 2))
+    y = rng.integers(0, 2, 30)
+    kw = dict(hidden=(8,), num_iter=30, repeats=2, probes=2, probe_steps=10, batch_size=64)
+    a, b = find_lr(X, y, **kw), find_lr(X, y, **kw)
+    assert a.lr == b.lr and np.array_equal(a.losses, b.losses)
+
+
+# --------------------------------------------------------------------------- recommend
+
+
+def _tiny_dataset():
+    from lrsearch.data import load
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    return load((X, (X[:, 0] > 0).astype(int)), seed=0)
+
+
+def test_recommend_skips_an_optimizer_whose_range_test_gave_no_rate(monkeypatch):
+    """A NaN rate used to reach train() and stop recommend with "The 'lr' parameter of train ... Got nan"."""
+    from lrsearch import finder
+    from lrsearch.recommend import recommend
+
+    real = finder.find_lr
+
+    def fake(ds, optimizer, **kw):
+        rt = real(ds, optimizer=optimizer, **kw)
+        if optimizer == "sgd":
+            return dataclasses.replace(rt, lr=math.nan, warnings=("no rate could be suggested: test",))
+        return rt
+
+    monkeypatch.setattr(finder, "find_lr", fake)
+    ds = _tiny_dataset()
+    rec = recommend(ds, optimizers=["sgd", "adam"], epochs=3, hidden=(8,), repeats=1)
+    assert rec.optimizer == "adam" and math.isfinite(rec.lr)
+    assert {c.optimizer for c in rec.candidates} == {"adam"}
+    assert any("sgd" in e and "no rate" in e for e in rec.evidence)
+    monkeypatch.setattr(finder, "find_lr", lambda ds, optimizer, **kw: dataclasses.replace(
+        real(ds, optimizer=optimizer, **kw), lr=math.nan, warnings=("no rate could be suggested: test",)))  # fmt: skip
+    with pytest.raises(ConfigError, match="no range test gave a learning rate"):
+        recommend(ds, optimizers=["sgd"], epochs=3, hidden=(8,), repeats=1)
