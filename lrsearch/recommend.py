@@ -25,6 +25,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import sys
+import types
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -320,3 +322,19 @@ def recommend(
     fields.update(out)
     return Recommendation(method=method, **fields)
 
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`recommend`.
+
+    Importing ``lrsearch.recommend`` (the CLI does) makes Python set the package
+    attribute ``lrsearch.recommend`` to this module, where the public API promises
+    the function; calling the module therefore calls the function, so
+    ``lrsearch.recommend(ds)`` and ``from lrsearch import recommend`` work either way.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Recommendation:
+        return recommend(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -191,8 +191,6 @@ def _grid(n_jobs=2):
     return GridSearchCV(pipe, {"mlpclassifier__lr": [1e-3, 1e-2]}, cv=2, n_jobs=n_jobs)
 
 
-@pytest.mark.xfail(raises=AttributeError, strict=False,
-                   reason="search/runner.py's loky executor lacks joblib's _temp_folder_manager")  # fmt: skip
 def test_grid_search_after_a_parallel_study():
     from lrsearch.search.runner import _executor
 

@@ -81,3 +81,17 @@ def test_every_candidate_diverging_is_reported_with_each_reason(iris, monkeypatc
     assert "sgd constant at lr 1e+06" in text and "sgd one_cycle at lr 1e+07" in text
     assert main(["recommend", "--data", "iris", "--optimizers", "sgd", "--epochs", "3"]) == 2
     assert "every candidate diverged" in capsys.readouterr().err
+
+
+def test_lrsearch_recommend_stays_callable_after_the_module_is_imported():
+    """``import lrsearch.recommend`` (the CLI does) rebinds the package attribute to the module."""
+    import importlib
+
+    import lrsearch
+
+    importlib.import_module("lrsearch.recommend")
+    from lrsearch import recommend as from_package
+
+    rec = from_package("iris", optimizers=["adam"], epochs=3)
+    assert rec.optimizer == "adam" and rec.lr > 0
+    assert lrsearch.recommend("iris", optimizers=["adam"], epochs=3).lr == rec.lr

@@ -644,10 +644,16 @@ def _run_parallel(job: _Job, n_jobs: int, report: Callable[..., None] | None, st
 
 def _executor(n_jobs: int) -> Any:
     """The ``n_jobs - 1`` loky worker processes (joblib's executor directly: ``joblib.Parallel`` with
-    one job would run in this process), one BLAS/Numba thread each; the same executor on every call."""
-    from joblib.externals.loky import get_reusable_executor
+    one job would run in this process), one BLAS/Numba thread each; the same executor on every call.
 
-    return get_reusable_executor(max_workers=n_jobs - 1, env={v: "1" for v in _THREAD_VARS})
+    It is joblib's own reusable executor (``get_memmapping_executor``, arrays pickled, never
+    memory-mapped), not loky's bare one: that process-wide singleton is the one a later
+    ``joblib.Parallel`` (``GridSearchCV(n_jobs=2)``, say) reuses, and a bare one lacks joblib's
+    temporary-folder manager, which made such a call fail after a parallel study.
+    """
+    from joblib.executor import get_memmapping_executor
+
+    return get_memmapping_executor(n_jobs - 1, env={v: "1" for v in _THREAD_VARS}, max_nbytes=None)
 
 
 def _prestart_workers(n_jobs: int, dataset: Any, dtype: str) -> tuple[Any, int] | None:
