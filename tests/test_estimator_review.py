@@ -208,3 +208,32 @@ def test_grid_search_in_a_pipeline_with_two_jobs():
     grid = _grid().fit(X, y)
     assert grid.best_estimator_[-1].classes_.tolist() == ["a", "b", "c"]
     np.testing.assert_allclose(grid.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_early_stopping_holds_out_rows_and_keeps_the_best_epoch():
+    from lrsearch import MLPClassifier, MLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = np.where(X[:, 0] + rng.normal(size=200) > 0, "yes", "no")
+    clf = MLPClassifier(hidden_layer_sizes=(32,), lr=0.05, epochs=300, early_stopping=True, n_iter_no_change=4,
+                        random_state=0, dtype="float64").fit(X, y)  # fmt: skip
+    assert clf.status_ == "early_stopped" and clf.n_iter_ < 300
+    assert clf.best_epoch_ == int(np.argmin(clf.validation_loss_curve_)) + 1
+    assert clf.best_validation_loss_ == pytest.approx(min(clf.validation_loss_curve_))
+    assert len(clf.loss_curve_) == len(clf.validation_loss_curve_) == clf.n_iter_
+    # the kept weights are the best epoch's: the validation loss of the returned model is the best one
+    from sklearn.model_selection import train_test_split
+
+    seed = int(np.random.RandomState(0).randint(0, 2**31 - 1))
+    codes = (y == "yes").astype(int)
+    _, X_va, _, y_va = train_test_split(X, codes, test_size=20, random_state=seed, stratify=codes)
+    proba = clf.predict_proba(X_va)
+    ce = -np.mean(np.log(proba[np.arange(len(y_va)), y_va]))
+    assert ce == pytest.approx(clf.best_validation_loss_, rel=1e-9)
+    off = MLPClassifier(hidden_layer_sizes=(8,), epochs=3).fit(X, y)
+    assert off.validation_loss_curve_ is None and off.best_epoch_ is None and off.n_iter_ == 3
+    reg = MLPRegressor(hidden_layer_sizes=(8,), epochs=5, early_stopping=True).fit(X, X[:, 0])
+    assert len(reg.validation_loss_curve_) == reg.n_iter_
+    with pytest.raises(ConfigError, match="validation_fraction"):
+        MLPClassifier(early_stopping=True, validation_fraction=1.5).fit(X, y)

@@ -57,6 +57,10 @@ class _BaseMLP(BaseEstimator):
         normalize_grad: bool = False,
         layer_lrs: Sequence[float] | None = None,
         warm_start: bool = False,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -75,6 +79,10 @@ class _BaseMLP(BaseEstimator):
         self.normalize_grad = normalize_grad
         self.layer_lrs = layer_lrs
         self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
 
     def _fit_core(self, X: np.ndarray, y: np.ndarray, n_classes: int | None) -> TrainResult:
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
@@ -84,15 +92,21 @@ class _BaseMLP(BaseEstimator):
         if self.warm_start and hasattr(self, "coefs_"):
             self._check_warm_shapes(X, y, hidden, n_classes)
             init = (self.coefs_, self.intercepts_)
+        val: dict[str, Any] = {}
+        if self.early_stopping:
+            X, y, val = self._validation_split(X, y, seed)
         result = train(
             X, y, task=self._task, hidden=hidden, activation=self.activation, optimizer=self.optimizer,
             lr=self.lr, optimizer_params=self.optimizer_params, schedule=self.schedule,
             schedule_params=self.schedule_params, epochs=self.epochs, batch_size=self.batch_size,
             shuffle=self.shuffle, seed=seed, dtype=self.dtype, init=init, clip_norm=self.clip_norm,
             clip_value=self.clip_value, normalize_grad=self.normalize_grad, layer_lrs=self.layer_lrs,
-            n_classes=n_classes, compute_metrics=False,
+            n_classes=n_classes, compute_metrics=False, **val,
         )  # fmt: skip
         self.result_ = result
+        self.validation_loss_curve_ = result.val_loss.tolist() if val else None
+        self.best_validation_loss_ = result.best_val_loss if val else None
+        self.best_epoch_ = result.info.get("best_epoch") if val else None
         self.coefs_ = result.coefs
         self.intercepts_ = result.intercepts
         self.loss_curve_ = result.train_loss.tolist()
@@ -103,6 +117,30 @@ class _BaseMLP(BaseEstimator):
         self.n_outputs_ = result.coefs[-1].shape[1]
         self.status_ = result.status
         return result
+
+    def _validation_split(self, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Any, Any, dict[str, Any]]:
+        """Hold out ``validation_fraction`` of the rows (stratified for classes where it can be) for early stopping.
+
+        Training stops once the validation loss has not fallen by more than ``tol`` for
+        ``n_iter_no_change`` epochs, and the best epoch's weights are kept (``best_epoch_``).
+        """
+        from sklearn.model_selection import train_test_split
+
+        frac = self.validation_fraction
+        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0.0 < frac < 1.0:
+            raise ConfigError(f"The 'validation_fraction' parameter of {type(self).__name__} must be a float in "
+                              f"the range (0.0, 1.0). Got {frac!r} instead.")  # fmt: skip
+        n_val = int(np.ceil(frac * len(X)))
+        if n_val < 1 or len(X) - n_val < 1:
+            raise ConfigError(f"early_stopping needs rows to train on and to validate on; {len(X)} rows with "
+                              f"validation_fraction={frac} leave none for one of them.")  # fmt: skip
+        stratify = y if self._task == "classification" and np.min(np.bincount(y)) >= 2 else None
+        try:
+            X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=n_val, random_state=seed, stratify=stratify)
+        except ValueError:  # too few rows per class for a stratified split
+            X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=n_val, random_state=seed)
+        return X_tr, y_tr, {"X_val": X_va, "y_val": y_va, "early_stopping": self.n_iter_no_change,
+                            "min_delta": self.tol}  # fmt: skip
 
     def _warn_if_diverged(self) -> None:
         """The ConvergenceWarning of a diverged fit; issued last, once every fitted attribute is set."""
@@ -156,7 +194,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multi-layer perceptron classifier (softmax + cross-entropy) trained by lrsearch's core.
 
     Parameters mirror :func:`lrsearch.nn.train`; ``hidden_layer_sizes`` and
-    ``random_state`` keep scikit-learn's names.
+    ``random_state`` keep scikit-learn's names. ``early_stopping=True`` holds out
+    ``validation_fraction`` of the rows (stratified) and stops once the validation
+    loss has not fallen by more than ``tol`` for ``n_iter_no_change`` epochs, keeping
+    the best epoch's weights (``best_epoch_``, ``validation_loss_curve_``), as
+    scikit-learn's ``MLPClassifier(early_stopping=True)`` does with its score.
     """
 
     _task = "classification"
