@@ -302,21 +302,27 @@ class _Data:
     held_out: str
     task: str
     n_classes: int | None
-    note: str | None = None  # a warning about how the data was read (an inferred task)
+    notes: tuple[str, ...] = ()  # warnings about the data itself (its scale, an inferred task), for every optimizer
 
 
-def _infer_task(y: np.ndarray) -> str:
+def _infer_task(y: np.ndarray) -> tuple[str, str | None]:
+    """The task ``y`` implies, and a warning when integer targets were read as a quantity."""
     from lrsearch.data import MAX_INFERRED_CLASSES
 
     if y.ndim == 2 and y.shape[1] > 1:
-        return "regression"
+        return "regression", None
     if not np.issubdtype(y.dtype, np.number) or y.dtype == bool:
-        return "classification"
+        return "classification", None
     values = y.astype(np.float64).ravel()
     integral = bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
-    if integral and np.unique(values).size <= MAX_INFERRED_CLASSES:
-        return "classification"
-    return "regression"
+    distinct = np.unique(values).size
+    if integral and distinct <= MAX_INFERRED_CLASSES:
+        return "classification", None
+    if integral and y.ndim == 1:
+        return "regression", (f"task inferred as regression: y holds {distinct} distinct integers (more than "
+                              f"{MAX_INFERRED_CLASSES} count as a quantity); pass task='classification' if they "
+                              "are class labels")  # fmt: skip
+    return "regression", None
 
 
 def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
@@ -334,7 +340,8 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
                 raise ConfigError(f"task={task!r} does not match the data set's task {ds.task!r}; leave task=None.")
         held = (ds.X_val, ds.y_val) if len(ds.X_val) else (None, None)
         return _Data(ds.X_train, ds.y_train, ds.X_train, ds.y_train, held[0], held[1],
-                     "validation split" if held[0] is not None else "none", ds.task, ds.n_classes)  # fmt: skip
+                     "validation split" if held[0] is not None else "none", ds.task, ds.n_classes,
+                     tuple(_scale_warnings(ds.X_train, ds.y_train, ds.task)))  # fmt: skip
     if y is None:
         raise ConfigError("find_lr needs targets: pass find_lr(X, y, ...) or a data-set name such as find_lr('iris').")
     X = np.asarray(X)
@@ -345,15 +352,8 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
         raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}; pass one target per row.")
     note = None
     if task is None:
-        task = _infer_task(y)
+        task, note = _infer_task(y)
         log.info("find_lr: task=%s (inferred from y)", task)
-        if task == "regression" and y.ndim == 1 and np.issubdtype(y.dtype, np.number):
-            from lrsearch.data import MAX_INFERRED_CLASSES
-
-            if np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-                note = (f"task inferred as regression: y holds {np.unique(y).size} distinct integers (more than "
-                        f"{MAX_INFERRED_CLASSES} count as a quantity); pass task='classification' if they are "
-                        "class labels")  # fmt: skip
     check_choice(task, "task", _OWNER, ("classification", "regression"))
     n_classes = None
     if task == "classification":
@@ -363,13 +363,14 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
                                 "a data-set name or path (lrsearch.data.load encodes labels).")  # fmt: skip
             y = y.astype(np.int64)
         n_classes = int(y.max()) + 1 if y.size else None
+    notes = (*_scale_warnings(X, y, task), *([note] if note else []))
     n = X.shape[0]
     n_held = int(round(HOLDOUT_SHARE * n))
     if n_held < 5 or n - n_held < 5:
-        return _Data(X, y, X, y, None, None, "none", task, n_classes, note)
+        return _Data(X, y, X, y, None, None, "none", task, n_classes, notes)
     perm = np.random.default_rng([seed, 2]).permutation(n)
     held, rest = np.sort(perm[:n_held]), np.sort(perm[n_held:])
-    return _Data(X, y, X[rest], y[rest], X[held], y[held], "held-out rows", task, n_classes, note)
+    return _Data(X, y, X[rest], y[rest], X[held], y[held], "held-out rows", task, n_classes, notes)
 
 
 # --------------------------------------------------------------------------- the finder
@@ -451,6 +452,11 @@ def _ranges(lr: float, edge_lr: float, spread: float) -> tuple[_Pair, _Pair, _Pa
     return (top / 4.0, top), (top / 25.0, top), (lr * 10.0**-width, lr * 10.0**width)
 
 
+def _diverged_early(stop_reason: str, stop_index: int, num_iter: int) -> bool:
+    """Whether the test stopped within its first tenth (at least 3 steps): then start_lr was already too high."""
+    return stop_reason != "completed" and stop_index < max(3, num_iter // 10)
+
+
 def _warnings(result_curve: np.ndarray, stop_reason: str, stop_index: int, num_iter: int, end_lr: float,
               start_lr: float, spread: float, repeats: int) -> list[str]:  # fmt: skip
     out: list[str] = []
@@ -461,7 +467,7 @@ def _warnings(result_curve: np.ndarray, stop_reason: str, stop_index: int, num_i
     if x.size == 0 and stop_reason != "completed":
         out.append("the loss was not finite before the first update, so no rate is to blame: look for extreme "
                    "values in X, y or init= (float32 overflows above 3.4e38; dtype='float64' has more room)")  # fmt: skip
-    elif stop_index < max(3, num_iter // 10) and stop_reason != "completed":
+    elif _diverged_early(stop_reason, stop_index, num_iter):
         steps = f"{stop_index + 1} step{'s' if stop_index else ''}"
         out.append(f"the loss diverged within {steps} of start_lr={start_lr:g}: lower start_lr")
     if x.size >= 5:
@@ -741,9 +747,7 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
     edge_lr = float(lrs[edge.index]) if edge.index >= 0 else math.nan
     lr_range, one_cycle, bounds = _ranges(answer, edge_lr, spread)
     warns = _warnings(raw, reason, stop, num_iter, end_lr, start_lr, spread, repeats)
-    warns += _scale_warnings(data.X, data.y, data.task)
-    if data.note:
-        warns.append(data.note)
+    warns += data.notes
     if rule == "probe" and chosen != "probe":
         why = "probes=0" if probes == 0 else ("no held-out rows (fewer than 25 rows of arrays)"
                                               if data.X_held is None else "the range test gave no edge to place them")
@@ -754,7 +758,7 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
     if not math.isfinite(answer):  # kept last: the command line prints it as the reason
         if not np.isfinite(raw).any():
             why = "the loss was not finite before the first update (check X, y and init= for extreme values)"
-        elif reason != "completed" and stop < max(3, num_iter // 10):
+        elif _diverged_early(reason, stop, num_iter):
             why = f"the loss diverged within {stop + 1} steps of start_lr={start_lr:g}; lower start_lr"
         else:
             why = f"the curve is too short for the {chosen} rule; lower start_lr or raise num_iter"
