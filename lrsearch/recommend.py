@@ -209,17 +209,14 @@ def _in_memory_copy(result: Any, journal: str) -> Any:
 
     import optuna
 
+    from lrsearch.search.runner import quiet_optuna
     from lrsearch.search.storage import resolve_storage
 
     source = resolve_storage(journal, result.study_name).open()
     memory = optuna.storages.InMemoryStorage()
-    before = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(max(before, optuna.logging.WARNING))  # no "A new study created in memory" line
-    try:
+    with quiet_optuna():  # no "A new study created in memory" line, as during the study
         optuna.copy_study(from_study_name=result.study_name, from_storage=source, to_storage=memory)
         study = optuna.load_study(study_name=result.study_name, storage=memory)
-    finally:
-        optuna.logging.set_verbosity(before)
     return dataclasses.replace(result, study=study, storage="memory (a temporary journal while the workers ran)",
                                results_path=None)  # fmt: skip
 

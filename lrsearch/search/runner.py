@@ -104,7 +104,7 @@ def run_study(
     second, and once at the end). Ctrl-C stops the
     workers; finished trials are kept and the result has ``interrupted=True``.
     """
-    with _quiet_optuna():  # lrsearch reports trials itself; Optuna's INFO line per trial is noise
+    with quiet_optuna():  # lrsearch reports trials itself; Optuna's INFO line per trial is noise
         spec = _resolve_spec(spec, overrides)
         ds = _resolve_dataset(dataset, spec)
         _check_fit(spec, ds)
@@ -151,7 +151,7 @@ def run_study(
                        retrain, results_path, studies_dir, created, workers)  # fmt: skip
 
 
-def _quiet_optuna() -> Any:
+def quiet_optuna() -> Any:
     """Optuna's loggers at WARNING for the run (restored after), unless lrsearch's own log is at DEBUG (-vv)."""
     import optuna
 
