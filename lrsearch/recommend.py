@@ -225,9 +225,13 @@ def _study_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: in
                   storage: Any, study_name: str | None) -> dict[str, Any]:  # fmt: skip
     from lrsearch.search import default_space, run_study
 
+    from lrsearch.search.runner import _default_name
+
     space = default_space(epochs=common["epochs"], optimizers=tuple(opts))
+    # its own default name: a `lrsearch study` of the data set (same storage, same results file) is not touched
+    name = study_name or f"{_default_name(ds)}-recommend"
     with _study_storage(storage, n_jobs) as (where, temporary):
-        result = run_study(ds, study_name=study_name, storage=where, n_jobs=n_jobs, n_trials=n_trials,
+        result = run_study(ds, study_name=name, storage=where, n_jobs=n_jobs, n_trials=n_trials,
                            epochs=common["epochs"], seed=seed, aim="finder", space=space, hidden=common["hidden"],
                            batch_size=common["batch_size"], activation=common["activation"],
                            **({"results_path": False} if temporary else {}))  # fmt: skip
@@ -276,7 +280,10 @@ def recommend(
     a feature array with targets ``y``. ``method`` is ``"finder"`` (range tests
     plus a few measured trainings) or ``"study"`` (an Optuna study aimed by the
     range test; ``n_trials``, ``n_jobs``, ``storage``, ``study_name`` apply;
-    ``n_jobs`` > 1 without a ``storage`` runs on a temporary journal file).
+    ``n_jobs`` > 1 without a ``storage`` runs on a temporary journal file; the
+    study is named ``study_name``, by default the data set's name followed by
+    ``-recommend``, so that it never resumes or overwrites a ``lrsearch study``
+    of the data set kept in the same storage).
     Bad arguments raise :class:`~lrsearch.exceptions.ConfigError` naming
     recommend's own parameter, before any work.
     """

@@ -305,6 +305,34 @@ def test_recommend_study_keeps_a_storage_it_is_given(capsys, tmp_path):
     assert journal.is_file() and journal.stat().st_size > 0
 
 
+def test_recommend_study_leaves_a_same_storage_study_of_the_data_alone(capsys, tmp_path):
+    """recommend's study has its own name: a `lrsearch study` of iris in the same journal is neither resumed nor
+    overwritten (nor its results file), and --study-name picks the name."""
+    import optuna
+
+    from lrsearch.search.storage import resolve_storage
+
+    journal = tmp_path / "shared.journal"
+    code, _, err = run(capsys, "study", "--data", "iris", "--hidden", "8", "--n-trials", "2", "--epochs", "2",
+                       "--storage", str(journal), "--json")  # fmt: skip
+    assert code == 0, err
+    before = (tmp_path / "iris.json").read_text()
+    code, _, err = run(capsys, "recommend", "--data", "iris", "--hidden", "8", "--method", "study",
+                       "--n-trials", "2", "--epochs", "2", "--storage", str(journal), "--json")  # fmt: skip
+    assert code == 0, err
+    code, _, err = run(capsys, "recommend", "--data", "iris", "--hidden", "8", "--method", "study",
+                       "--n-trials", "2", "--epochs", "2", "--storage", str(journal), "--study-name", "mine",
+                       "--json")  # fmt: skip
+    assert code == 0, err
+    storage = resolve_storage(str(journal), "iris").open()
+    done = {s.study_name: sum(t.state.name == "COMPLETE" for t in optuna.load_study(study_name=s.study_name,
+                                                                                    storage=storage).trials)
+            for s in optuna.get_all_study_summaries(storage)}  # fmt: skip
+    assert done == {"iris": 2, "iris-recommend": 2, "mine": 2}
+    assert (tmp_path / "iris.json").read_text() == before
+    assert (tmp_path / "iris-recommend.json").is_file() and (tmp_path / "mine.json").is_file()
+
+
 # ----------------------------------------------------------------------------- 7. recommend --optimizers "" / --n-trials
 
 
@@ -323,6 +351,7 @@ def test_recommend_empty_optimizers_is_an_error(capsys, no_work, value):
         (["--n-jobs", "2"], "--n-jobs applies to --method study only"),
         (["--n-trials", "50", "--storage", "x.journal"], "--n-trials and --storage apply to --method study only"),
         (["--method", "finder", "--n-trials", "50"], "--n-trials applies"),
+        (["--study-name", "x"], "--study-name applies to --method study only"),
     ],
 )
 def test_recommend_study_flags_with_the_finder_method_are_an_error(capsys, no_work, flags, named):

@@ -19,7 +19,8 @@ from lrsearch.cli._help import defaults_formatter, fill_api_defaults
 #: flags left at None by the parser; they take recommend()'s defaults
 _FROM_API = ("hidden", "activation", "batch_size", "epochs", "method", "n_trials", "n_jobs")
 #: flags that only the study method reads
-_STUDY_ONLY = (("n_trials", "--n-trials"), ("n_jobs", "--n-jobs"), ("storage", "--storage"))
+_STUDY_ONLY = (("n_trials", "--n-trials"), ("n_jobs", "--n-jobs"), ("storage", "--storage"),
+               ("study_name", "--study-name"))
 
 
 def _recommend() -> Callable[..., Any]:
@@ -59,6 +60,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--storage", default=None, metavar="URL",
                    help="journal file or database URL to keep the study in; the same storage resumes it "
                         "(default: in memory, or a temporary journal file for --n-jobs above 1)")  # fmt: skip
+    g.add_argument("--study-name", default=None, metavar="NAME",
+                   help="the study's name in --storage; the same name resumes it (default: the data set's name "
+                        "followed by '-recommend')")  # fmt: skip
     out = p.add_argument_group("output")
     out.add_argument("--report", default=None, metavar="FILE.html", help="also write the HTML report")
     out.add_argument("--json", action="store_true", help="print the recommendation as JSON")
@@ -101,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
               seed=args.seed)  # fmt: skip
     rec = recommend(ds, method=args.method, optimizers=optimizers, hidden=hidden, activation=args.activation,
                     batch_size=args.batch_size, epochs=args.epochs, seed=args.seed, n_trials=args.n_trials,
-                    n_jobs=args.n_jobs, storage=args.storage)  # fmt: skip
+                    n_jobs=args.n_jobs, storage=args.storage, study_name=args.study_name)  # fmt: skip
 
     # the results first: a report that cannot be written must not cost them
     if args.json:
