@@ -7,6 +7,7 @@ float in the range (0.0, inf). Got -1 instead.``
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -88,6 +89,20 @@ def check_choice(value: Any, name: str, owner: str, choices: Iterable[str]) -> s
         shown = ", ".join(repr(c) for c in options)
         raise _fail(name, owner, f"one of {{{shown}}}", value)
     return value
+
+
+def check_hidden(hidden: Any, owner: str) -> tuple[int, ...]:
+    """The hidden layer widths ``hidden`` names (an int is one layer), or raise ConfigError.
+
+    >>> check_hidden((64, 32), "train"), check_hidden(16, "train"), check_hidden((), "train")
+    ((64, 32), (16,), ())
+    """
+    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+        hidden = (int(hidden),)
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable):
+        raise ConfigError(f"The 'hidden' parameter of {owner} must be a sequence of layer widths such as (64,) or "
+                          f"(128, 64), or () for no hidden layer. Got {hidden!r} instead.")  # fmt: skip
+    return tuple(check_int(h, "hidden", owner, low=1) for h in hidden)
 
 
 def check_bool(value: Any, name: str, owner: str) -> bool:

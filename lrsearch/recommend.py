@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrsearch._validation import check_choice, check_int
+from lrsearch._validation import check_choice, check_hidden, check_int
 from lrsearch.exceptions import ConfigError
 
 __all__ = ["Candidate", "Recommendation", "recommend"]
@@ -224,12 +224,11 @@ def _in_memory_copy(result: Any, journal: str) -> Any:
 def _study_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: int, n_trials: int, n_jobs: int,
                   storage: Any, study_name: str | None) -> dict[str, Any]:  # fmt: skip
     from lrsearch.search import default_space, run_study
-
-    from lrsearch.search.runner import _default_name
+    from lrsearch.search.runner import default_study_name
 
     space = default_space(epochs=common["epochs"], optimizers=tuple(opts))
     # its own default name: a `lrsearch study` of the data set (same storage, same results file) is not touched
-    name = study_name or f"{_default_name(ds)}-recommend"
+    name = study_name or f"{default_study_name(ds)}-recommend"
     with _study_storage(storage, n_jobs) as (where, temporary):
         result = run_study(ds, study_name=name, storage=where, n_jobs=n_jobs, n_trials=n_trials,
                            epochs=common["epochs"], seed=seed, aim="finder", space=space, hidden=common["hidden"],
@@ -288,8 +287,7 @@ def recommend(
     recommend's own parameter, before any work.
     """
     from lrsearch.data import Dataset, load
-    from lrsearch.nn import OPTIMIZERS
-    from lrsearch.nn.training import _check_common
+    from lrsearch.nn import ACTIVATIONS, OPTIMIZERS
 
     owner = "recommend"
     check_choice(method, "method", owner, ["finder", "study"])
@@ -304,8 +302,8 @@ def recommend(
     epochs = check_int(epochs, "epochs", owner, low=1)
     batch_size = check_int(batch_size, "batch_size", owner, low=1)
     # train's own checks of hidden and activation, in recommend's name (the task is checked when the data loads)
-    _, widths, _ = _check_common("classification", activation, hidden, "float32", owner)
-    hidden_t = tuple(widths)
+    hidden_t = check_hidden(hidden, owner)
+    check_choice(activation, "activation", owner, ACTIVATIONS)
     repeats = check_int(repeats, "repeats", owner, low=1, fix="It is the number of range tests per optimizer.")
     seed = check_int(seed, "seed", owner, low=0)
     n_trials = check_int(n_trials, "n_trials", owner, low=1)

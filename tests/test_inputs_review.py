@@ -340,3 +340,16 @@ def test_hidden_that_is_not_a_sequence_of_widths_is_a_config_error(hidden) -> No
         train(X, y, task="classification", n_classes=2, hidden=hidden, epochs=1)
     with pytest.raises(ConfigError, match="sequence of layer widths"):
         MLPClassifier(hidden_layer_sizes=hidden, epochs=1).fit(X, y)
+
+
+def test_check_hidden_is_the_one_rule_for_hidden_widths():
+    import numpy as np
+
+    from lrsearch._validation import check_hidden
+    from lrsearch.exceptions import ConfigError
+
+    assert check_hidden(np.int64(8), "train") == (8,)
+    assert check_hidden([np.int32(4), 2], "train") == (4, 2)
+    for bad in ("64", True, 3.5, [0], [8, -1], None):
+        with pytest.raises(ConfigError, match="'hidden' parameter of recommend"):
+            check_hidden(bad, "recommend")

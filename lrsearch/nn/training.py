@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from lrsearch._validation import check_bool, check_choice, check_float, check_int
+from lrsearch._validation import check_bool, check_choice, check_float, check_hidden, check_int
 from lrsearch.exceptions import ConfigError, DataError
 from lrsearch.nn import _kernels as K
 from lrsearch.nn.optimizers import make_optimizer
@@ -184,12 +184,7 @@ def _score(prob: _Problem, out: np.ndarray) -> float:
 def _check_common(task: str, activation: str, hidden: Sequence[int], dtype: str, owner: str) -> tuple[int, list[int], type]:
     check_choice(task, "task", owner, TASKS)
     act = ACTIVATIONS[check_choice(activation, "activation", owner, ACTIVATIONS)]
-    if isinstance(hidden, (int, np.integer)):
-        hidden = (int(hidden),)
-    if isinstance(hidden, str) or not isinstance(hidden, Iterable):
-        raise ConfigError(f"The 'hidden' parameter of {owner} must be a sequence of layer widths such as (64,) or "
-                          f"(128, 64), or () for no hidden layer. Got {hidden!r} instead.")  # fmt: skip
-    widths = [check_int(h, "hidden", owner, low=1) for h in hidden]
+    widths = list(check_hidden(hidden, owner))
     check_choice(dtype, "dtype", owner, _DTYPES)
     return act, widths, _DTYPES[dtype]
 

@@ -42,7 +42,7 @@ from lrsearch.search.space import SearchSpace, _hash, space_from_dict
 from lrsearch.search.spec import OBJECTIVES, StudySpec, load_spec, spec_from_dict
 from lrsearch.search.storage import DEFAULT_STUDIES_DIR, StorageConfig, StorageError, resolve_storage
 
-__all__ = ["make_pruner", "make_sampler", "run_study"]
+__all__ = ["default_study_name", "make_pruner", "make_sampler", "run_study"]
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def run_study(
         spec = _resolve_spec(spec, overrides)
         ds = _resolve_dataset(dataset, spec)
         _check_fit(spec, ds)
-        name = study_name or spec.name or _default_name(ds)
+        name = study_name or spec.name or default_study_name(ds)
         n_jobs = _resolve_jobs(spec.n_jobs if n_jobs is None else n_jobs)
         cfg = resolve_storage(storage if storage is not None else spec.storage, name, studies_dir=studies_dir,
                               heartbeat_interval=heartbeat_interval)  # fmt: skip
@@ -215,7 +215,13 @@ def _check_fit(spec: StudySpec, ds: Any) -> None:
         raise ConfigError("A study scores trials on the validation split, which is empty; set val_size > 0.")
 
 
-def _default_name(ds: Any) -> str:
+def default_study_name(ds: Any) -> str:
+    """The study name a data set gets when none is given: its name, made safe for a file name.
+
+    >>> from types import SimpleNamespace
+    >>> default_study_name(SimpleNamespace(name="my data/v2.csv"))
+    'my-data-v2.csv'
+    """
     import re
 
     return re.sub(r"[^A-Za-z0-9._-]+", "-", str(ds.name)).strip("-.") or "study"
