@@ -170,7 +170,7 @@ def test_clone_get_set_params_and_determinism():
 def _shut_down_a_study_executor():
     """Stop the loky executor an earlier ``run_study(n_jobs > 1)`` in this process left behind.
 
-    lrsearch/search/runner.py starts its workers with loky's ``get_reusable_executor``, the same
+    lrsearch/search/workers.py starts its workers with loky's ``get_reusable_executor``, the same
     process-wide singleton joblib reuses, but without joblib's ``_temp_folder_manager``: a later
     ``joblib.Parallel`` (GridSearchCV with n_jobs) then fails with an AttributeError. That is
     tested (xfail) below; here it must not make the estimator's own test depend on test order.
@@ -192,11 +192,11 @@ def _grid(n_jobs=2):
 
 
 def test_grid_search_after_a_parallel_study():
-    from lrsearch.search.runner import _executor
+    from lrsearch.search.workers import worker_executor
 
     X, y = _xy(n=90)
     try:
-        _executor(3).submit(int, 1).result()  # what run_study(n_jobs=3) leaves in the process
+        worker_executor(3).submit(int, 1).result()  # what run_study(n_jobs=3) leaves in the process
         _grid().fit(X, y)
     finally:
         _shut_down_a_study_executor()

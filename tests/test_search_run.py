@@ -246,11 +246,11 @@ def test_worker_processes_ignore_ctrl_c_and_this_process_keeps_its_handler(iris)
     the parent's stop file), while this process still turns Ctrl-C into KeyboardInterrupt."""
     import signal
 
-    from lrsearch.search import runner
+    from lrsearch.search import workers
 
     before = signal.getsignal(signal.SIGINT)
-    runner._executor(2).shutdown(wait=True)  # a fresh pool, spawned by the code under test
-    pool = runner._prestart_workers(2, iris, "float32")
+    workers.worker_executor(2).shutdown(wait=True)  # a fresh pool, spawned by the code under test
+    pool = workers.prestart_workers(2, iris, "float32")
     assert pool is not None and pool[1] == 1
     assert pool[0].submit(signal.getsignal, signal.SIGINT).result(timeout=60) == signal.SIG_IGN
     assert signal.getsignal(signal.SIGINT) is before

@@ -37,8 +37,8 @@ from lrsearch.search.storage import StorageConfig, StorageError, mask_url, resol
 
 _LAZY = {
     "run_study": "lrsearch.search.runner",
-    "make_sampler": "lrsearch.search.runner",
-    "make_pruner": "lrsearch.search.runner",
+    "make_sampler": "lrsearch.search.samplers",
+    "make_pruner": "lrsearch.search.samplers",
     "study_progress": "lrsearch.search.runner",
     "StudyResult": "lrsearch.search.results",
     "StudyProgress": "lrsearch.search.results",

@@ -1,0 +1,86 @@
+"""Optuna samplers and pruners by name, as a study's spec names them.
+
+>>> make_sampler("random", seed=1).__class__.__name__
+'RandomSampler'
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from lrsearch.exceptions import ConfigError
+from lrsearch.search.spec import StudySpec
+
+__all__ = ["check_sampler", "make_pruner", "make_sampler"]
+
+
+def check_sampler(name: str) -> None:
+    """Raise ConfigError if sampler ``name`` needs a package that is not installed (with the install command)."""
+    import importlib.util
+
+    needs = {"cmaes": ("cmaes", "pip install cmaes"), "gp": ("torch", "pip install torch (CPU build is enough)"),
+             "qmc": ("scipy", "pip install scipy")}  # fmt: skip
+    if name in needs:
+        module, fix = needs[name]
+        if importlib.util.find_spec(module) is None:
+            raise ConfigError(f"sampler {name!r} needs the {module} package, which is not installed: {fix}.")
+
+
+def make_sampler(name: str, seed: int, base_seed: int | None = None) -> Any:
+    """An Optuna sampler by name, seeded (``base_seed``: the study seed, for QMC's shared sequence).
+
+    TPE is Optuna 5's default configuration: multivariate over the parameters
+    every trial has (optimizer, schedule), univariate for the conditional ones
+    (each ``lr_<optimizer>`` is modelled on that optimizer's trials only), and a
+    constant liar so that parallel workers do not pile onto one point.
+    ``group=True`` (joint models per conditional sub-space) measured no better on
+    digits (best-of-100 over 3 seeds: 0.132 vs 0.126) and about 1.5x slower.
+    """
+    import optuna
+    from optuna.exceptions import ExperimentalWarning
+
+    from lrsearch.search.tpe import tpe_sampler
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        if name == "tpe":
+            return tpe_sampler(seed=seed, multivariate=True, constant_liar=True)
+        if name == "random":
+            return optuna.samplers.RandomSampler(seed=seed)
+        if name == "cmaes":
+            return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False,
+                                                independent_sampler=tpe_sampler(seed=seed))  # fmt: skip
+        if name == "qmc":
+            # one scrambled Sobol sequence shared by all workers (indexed by trial number)
+            return optuna.samplers.QMCSampler(
+                qmc_type="sobol", scramble=True, seed=seed if base_seed is None else base_seed,
+                independent_sampler=optuna.samplers.RandomSampler(seed=seed), warn_independent_sampling=False,
+            )  # fmt: skip
+        if name == "gp":
+            return optuna.samplers.GPSampler(seed=seed, independent_sampler=optuna.samplers.RandomSampler(seed=seed),
+                                             warn_independent_sampling=False)  # fmt: skip
+    raise ConfigError(f"Unknown sampler {name!r}; choose tpe, random, cmaes, qmc or gp.")
+
+
+def make_pruner(name: str, spec: StudySpec) -> Any:
+    """An Optuna pruner by name; steps are epoch numbers (reports every ``report_every`` epochs).
+
+    ``median`` is :class:`lrsearch.search.pruners.SnapshotPercentilePruner` at the
+    50th percentile: Optuna's ``MedianPruner`` decisions at a cost that does not
+    grow with every report.
+    """
+    import optuna
+
+    every = spec.resolved_report_every
+    if name == "median":  # Optuna's MedianPruner, reading the completed trials once per trial
+        from lrsearch.search.pruners import median_pruner
+
+        return median_pruner(n_startup_trials=5, n_warmup_steps=max(every, spec.epochs // 5), interval_steps=1)
+    if name == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=every, reduction_factor=3)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=every, max_resource=spec.epochs, reduction_factor=3)
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise ConfigError(f"Unknown pruner {name!r}; choose median, successive_halving, hyperband or none.")
