@@ -64,6 +64,25 @@ def test_a_run_that_keeps_improving_completes():
     assert res.status == "completed" and res.epochs_run == 3 and res.info["best_epoch"] == 3
 
 
+def test_a_run_that_ends_before_its_patience_still_keeps_its_best_epoch():
+    """Keras 3's EarlyStopping (on_train_end) and scikit-learn's MLP restore the best weights however the run
+    ends; a run that reached ``epochs`` with a later epoch worse than its best must too."""
+    X, y, Xv, yv = _data()
+    full = train(X, y, X_val=Xv, y_val=yv, epochs=60, **COMMON)
+    best_epoch = int(np.argmin(full.val_loss)) + 1
+    end = next(e for e in range(best_epoch + 1, 61) if full.val_loss[e - 1] > full.val_loss[best_epoch - 1])
+    res = train(X, y, X_val=Xv, y_val=yv, epochs=end, early_stopping=100, **COMMON)
+    assert res.status == "completed" and res.epochs_run == end
+    assert res.info["best_epoch"] == res.info["restored_epoch"] == best_epoch
+    short = train(X, y, X_val=Xv, y_val=yv, epochs=best_epoch, **COMMON)
+    for a, b in zip(res.coefs + res.intercepts, short.coefs + short.intercepts):
+        np.testing.assert_array_equal(a, b)
+    assert res.val_metrics["cross_entropy"] == pytest.approx(full.val_loss[best_epoch - 1], rel=1e-12)
+    # the last epoch is the best: nothing to restore, and the result says so
+    last = train(X, y, X_val=Xv, y_val=yv, epochs=best_epoch, early_stopping=100, **COMMON)
+    assert last.info["best_epoch"] == best_epoch and "restored_epoch" not in last.info
+
+
 def test_early_stopping_needs_validation_data_and_a_positive_patience():
     X, y, Xv, yv = _data()
     with pytest.raises(ConfigError, match="pass X_val and y_val"):

@@ -237,3 +237,36 @@ def test_early_stopping_holds_out_rows_and_keeps_the_best_epoch():
     assert len(reg.validation_loss_curve_) == reg.n_iter_
     with pytest.raises(ConfigError, match="validation_fraction"):
         MLPClassifier(early_stopping=True, validation_fraction=1.5).fit(X, y)
+
+
+def test_early_stopping_stops_when_scikit_learns_mlp_would():
+    """scikit-learn's MLP counts epochs without a gain of ``tol`` and stops once the count exceeds
+    ``n_iter_no_change`` (``_fit_stochastic``), i.e. after n_iter_no_change + 1 such epochs in a row."""
+    from lrsearch import MLPClassifier
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 5))
+    y = (X[:, 0] + rng.normal(size=200) > 0).astype(int)
+    for n_iter_no_change, tol in ((2, 0.0), (4, 1e-3)):
+        clf = MLPClassifier(hidden_layer_sizes=(32,), lr=0.05, epochs=300, early_stopping=True,
+                            n_iter_no_change=n_iter_no_change, tol=tol, random_state=0, dtype="float64").fit(X, y)
+        best, count, stop = np.inf, 0, None
+        for epoch, v in enumerate(clf.validation_loss_curve_, start=1):
+            if v < best - tol:
+                best, count = v, 0
+            else:
+                count += 1
+            if count > n_iter_no_change:
+                stop = epoch
+                break
+        assert stop is not None and clf.status_ == "early_stopped" and clf.n_iter_ == stop
+
+
+def test_early_stopping_needs_two_validation_rows():
+    from lrsearch import MLPClassifier
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    with pytest.raises(ConfigError, match="at least 2 to validate on.*1 for validation"):
+        MLPClassifier(early_stopping=True, validation_fraction=0.05).fit(X, y)
+    MLPClassifier(hidden_layer_sizes=(4,), epochs=2, early_stopping=True, validation_fraction=0.1).fit(X, y)

@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"diverged: {res.reason}; try a smaller --lr (lrsearch find suggests one)")
     elif res.status == "early_stopped":
         print(f"stopped early: {res.reason}; the metrics are those of epoch {res.info['best_epoch']}")
+    elif res.info.get("restored_epoch"):
+        print(f"completed {res.epochs_run} epochs; the best validation loss was at epoch "
+              f"{res.info['restored_epoch']}, whose weights and metrics are kept")  # fmt: skip
     shown = "  ".join(f"{k} {v:.4f}" for k, v in fit.test_metrics.items() if not math.isnan(v))
     print(f"test  {shown}" if fit.test_metrics else "test  (no test split: --test-size is 0)")
     return 0

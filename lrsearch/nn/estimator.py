@@ -121,8 +121,10 @@ class _BaseMLP(BaseEstimator):
     def _validation_split(self, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Any, Any, dict[str, Any]]:
         """Hold out ``validation_fraction`` of the rows (stratified for classes where it can be) for early stopping.
 
-        Training stops once the validation loss has not fallen by more than ``tol`` for
-        ``n_iter_no_change`` epochs, and the best epoch's weights are kept (``best_epoch_``).
+        Training stops once the validation loss has not fallen by more than ``tol`` below
+        its best for more than ``n_iter_no_change`` epochs in a row (scikit-learn's MLP
+        stops at ``count > n_iter_no_change`` too), and the best epoch's weights are
+        kept (``best_epoch_``), also when ``epochs`` ran out first.
         """
         from sklearn.model_selection import train_test_split
 
@@ -131,15 +133,17 @@ class _BaseMLP(BaseEstimator):
             raise ConfigError(f"The 'validation_fraction' parameter of {type(self).__name__} must be a float in "
                               f"the range (0.0, 1.0). Got {frac!r} instead.")  # fmt: skip
         n_val = int(np.ceil(frac * len(X)))
-        if n_val < 1 or len(X) - n_val < 1:
-            raise ConfigError(f"early_stopping needs rows to train on and to validate on; {len(X)} rows with "
-                              f"validation_fraction={frac} leave none for one of them.")  # fmt: skip
+        if n_val < 2 or len(X) - n_val < 1:  # scikit-learn's MLP refuses a validation set under 2 rows too
+            raise ConfigError(f"early_stopping needs rows to train on and at least 2 to validate on; {len(X)} rows "
+                              f"with validation_fraction={frac} give {n_val} for validation and {len(X) - n_val} "
+                              f"for training: raise validation_fraction (or pass more rows), or set "
+                              f"early_stopping=False.")  # fmt: skip
         stratify = y if self._task == "classification" and np.min(np.bincount(y)) >= 2 else None
         try:
             X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=n_val, random_state=seed, stratify=stratify)
         except ValueError:  # too few rows per class for a stratified split
             X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=n_val, random_state=seed)
-        return X_tr, y_tr, {"X_val": X_va, "y_val": y_va, "early_stopping": self.n_iter_no_change,
+        return X_tr, y_tr, {"X_val": X_va, "y_val": y_va, "early_stopping": self.n_iter_no_change + 1,
                             "min_delta": self.tol}  # fmt: skip
 
     def _warn_if_diverged(self) -> None:
@@ -196,9 +200,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     Parameters mirror :func:`lrsearch.nn.train`; ``hidden_layer_sizes`` and
     ``random_state`` keep scikit-learn's names. ``early_stopping=True`` holds out
     ``validation_fraction`` of the rows (stratified) and stops once the validation
-    loss has not fallen by more than ``tol`` for ``n_iter_no_change`` epochs, keeping
-    the best epoch's weights (``best_epoch_``, ``validation_loss_curve_``), as
-    scikit-learn's ``MLPClassifier(early_stopping=True)`` does with its score.
+    loss has not fallen by more than ``tol`` below its best for more than
+    ``n_iter_no_change`` epochs, keeping the best epoch's weights (``best_epoch_``,
+    ``validation_loss_curve_``), as scikit-learn's ``MLPClassifier(early_stopping=True)``
+    does with its score (its best also moves on gains smaller than ``tol``; here it
+    moves on gains larger than ``tol``, as Keras' ``min_delta``).
     """
 
     _task = "classification"

@@ -400,7 +400,9 @@ def train(
     validation loss has not fallen more than ``min_delta`` below its best for
     ``k`` epochs in a row (Keras' ``EarlyStopping(patience=k, min_delta=...)``);
     with ``restore_best`` the result holds the best epoch's parameters and
-    metrics (``info["best_epoch"]``, 1-based). The curves keep every epoch run.
+    metrics (``info["best_epoch"]``, 1-based; ``info["restored_epoch"]`` when
+    they are not the last epoch's), also when the run reached ``epochs`` first,
+    as Keras 3 does. The curves keep every epoch run.
     ``compute_metrics=False`` skips the final scikit-learn metrics.
 
     >>> import numpy as np
@@ -507,7 +509,10 @@ def train(
     info: dict[str, Any] = {}
     if early_stopping is not None:
         info["best_epoch"] = best_epoch or None
-        if status == "early_stopped" and restore_best and best_theta is not None:
+        # restored at the end of any run that early stopping watched (Keras 3's EarlyStopping and scikit-learn's
+        # MLP do the same), not only one it stopped; a diverged run keeps its last finite parameters
+        if (status != "diverged" and restore_best and best_theta is not None
+                and best_epoch != len(train_loss)):  # fmt: skip
             tr.theta[...] = best_theta
             outputs = best_outputs
             info["restored_epoch"] = best_epoch
