@@ -1,7 +1,8 @@
 """Evaluation metrics, computed by :mod:`sklearn.metrics` (imported on first use).
 
-Classification: accuracy, precision, recall, F1 (macro averages) and
-cross-entropy (log loss); regression: MSE and R² (uniform average over outputs).
+Classification: accuracy, precision, recall, F1 (macro averages over the
+classes that the true labels or the predictions hold, scikit-learn's default
+``labels``) and cross-entropy (log loss); regression: MSE and R² (uniform average over outputs).
 
 >>> import numpy as np
 >>> m = compute_metrics("classification", np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.8]]))
@@ -42,14 +43,15 @@ def compute_metrics(task: str, y_true: np.ndarray, output: np.ndarray, *,
         proba /= proba.sum(axis=1, keepdims=True)  # float32 softmax rows sum to 1 only within rounding
         pred = np.argmax(proba, axis=1)
         labels = np.arange(proba.shape[1])
+        # macro over the classes in y_true or in the predictions (scikit-learn's default labels): a class
+        # this split neither holds nor predicts has nothing to score, and must not count as a 0
+        p, r, f, _ = skm.precision_recall_fscore_support(y_true, pred, average="macro", zero_division=0)
         return {
             "accuracy": float(skm.accuracy_score(y_true, pred)),
-            "precision": float(skm.precision_score(y_true, pred, labels=labels, average="macro", zero_division=0)),
-            "recall": float(skm.recall_score(y_true, pred, labels=labels, average="macro", zero_division=0)),
-            "f1": float(skm.f1_score(y_true, pred, labels=labels, average="macro", zero_division=0)),
+            "precision": float(p), "recall": float(r), "f1": float(f),
             "cross_entropy": float(skm.log_loss(y_true, proba, labels=labels)) if cross_entropy is None
             else float(cross_entropy),
-        }
+        }  # fmt: skip
     y_true = np.asarray(y_true, dtype=np.float64)
     pred = np.asarray(output, dtype=np.float64).reshape(y_true.shape)
     r2 = float(skm.r2_score(y_true, pred)) if y_true.shape[0] > 1 else float("nan")

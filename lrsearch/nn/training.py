@@ -177,7 +177,8 @@ def _score(prob: _Problem, out: np.ndarray) -> float:
     ss_res = ((prob.Y - out) ** 2).sum(axis=0)
     ss_tot = ((prob.Y - prob.Y.mean(axis=0)) ** 2).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), 0.0)
+        # a constant column: 1 if predicted exactly, else 0 (scikit-learn's r2_score, force_finite=True)
+        r2 = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), np.where(ss_res > 0, 0.0, 1.0))
     return float(np.mean(r2))
 
 

@@ -58,7 +58,8 @@ def val_metrics(dataset: Any, result: TrainResult) -> dict[str, float]:
     Equal to ``lrsearch.evaluation.score_split(dataset, result, "val")`` (to
     rounding; pinned by a test) but ~100x cheaper: scikit-learn's input checks
     cost ~13 ms per call, as much as a small trial's training. Classification:
-    accuracy, macro precision/recall/F1 over all K classes (0 where undefined),
+    accuracy, macro precision/recall/F1 over the classes the split holds or the
+    network predicts (0 where undefined),
     the exact cross-entropy (the training loss's log-softmax); regression: MSE and
     R² (uniform over outputs) in the target's original units.
     """
@@ -74,9 +75,10 @@ def val_metrics(dataset: Any, result: TrainResult) -> dict[str, float]:
             precision = np.where(predicted > 0, tp / predicted, 0.0)
             recall = np.where(actual > 0, tp / actual, 0.0)
             f1 = np.where(predicted + actual > 0, 2 * tp / (predicted + actual), 0.0)
+        seen = predicted + actual > 0  # scikit-learn's default labels: the classes y or the predictions hold
         return {
-            "accuracy": float(np.mean(pred == y)), "precision": float(precision.mean()),
-            "recall": float(recall.mean()), "f1": float(f1.mean()), "cross_entropy": float(loss),
+            "accuracy": float(np.mean(pred == y)), "precision": float(precision[seen].mean()),
+            "recall": float(recall[seen].mean()), "f1": float(f1[seen].mean()), "cross_entropy": float(loss),
         }  # fmt: skip
     out = predict_output(dataset.X_val, result.coefs, result.intercepts, task="regression",
                          activation=result.activation)  # fmt: skip
