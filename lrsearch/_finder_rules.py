@@ -28,6 +28,7 @@ __all__ = [
     "edge_point",
     "ema",
     "ema_noise_factor",
+    "persistence",
     "settle_index",
     "find_stop",
     "horizon_factor",
@@ -118,12 +119,14 @@ def noise_scale(values: Any) -> float:
     return float(1.4826 * np.median(np.abs(np.diff(x))) / math.sqrt(2.0))
 
 
-def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_steps: int = 10) -> tuple[int, str]:
+def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_steps: int = 10,
+              noise: Any = None) -> tuple[int, str]:  # fmt: skip
     """Where a range test stops and why: ``(last index kept, reason)``.
 
     Reasons: ``"non-finite loss"`` at the first NaN/inf, ``"diverged"`` at the first
     step ``k >= min_steps`` where the smoothed loss ``s_k`` exceeds its best so far
-    ``b_k`` (counted from :func:`settle_index` on, once the EMA averages a few batches) by more than ``threshold`` times a scale, and ``"completed"`` otherwise.
+    ``b_k`` (counted from :func:`settle_index` on, once the EMA averages a few batches)
+    by more than ``threshold`` times a scale, and ``"completed"`` otherwise.
     The scale is the descent achieved so far (the highest smoothed loss before
     the best minus the best), or, when the curve has hardly descended, four
     standard deviations of the difference ``s_k - b_k`` under noise alone
@@ -132,16 +135,26 @@ def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_ste
     losses, so the rule gives the same answer for ``a*loss + b`` with any ``a > 0``
     and any ``b``: it works for losses of any scale and sign.
 
+    ``noise``: the series to measure that noise on, when ``losses`` have none of
+    their own (a validation-mode test records a fixed subsample's loss, smooth
+    from step to step: its batch losses, same units, measure the noise instead;
+    without them a rise of 1e-6 at the first rates read as a divergence).
+    A smoothing too light to average :func:`persistence` batches (``beta`` below
+    about 0.6; none at 0) needs the rise to hold that many steps in a row, so
+    that one bad batch after a lucky one is not a divergence.
+
     >>> raw = np.r_[np.linspace(2.0, 1.0, 20), np.linspace(1.0, 9.0, 10)]
     >>> find_stop(raw, ema(raw, 0.5), 0.5, 1.0)
-    (22, 'diverged')
+    (23, 'diverged')
     """
     x = np.asarray(losses, dtype=np.float64)
     s = np.asarray(smoothed, dtype=np.float64)
+    noisy = x if noise is None else np.asarray(noise, dtype=np.float64)
     finite = np.isfinite(x) & np.isfinite(s)
     n = int(np.argmin(finite)) if not finite.all() else x.size
     best, best_at, peak_before_best, peak = math.inf, 0, -math.inf, -math.inf
     settled = settle_index(beta)
+    hold, held = persistence(beta), 0
     for k in range(n):
         peak = max(peak, s[k])
         if k == settled and settled > 0:  # the first points are a batch or two: too noisy to be the best
@@ -151,13 +164,27 @@ def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_ste
         if k < min_steps:
             continue
         spread = math.hypot(ema_noise_factor(beta, k), ema_noise_factor(beta, best_at))
-        floor = 4.0 * spread * noise_scale(x[: k + 1])
+        floor = 4.0 * spread * noise_scale(noisy[: k + 1])
         scale = max(peak_before_best - best, floor)
-        if scale > 0 and s[k] - best > threshold * scale:
+        held = held + 1 if scale > 0 and s[k] - best > threshold * scale else 0
+        if held >= hold:
             return k, "diverged"
     if n < x.size:
         return max(n - 1, 0), "non-finite loss"
     return max(n - 1, 0), "completed"
+
+
+def persistence(beta: float, batches: int = 4) -> int:
+    """Steps in a row a rise must hold for :func:`find_stop` to call it a divergence.
+
+    1 when :func:`ema` averages at least ``batches`` batches in the long run
+    (its noise factor ``sqrt((1 - beta) / (1 + beta))`` at most ``1/sqrt(batches)``),
+    else as many steps as it takes to see that many batches' worth of rise.
+
+    >>> persistence(0.98), persistence(0.5), persistence(0.0)
+    (1, 2, 4)
+    """
+    return max(1, math.ceil(batches * (1.0 - beta) / (1.0 + beta) - 1e-12))
 
 
 def settle_index(beta: float, factor: float = 0.5) -> int:
@@ -252,8 +279,11 @@ def valley_index(losses: Any) -> int:
     at ``i``; ``max_end`` is the first index of the largest ``lds``;
     ``max_start = max_end - lds[max_end]`` (fastai's formula: one before the
     valley's first point); the answer is ``max_start + int(sections) +
-    int(sections / 2)`` with ``sections = (max_end - max_start) / 3``. fastai can
-    return -1 on a two-point curve; this returns 0 there.
+    int(sections / 2)`` with ``sections = (max_end - max_start) / 3``. One
+    deliberate difference: when the longest valley is two points ending at index
+    1, fastai's index is -1, which Python reads as the *last* point of its window
+    (the highest rate, usually past the divergence); this returns 0 there, the
+    valley's start. It does not occur on 100-step curves of the benchmark.
 
     >>> valley_index([6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 2.0, 3.0])   # lds 1..6, max_end 5, start -1
     2
@@ -283,7 +313,7 @@ def suggest_valley(result: Any) -> Suggestion:
     lrs, _, sm = _curve(result)
     window = _fastai_window(lrs.size, int(getattr(result, "num_iter", lrs.size)))
     ss = sm[window]
-    if ss.size < 2 or not np.isfinite(ss).all():
+    if ss.size < 1 or not np.isfinite(ss).all():  # one point: fastai answers with it, and so does this
         return _nan("valley")
     i = valley_index(ss) + window.start
     return Suggestion("valley", float(lrs[i]), i, float(sm[i]))

@@ -27,6 +27,7 @@ import logging
 import math
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -87,6 +88,8 @@ _OWNER = "find_lr"
 VAL_ROWS = 512
 #: held-out rows carved from the training arrays when no validation split is given
 HOLDOUT_SHARE = 0.2
+#: arrays of fewer rows hold none out (the probes need held-out rows; the edge rule answers)
+MIN_ROWS_TO_HOLD_OUT = 25
 #: a spread (p10 to p90 of per-repeat answers) wider than this draws a warning
 WIDE_SPREAD = 0.5
 
@@ -110,6 +113,8 @@ class RangeTestCurve:
     num_iter: int
     seed: int
     steps: int = 0
+    #: validation mode: each step's batch loss (the noise the stopping rule reads), else None
+    batch_losses: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -265,27 +270,34 @@ def range_test(
             taken = out.taken
         else:
             vals: list[float] = []
+            batch: list[float] = []
             core_reason = None
             taken = 0
             for k in range(num_iter):
                 vl, _ = trainer.evaluate(X_val, y_val)
                 vals.append(vl)
                 if not math.isfinite(vl):
+                    batch.append(math.nan)
                     break
                 out = trainer.run_steps(order[k * bs : (k + 1) * bs], ladder[k : k + 1])
+                batch.append(float(out.losses[0]) if len(out.losses) else math.nan)
                 taken += out.taken
                 if out.status != "ok":
                     core_reason = out.reason
                     break
             raw = np.asarray(vals, dtype=np.float64)
+            batch_losses = np.asarray(batch, dtype=np.float64)
     finally:
         trainer.restore(snap)
+    if X_val is None:
+        batch_losses = None
     sm = ema(raw, smoothing)
-    stop, reason = find_stop(raw, sm, smoothing, diverge_threshold)
+    stop, reason = find_stop(raw, sm, smoothing, diverge_threshold, noise=batch_losses)
     if reason == "completed" and raw.size < num_iter:
         reason = core_reason or "loss exploded"
     m = stop + 1
-    return RangeTestCurve(ladder[:m].copy(), raw[:m].copy(), sm[:m], stop, reason, num_iter, seed, taken)
+    return RangeTestCurve(ladder[:m].copy(), raw[:m].copy(), sm[:m], stop, reason, num_iter, seed, taken,
+                          None if batch_losses is None else batch_losses[:m].copy())  # fmt: skip
 
 
 # --------------------------------------------------------------------------- data
@@ -366,7 +378,7 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
     notes = (*_scale_warnings(X, y, task), *([note] if note else []))
     n = X.shape[0]
     n_held = int(round(HOLDOUT_SHARE * n))
-    if n_held < 5 or n - n_held < 5:
+    if n < MIN_ROWS_TO_HOLD_OUT:  # the documented threshold (a fifth of 25 rows: 5 held out)
         return _Data(X, y, X, y, None, None, "none", task, n_classes, notes)
     perm = np.random.default_rng([seed, 2]).permutation(n)
     held, rest = np.sort(perm[:n_held]), np.sort(perm[n_held:])
@@ -418,6 +430,17 @@ def _pool(curves: Sequence[RangeTestCurve]) -> tuple[np.ndarray, str | None]:
     return pooled, reasons.most_common(1)[0][0] if reasons else None
 
 
+def _pooled_batch_losses(curves: Sequence[RangeTestCurve], n: int) -> np.ndarray:
+    """The repeats' batch losses (validation mode), pooled as :func:`_pool` pools the losses, over ``n`` steps."""
+    M = np.full((len(curves), n), np.nan)
+    for r, c in enumerate(curves):
+        b = c.batch_losses if c.batch_losses is not None else np.zeros(0)
+        M[r, : min(n, b.size)] = b[:n]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column (every repeat stopped) stays NaN
+        return np.nanmedian(M, axis=0)
+
+
 def _quantile_spread(lrs: Iterable[float]) -> float:
     x = np.log10([v for v in lrs if math.isfinite(v) and v > 0])
     if x.size < 2:
@@ -454,7 +477,8 @@ def _ranges(lr: float, edge_lr: float, spread: float) -> tuple[_Pair, _Pair, _Pa
 
 def _diverged_early(stop_reason: str, stop_index: int, num_iter: int) -> bool:
     """Whether the test stopped within its first tenth (at least 3 steps): then start_lr was already too high."""
-    return stop_reason != "completed" and stop_index < max(3, num_iter // 10)
+    # <=: the stopping rule cannot call a divergence before step 10, the first tenth's end at 100 steps
+    return stop_reason != "completed" and stop_index <= max(3, num_iter // 10)
 
 
 def _warnings(result_curve: np.ndarray, stop_reason: str, stop_index: int, num_iter: int, end_lr: float,
@@ -705,7 +729,8 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
     else:
         pooled, pooled_reason = _pool(curves)
         sm_full = ema(pooled, smoothing)
-        stop, reason = find_stop(pooled, sm_full, smoothing, diverge_threshold)
+        noise = _pooled_batch_losses(curves, pooled.size) if validation else None
+        stop, reason = find_stop(pooled, sm_full, smoothing, diverge_threshold, noise=noise)
         if reason == "completed" and pooled_reason is not None:
             reason = pooled_reason
         lrs = lr_ladder(start_lr, end_lr, num_iter, mode)[: stop + 1]

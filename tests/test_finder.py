@@ -111,10 +111,39 @@ def test_stop_rule_fires_where_the_rise_passes_the_descent():
     raw = _v_curve(noise=0.0)
     sm = R.ema(raw, 0.0)
     k, reason = R.find_stop(raw, sm, 0.0, 1.0)
-    # without smoothing: best 1.0 (step 60), descent 1.0 -> first step above 2.0
+    # without smoothing: best 1.0 (step 60), descent 1.0 -> the first step above 2.0, held for
+    # persistence(0) = 4 steps in a row (the rise is monotone: 3 steps after the first)
     first_above = int(np.argmax((np.arange(100) > 60) & (raw > 2.0)))
-    assert (k, reason) == (first_above, "diverged")
+    assert R.persistence(0.0) == 4
+    assert (k, reason) == (first_above + 3, "diverged")
     assert R.find_stop(raw, sm, 0.0, 3.0)[0] > k  # a larger threshold stops later
+
+
+def test_without_smoothing_one_bad_batch_after_a_lucky_one_is_not_a_divergence():
+    """smoothing=0: a single spike (even right after a lucky low batch) must not stop the test; a rise that holds
+    does."""
+    rng = np.random.default_rng(0)
+    raw = 1.0 + 0.05 * rng.normal(size=100)
+    raw[30], raw[31] = 0.5, 3.0  # a lucky batch, then a bad one
+    assert R.find_stop(raw, R.ema(raw, 0.0), 0.0, 1.0) == (99, "completed")
+    raw[60:] = 3.0 + np.arange(40)  # a real divergence: it holds
+    assert R.find_stop(raw, R.ema(raw, 0.0), 0.0, 1.0) == (63, "diverged")
+
+
+def test_validation_mode_measures_the_noise_on_the_batch_losses():
+    """A validation-mode curve is smooth (a fixed subsample): a rise of 1e-6 at the first rates is not a
+    divergence. Its batch losses measure the noise; without them the rule stops at step 10."""
+    rng = np.random.default_rng(0)
+    val = 0.7 + 1e-6 * np.arange(100) / 10  # rises smoothly by 1e-6 over the first 10 steps
+    batch = 0.7 + 0.1 * rng.normal(size=100)
+    assert R.find_stop(val, R.ema(val, 0.98), 0.98, 1.0)[0] == 10  # the trap
+    assert R.find_stop(val, R.ema(val, 0.98), 0.98, 1.0, noise=batch) == (99, "completed")
+    X = rng.normal(size=(40, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    for seed in range(6):
+        res = find_lr(X, y, hidden=(8,), validation=True, seed=seed, probes=0)
+        assert all(c.stop_index > 30 for c in res.curves), [c.stop_index for c in res.curves]
+        assert all(c.batch_losses is not None and c.batch_losses.size == c.losses.size for c in res.curves)
 
 
 def test_negative_losses_defeat_a_ratio_rule_but_not_this_one():
@@ -125,7 +154,6 @@ def test_negative_losses_defeat_a_ratio_rule_but_not_this_one():
 
 def test_flat_noisy_curve_does_not_stop():
     raw = 5.0 + np.random.default_rng(3).normal(0, 1.0, 100)
-    assert R.find_stop(raw, R.ema(raw, 0.98), 0.98, 1.0) == (99, "completed")
 
 
 def test_stop_at_first_non_finite_loss():
@@ -251,7 +279,6 @@ def test_a_lucky_first_batch_does_not_stop_the_test():
     raw = 1.2 + 0.1 * rng.standard_normal(100)
     raw[0] = 0.8
     assert R.settle_index(0.98) == 4
-    assert R.find_stop(raw, R.ema(raw, 0.98), 0.98, 1.0) == (99, "completed")
 
 
 def test_probe_rule_by_hand():
@@ -632,3 +659,13 @@ def test_unscaled_regression_targets_and_features_are_warned_about():
     assert any(w.startswith("features are far from unit scale (column") for w in raw_x.warnings)
     labels = (y > 0).astype(int)  # classification: only the features count
     assert not any("unit scale" in w for w in find_lr(X, labels, **kw).warnings)
+
+
+def test_valley_on_a_one_point_window_answers_with_that_point_as_fastai_does():
+    """fastai's valley on a one-point window: lds=[1], max_start = max_end = 0, index 0 (its loop never runs)."""
+    lrs = np.geomspace(1e-5, 1e-1, 7)
+    curve = SimpleNamespace(lrs=lrs, losses=np.linspace(2, 1, 7), smoothed=np.linspace(2, 1, 7), num_iter=10)
+    s = R.suggest_valley(curve)  # window: from num_iter // 10 = 1 to 7 - 5 = 2, one point
+    assert s.index == 1 and s.lr == lrs[1]
+    empty = SimpleNamespace(lrs=lrs[:6], losses=np.ones(6), smoothed=np.ones(6), num_iter=10)
+    assert math.isnan(R.suggest_valley(empty).lr)  # window 1..1: nothing to read

@@ -259,3 +259,27 @@ def test_recommend_skips_an_optimizer_whose_range_test_gave_no_rate(monkeypatch)
         real(ds, optimizer=optimizer, **kw), lr=math.nan, warnings=("no rate could be suggested: test",)))  # fmt: skip
     with pytest.raises(ConfigError, match="no range test gave a learning rate"):
         recommend(ds, optimizers=["sgd"], epochs=3, hidden=(8,), repeats=1)
+
+
+def test_rows_to_hold_out_match_the_documented_25():
+    """Arrays of fewer than 25 rows hold none out (no probes: the edge rule answers, and says why); 25 do."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(25, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for n in (23, 24):
+        res = find_lr(X[:n], y[:n], hidden=(4,), repeats=1, rule="probe")
+        assert res.probes is None and res.rule == "edge"
+        assert any("fewer than 25 rows" in w for w in res.warnings)
+    assert find_lr(X, y, hidden=(4,), repeats=1).probes is not None
+
+
+def test_a_divergence_at_the_rules_first_possible_step_counts_as_early():
+    """find_stop cannot call a divergence before step 10, which is the first tenth's end at 100 steps: a stop
+    there is 'within the first tenth' (lower start_lr)."""
+    from lrsearch._finder_rules import ema, find_stop
+    from lrsearch.finder import _diverged_early
+
+    x = np.exp(np.linspace(0, 5, 100))
+    k, reason = find_stop(x, ema(x, 0.98), 0.98, 1.0)
+    assert (k, reason) == (10, "diverged") and _diverged_early(reason, k, 100)
+    assert not _diverged_early("diverged", 11, 100) and not _diverged_early("completed", 5, 100)
