@@ -200,3 +200,24 @@ def test_a_report_ignores_results_saved_by_a_same_named_study_in_another_storage
     with caplog.at_level(logging.WARNING, logger="lrsearch"):
         assert main(["report", "--study-name", "iris", "--storage", db, "--out", "d.html"]) == 0
     assert "another study" not in caplog.text and "regression" in (tmp_path / "d.html").read_text()
+
+
+def test_an_aimed_study_smaller_than_its_queue_runs_the_best_probed_first_and_says_so(tmp_path, capsys, caplog):
+    """n_trials below the finder's first trials (one per optimizer): the summary does not claim the study held
+    more than asked, a warning names the optimizers left queued, and the trials that ran are the ones whose
+    probes reached the lowest held-out loss."""
+    import json
+
+    args = ["study", "--data", "iris", "--studies-dir", str(tmp_path), "--epochs", "2", "--schedules", "constant",
+            "--no-progress", "--n-trials", "2", "--aim", "finder", "--json"]  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="lrsearch"):
+        assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "stay queued" in caplog.text and "n_trials=2" in caplog.text
+    ran = [t["param_optimizer"] for t in out["trials"] if t["state"] == "COMPLETE"]
+    probe = {rt["optimizer"]: rt for rt in out["range_tests"]}
+    best = sorted(probe, key=lambda o: probe[o]["probe_loss"] if probe[o]["probe_loss"] is not None else np.inf)
+    assert len(probe) == 7 and ran == best[:2], (ran, best)
+    assert main(args[:-1]) == 0  # the text summary of the same study, resumed with the same budget
+    text = capsys.readouterr().out
+    assert "already held more" not in text and "2 of the 2 asked for" in text

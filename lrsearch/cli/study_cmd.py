@@ -201,10 +201,16 @@ def _print_summary(result: Any, report_path: Any) -> None:
     if s.get("waiting"):
         parts.append(f"{s['waiting']} queued, not started (the finder's first trials run first on resume)")
     head = "interrupted" if result.interrupted else "done"
-    if s["n_trials"] <= s["target_trials"]:
-        count = f"{s['n_trials']} of {s['target_trials']} trials"
-    else:  # a resumed study asked for fewer trials than it already holds
-        count = f"{s['n_trials']} trials (it already held more than the {s['target_trials']} asked for)"
+    # every trial is listed (the parts add up to it); the budget counts those the workers count: complete,
+    # pruned and running (a failed trial is rerun, a queued one has not started)
+    total, target = s["n_trials"], s["target_trials"]
+    used = s["complete"] + s["pruned"] + s.get("running", 0)
+    if used > target:  # a resumed study asked for fewer trials than it already holds
+        count = f"{total} trials (it already held more than the {target} asked for)"
+    elif total <= target:
+        count = f"{total} of {target} trials"
+    else:
+        count = f"{total} trials, {used} of the {target} asked for (failed and queued trials do not count)"
     print(f"study {result.study_name} ({result.storage}): {head}; {count} ({', '.join(parts)})")
     rate = f", {s['trials_per_min']:.0f} trials/min" if s.get("trials_per_min") else ""
     print(f"this run: {s['trials_this_run']} trials in {s['elapsed_s']:.1f} s with {s['n_jobs']} worker(s){rate}")

@@ -7,7 +7,9 @@ short probes for longer trainings, so a rate for its default 20 epochs would
 be the wrong rate for a 30-epoch study); its ``search_bounds``
 replace the optimizer's default bounds, and its suggested ``lr`` (with the
 constant schedule and no warm-up, when the space has them) is enqueued as a
-first trial, so the sampler starts from measured rates instead of guesses.
+first trial, so the sampler starts from measured rates instead of guesses. The
+first trials are ordered by the lowest held-out loss of each optimizer's probes
+(best first), so a budget smaller than the queue goes to the most promising.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 from typing import Any
 
 from lrsearch.exceptions import ConfigError
+from lrsearch.search.results import best_probe_loss
 from lrsearch.search.space import Range, SearchSpace
 
 __all__ = ["aim_with_finder"]
@@ -59,7 +62,18 @@ def aim_with_finder(
             if isinstance(space.warmup, Range) and space.warmup.low < space.warmup.high:
                 params["warmup"] = int(space.warmup.low)
         first_trials.append(params)
+    # the most promising first: when the budget is smaller than the queue, it goes to the optimizers whose
+    # short trainings at the finder's rates reached the lowest held-out loss (stable: ties keep the space's order)
+    order = sorted(range(len(results)), key=lambda i: best_probe_loss(results[i]))
+    first_trials = [first_trials[i] for i in order]
+    if spec.n_trials < len(first_trials):
+        skipped = ", ".join(str(p["optimizer"]) for p in first_trials[spec.n_trials:])
+        log.warning("n_trials=%d is below the %d first trials the range tests queue (one per optimizer): %s "
+                    "stay queued and run first when the study resumes with a larger n_trials", spec.n_trials,
+                    len(first_trials), skipped)  # fmt: skip
     return space.with_lr_bounds(bounds), tuple(results), first_trials
+
+
 
 
 def _bounds(rt: Any) -> tuple[float | None, float | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +116,24 @@ class StudyResult:
 def range_test_summary(rt: Any) -> dict[str, Any]:
     """The numbers of a finder result that a study used (JSON-able)."""
     keys = ("optimizer", "lr", "lr_range", "search_bounds", "spread_decades")
-    return jsonable({k: getattr(rt, k, None) for k in keys} if not isinstance(rt, dict) else rt)
+    if isinstance(rt, dict):
+        return jsonable(rt)
+    out = {k: getattr(rt, k, None) for k in keys}
+    loss = best_probe_loss(rt)
+    out["probe_loss"] = loss if math.isfinite(loss) else None  # what orders an aimed study's first trials
+    return jsonable(out)
+
+
+def best_probe_loss(rt: Any) -> float:
+    """The lowest held-out loss of a finder result's probes (``inf`` without a finite one).
+
+    >>> from types import SimpleNamespace
+    >>> best_probe_loss(SimpleNamespace(probes=SimpleNamespace(losses=[0.5, float("inf"), 0.3])))
+    0.3
+    """
+    probes = getattr(rt, "probes", None)
+    losses = [float(v) for v in getattr(probes, "losses", ()) if math.isfinite(float(v))]
+    return min(losses) if losses else math.inf
 
 
 def trials_frame(study: optuna.Study) -> pd.DataFrame:
