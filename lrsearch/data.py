@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Sequence, Union
 
 import numpy as np
 
-from lrsearch._validation import check_choice, check_float, check_int
+from lrsearch._validation import check_bool, check_choice, check_float, check_int
 from lrsearch.exceptions import ConfigError, DataError
 
 if TYPE_CHECKING:
@@ -117,6 +117,7 @@ def load(
     test_size: float = 0.2,
     seed: int = 0,
     dtype: str = "float32",
+    scale: bool = True,
 ) -> Dataset:
     """Load, validate, split and scale a data set.
 
@@ -151,6 +152,11 @@ def load(
     if stratification is still impossible (e.g. fewer test rows than classes) a
     warning is logged and the split is not stratified.
 
+    ``scale=False`` keeps numeric features and regression targets in their own
+    units (categorical columns are still one-hot encoded; ``x_scaler`` is then an
+    identity ``StandardScaler`` and ``y_mean``/``y_scale`` are 0 and 1), so that a
+    rate measured on the result applies to the arrays as given.
+
     >>> ds = load("iris", seed=1)
     >>> ds.task, ds.X_train.dtype.name, ds.y_train.dtype.name
     ('classification', 'float32', 'int64')
@@ -163,6 +169,7 @@ def load(
         raise ConfigError(f"val_size + test_size must be below 1 so that rows remain for training; "
                           f"got {val_size} + {test_size}. Lower one of them.")
     seed = check_int(seed, "seed", "load", low=0, high=2**32 - 1)
+    check_bool(scale, "scale", "load")
     out_dtype = check_choice(getattr(dtype, "__name__", dtype), "dtype", "load", ("float32", "float64"))
 
     features, targets, name, known_task = _read_source(source, target)
@@ -182,9 +189,12 @@ def load(
         y_all = _regression_values(targets)
     train, val, test = _split(y_all if classes is not None else None, len(features), n_val, n_test, seed)
 
-    scaler, feature_names, X_all = _fit_features(features, train)
+    scaler, feature_names, X_all = _fit_features(features, train, scale)
     y_mean = y_scale = None
-    if classes is None:
+    if classes is None and not scale:
+        y_mean, y_scale = np.zeros(y_all.shape[1]), np.ones(y_all.shape[1])
+        y_all = y_all.astype(out_dtype)
+    elif classes is None:
         y_mean, y_scale = y_all[train].mean(axis=0), y_all[train].std(axis=0)
         if np.any(y_scale == 0):
             logger.warning("%s: target %r is constant on the training split", name, target_name)
@@ -743,8 +753,11 @@ def _take(index: np.ndarray, n_take: int, labels: np.ndarray | None, seed: int, 
     return tuple(train_test_split(index, test_size=n_take, random_state=seed))
 
 
-def _fit_features(features: pd.DataFrame, train: np.ndarray) -> tuple[Any, list[str], np.ndarray]:
-    """Fit the scaler/encoder on the training rows; return (transformer, names, all rows transformed)."""
+def _fit_features(features: pd.DataFrame, train: np.ndarray, scale: bool = True) -> tuple[Any, list[str], np.ndarray]:
+    """Fit the scaler/encoder on the training rows; return (transformer, names, all rows transformed).
+
+    ``scale=False``: the numeric columns pass through (an identity ``StandardScaler``).
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -752,11 +765,12 @@ def _fit_features(features: pd.DataFrame, train: np.ndarray) -> tuple[Any, list[
     numeric = [c for c in features.columns if c not in categorical]
     if not categorical:
         values = features.to_numpy(np.float64)
-        scaler = StandardScaler().fit(values[train])
+        scaler = StandardScaler(with_mean=scale, with_std=scale).fit(values[train])
         return scaler, list(numeric), scaler.transform(values)
     frame = features.astype({c: np.float64 for c in numeric})
     encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
-    transformer = ColumnTransformer([("num", StandardScaler(), numeric), ("cat", encoder, categorical)],
+    num = StandardScaler(with_mean=scale, with_std=scale)
+    transformer = ColumnTransformer([("num", num, numeric), ("cat", encoder, categorical)],
                                     sparse_threshold=0.0, verbose_feature_names_out=False)
     transformer.fit(frame.iloc[train])
     return transformer, [str(c) for c in transformer.get_feature_names_out()], transformer.transform(frame)

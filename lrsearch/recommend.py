@@ -275,8 +275,11 @@ def recommend(
 ) -> Recommendation:
     """Recommend an optimizer, a base rate and a schedule for this network on this data.
 
-    ``data`` is a data-set name or path, a :class:`~lrsearch.data.Dataset`, or
-    a feature array with targets ``y``. ``method`` is ``"finder"`` (range tests
+    ``data`` is a data-set name or path (loaded and standardised by
+    :func:`lrsearch.data.load`: the rate is for its standardised splits), a
+    :class:`~lrsearch.data.Dataset`, or a feature array with targets ``y`` (used
+    in its own units, as :func:`lrsearch.find_lr` uses arrays: the rate is for
+    ``train(X, y, **rec.train_kwargs())``). ``method`` is ``"finder"`` (range tests
     plus a few measured trainings) or ``"study"`` (an Optuna study aimed by the
     range test; ``n_trials``, ``n_jobs``, ``storage``, ``study_name`` apply;
     ``n_jobs`` > 1 without a ``storage`` runs on a temporary journal file; the
@@ -312,7 +315,9 @@ def recommend(
     if isinstance(data, Dataset):
         ds = data
     elif y is not None:
-        ds = load((data, y), task=task, seed=seed)
+        # arrays are used as given, as find_lr uses them: the rate is for the user's X and y, which a
+        # standardised copy would not be (train(X, y, **rec.train_kwargs()) must work on them)
+        ds = load((data, y), task=task, seed=seed, scale=False)
     else:
         ds = load(data, task=task, seed=seed)
     common = {"hidden": hidden_t, "activation": activation, "batch_size": batch_size, "epochs": epochs}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+
 import pytest
 
 from lrsearch.cli import main
@@ -95,3 +97,35 @@ def test_lrsearch_recommend_stays_callable_after_the_module_is_imported():
     rec = from_package("iris", optimizers=["adam"], epochs=3)
     assert rec.optimizer == "adam" and rec.lr > 0
     assert lrsearch.recommend("iris", optimizers=["adam"], epochs=3).lr == rec.lr
+
+
+def test_recommend_on_arrays_measures_the_arrays_as_given():
+    """recommend(X, y) uses the arrays in their own units (as find_lr does), so its rate and expected score are
+    those of train(X, y, **rec.train_kwargs()) on them, not of a standardised copy the user does not have."""
+    from lrsearch.nn import train
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 3)) * [1.0, 50.0, 0.01] + [0.0, 300.0, 1.0]
+    y = (X[:, 0] + (X[:, 1] - 300.0) / 50.0 > 0).astype(int)
+    rec = recommend(X, y, optimizers=["adam", "sgd"], hidden=(8,), epochs=5, repeats=1)
+    ds = load((X, y), seed=0, scale=False)
+    assert np.isin(ds.X_train.astype(np.float32), X.astype(np.float32)).all()  # raw rows, not standardised
+    res = train(ds.X_train, ds.y_train, X_val=ds.X_val, y_val=ds.y_val, seed=0, **rec.train_kwargs())
+    assert res.val_loss[-1] == pytest.approx(rec.expected_score["val_loss"], rel=1e-6)
+    assert any("unit scale" in e for e in rec.evidence)  # the finder's warning about the features' scale
+
+
+def test_load_without_scaling_keeps_units():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 2)) * 100.0 + 7.0
+    y = X @ [2.0, -1.0] + 1000.0
+    ds = load((X, y), task="regression", seed=3, scale=False, dtype="float64")
+    scaled = load((X, y), task="regression", seed=3, dtype="float64")
+    rows = np.array([np.flatnonzero(np.all(X == r, axis=1))[0] for r in ds.X_train])
+    np.testing.assert_array_equal(ds.X_train, X[rows])
+    np.testing.assert_allclose(ds.y_train.ravel(), y[rows])
+    np.testing.assert_allclose(ds.inverse_y(ds.y_train), ds.y_train)
+    np.testing.assert_allclose(ds.x_scaler.transform(X), X)
+    np.testing.assert_allclose(scaled.inverse_y(scaled.y_train).ravel(), y[rows])  # the same split
+    with pytest.raises(ConfigError, match="'scale' parameter of load"):
+        load((X, y), scale="no")
