@@ -234,6 +234,15 @@ def _study_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: in
                            epochs=common["epochs"], seed=seed, aim="finder", space=space, hidden=common["hidden"],
                            batch_size=common["batch_size"], activation=common["activation"],
                            **({"results_path": False} if temporary else {}))  # fmt: skip
+        if result.interrupted:  # Ctrl-C: no recommendation from a study cut short; say where its trials are
+            done = result.summary.get("complete", 0)
+            if temporary or where == "memory":
+                where_now = ("they were in memory and are gone: pass storage= (--storage FILE.journal) to keep a "
+                             "study you may interrupt")  # fmt: skip
+            else:
+                where_now = f"they are kept in {result.storage}: run the same command again to resume"
+            log.warning("recommend: the study was interrupted after %d complete trials; %s", done, where_now)
+            raise KeyboardInterrupt
         if temporary:
             result = _in_memory_copy(result, where)
     cfg = dict(result.best_config)

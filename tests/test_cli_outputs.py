@@ -416,3 +416,39 @@ def test_building_the_parser_stays_light():
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("storage", [False, True])
+def test_recommend_study_interrupted_exits_130_and_says_where_its_trials_are(capsys, tmp_path, monkeypatch, caplog,
+                                                                             storage):
+    import lrsearch.search.objective as objective
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(objective, "train", interrupt)
+    extra = ["--storage", str(tmp_path / "r.journal")] if storage else []
+    code, out, err = run(capsys, "recommend", "--data", "iris", "--hidden", "8", "--method", "study",
+                         "--n-trials", "4", "--epochs", "2", *extra)  # fmt: skip
+    assert code == 130 and "recommended" not in out and "interrupted" in err
+    said = caplog.text
+    assert "interrupted after 0 complete trials" in said
+    assert ("kept in" in said and "run the same command again" in said) if storage else "--storage" in said
+
+
+def test_a_closed_pipe_stops_quietly(capsys, monkeypatch):
+    """`lrsearch find --json | head`: the reader goes away; no 'internal error', exit 141 as a shell reports it."""
+    import sys
+
+    class Closed:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    code = main(["find", "--data", "iris", "--optimizer", "adam", "--json"])
+    monkeypatch.undo()
+    assert code == 141
+    assert "internal error" not in capsys.readouterr().err

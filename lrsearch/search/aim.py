@@ -68,8 +68,9 @@ def aim_with_finder(
     first_trials = [first_trials[i] for i in order]
     if spec.n_trials < len(first_trials):
         skipped = ", ".join(str(p["optimizer"]) for p in first_trials[spec.n_trials:])
-        log.warning("n_trials=%d is below the %d first trials the range tests queue (one per optimizer): %s "
-                    "stay queued and run first when the study resumes with a larger n_trials", spec.n_trials,
+        log.warning("n_trials=%d is below the %d first trials the range tests queue (one per optimizer): the "
+                    "first trials of %s stay queued and run first when the study resumes with a larger n_trials",
+                    spec.n_trials,
                     len(first_trials), skipped)  # fmt: skip
     return space.with_lr_bounds(bounds), tuple(results), first_trials
 
