@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrsearch._validation import check_choice, check_hidden, check_int
+from lrsearch._validation import check_bool, check_choice, check_hidden, check_int
 from lrsearch.exceptions import ConfigError
 
 __all__ = ["Candidate", "Recommendation", "recommend"]
@@ -222,7 +222,7 @@ def _in_memory_copy(result: Any, journal: str) -> Any:
 
 
 def _study_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: int, n_trials: int, n_jobs: int,
-                  storage: Any, study_name: str | None) -> dict[str, Any]:  # fmt: skip
+                  storage: Any, study_name: str | None, overwrite: bool = False) -> dict[str, Any]:  # fmt: skip
     from lrsearch.search import default_space, run_study
     from lrsearch.search.runner import default_study_name
 
@@ -231,6 +231,7 @@ def _study_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: in
     name = study_name or f"{default_study_name(ds)}-recommend"
     with _study_storage(storage, n_jobs) as (where, temporary):
         result = run_study(ds, study_name=name, storage=where, n_jobs=n_jobs, n_trials=n_trials,
+                           overwrite=overwrite,
                            epochs=common["epochs"], seed=seed, aim="finder", space=space, hidden=common["hidden"],
                            batch_size=common["batch_size"], activation=common["activation"],
                            **({"results_path": False} if temporary else {}))  # fmt: skip
@@ -281,6 +282,7 @@ def recommend(
     n_jobs: int = 1,
     storage: Any = None,
     study_name: str | None = None,
+    overwrite: bool = False,
 ) -> Recommendation:
     """Recommend an optimizer, a base rate and a schedule for this network on this data.
 
@@ -290,7 +292,8 @@ def recommend(
     in its own units, as :func:`lrsearch.find_lr` uses arrays: the rate is for
     ``train(X, y, **rec.train_kwargs())``). ``method`` is ``"finder"`` (range tests
     plus a few measured trainings) or ``"study"`` (an Optuna study aimed by the
-    range test; ``n_trials``, ``n_jobs``, ``storage``, ``study_name`` apply;
+    range test; ``n_trials``, ``n_jobs``, ``storage``, ``study_name``,
+    ``overwrite`` (delete a stored study of that name first) apply;
     ``n_jobs`` > 1 without a ``storage`` runs on a temporary journal file; the
     study is named ``study_name``, by default the data set's name followed by
     ``-recommend``, so that it never resumes or overwrites a ``lrsearch study``
@@ -319,6 +322,7 @@ def recommend(
     repeats = check_int(repeats, "repeats", owner, low=1, fix="It is the number of range tests per optimizer.")
     seed = check_int(seed, "seed", owner, low=0)
     n_trials = check_int(n_trials, "n_trials", owner, low=1)
+    check_bool(overwrite, "overwrite", owner)
     if n_jobs != -1:
         n_jobs = check_int(n_jobs, "n_jobs", owner, low=1, fix="Use -1 for one worker per core.")
     if isinstance(data, Dataset):
@@ -333,7 +337,7 @@ def recommend(
     if method == "finder":
         out = _finder_method(ds, opts, common, seed, repeats)
     else:
-        out = _study_method(ds, opts, common, seed, n_trials, n_jobs, storage, study_name)
+        out = _study_method(ds, opts, common, seed, n_trials, n_jobs, storage, study_name, overwrite)
     fields: dict[str, Any] = {"hidden": hidden_t, "activation": activation, "batch_size": batch_size, "epochs": epochs}
     fields.update(out)
     return Recommendation(method=method, **fields)

@@ -379,7 +379,7 @@ def _help_of(name: str) -> dict[str, str]:
 
 
 #: options that have no default to state: required, outputs off unless named, lists to add to
-NO_DEFAULT = {"-h", "--data", "--plot", "--csv", "--json", "--report", "--study-name", "--find-json", "--extras"}
+NO_DEFAULT = {"-h", "--data", "--plot", "--csv", "--json", "--report", "--study-name", "--find-json", "--extras", "--overwrite"}
 
 
 @pytest.mark.parametrize("command", ["find", "recommend", "report"])
@@ -452,3 +452,16 @@ def test_a_closed_pipe_stops_quietly(capsys, monkeypatch):
     monkeypatch.undo()
     assert code == 141
     assert "internal error" not in capsys.readouterr().err
+
+
+def test_recommend_study_offers_and_honours_overwrite(capsys, tmp_path):
+    """A stored recommend study with other settings: the error names --overwrite, which recommend has."""
+    journal = str(tmp_path / "rec.journal")
+    base = ["recommend", "--data", "iris", "--hidden", "8", "--method", "study", "--n-trials", "2",
+            "--storage", journal, "--json"]  # fmt: skip
+    assert run(capsys, *base, "--epochs", "2")[0] == 0
+    code, out, err = run(capsys, *base, "--epochs", "3")
+    assert code == 2 and "--overwrite" in one_error(err, "recommend")
+    code, out, err = run(capsys, *base, "--epochs", "3", "--overwrite")
+    assert code == 0, err
+    assert json.loads(out)["epochs"] == 3

@@ -20,7 +20,7 @@ from lrsearch.cli._help import defaults_formatter, fill_api_defaults
 _FROM_API = ("hidden", "activation", "batch_size", "epochs", "method", "n_trials", "n_jobs")
 #: flags that only the study method reads
 _STUDY_ONLY = (("n_trials", "--n-trials"), ("n_jobs", "--n-jobs"), ("storage", "--storage"),
-               ("study_name", "--study-name"))
+               ("study_name", "--study-name"), ("overwrite", "--overwrite"))
 
 
 def _recommend() -> Callable[..., Any]:
@@ -63,6 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--study-name", default=None, metavar="NAME",
                    help="the study's name in --storage; the same name resumes it (default: the data set's name "
                         "followed by '-recommend')")  # fmt: skip
+    g.add_argument("--overwrite", action="store_true", default=None,
+                   help="delete a stored study of that name first (its search space or settings differ)")  # fmt: skip
     out = p.add_argument_group("output")
     out.add_argument("--report", default=None, metavar="FILE.html", help="also write the HTML report")
     out.add_argument("--json", action="store_true", help="print the recommendation as JSON")
@@ -105,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
               seed=args.seed)  # fmt: skip
     rec = recommend(ds, method=args.method, optimizers=optimizers, hidden=hidden, activation=args.activation,
                     batch_size=args.batch_size, epochs=args.epochs, seed=args.seed, n_trials=args.n_trials,
-                    n_jobs=args.n_jobs, storage=args.storage, study_name=args.study_name)  # fmt: skip
+                    n_jobs=args.n_jobs, storage=args.storage, study_name=args.study_name,
+                    overwrite=bool(args.overwrite))  # fmt: skip
 
     # the results first: a report that cannot be written must not cost them
     if args.json:
