@@ -131,7 +131,10 @@ def load(
     Text files are read as users write them, each fix logged as a warning: a
     file whose header is all numbers that fit its columns' values (or any
     numbers, when ``target`` is an int position; never pandas' default
-    ``0,1,...``) has no header, and its columns are named ``0..k-1``; a file with one column
+    ``0,1,...``) has no header, and its columns are named ``0..k-1``; so does
+    one whose first row holds such numbers above the number columns and, above
+    each text column, one of that column's values (UCI's ``iris.data``); an
+    unnamed, empty last column (a separator ending every row) is dropped; a file with one column
     whose name holds ``;``, a tab or ``|`` is read with that separator (``;``
     files with decimal commas too); a leading unnamed ``0..n-1`` column (a row
     index from ``to_csv``) is dropped; column names are stripped of spaces; and
@@ -309,6 +312,7 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
     names = [str(c).strip() for c in frame.columns]
     frame.columns = names if len(set(names)) == len(names) else [str(c) for c in frame.columns]
     frame = _drop_index_column(frame, path)
+    frame = _drop_trailing_empty_column(frame, path)
     columns = list(frame.columns)
     if len(columns) < 2:
         raise DataError(f"file '{path}' has {len(columns)} column(s) ({_listing(columns)}); "
@@ -461,16 +465,42 @@ def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
     header = [str(c) for c in frame.columns]
     named_by_pandas = header == [str(j) for j in range(len(header))]  # to_csv of a frame with default column names
     numbers = bool(header) and not named_by_pandas and all(_is_number(c) for c in header)
-    if numbers and not by_position and wanted and all(str(t) in header for t in wanted):
+    names_target = bool(wanted) and all(str(t) in header for t in wanted)
+    if numbers and not by_position and names_target:
         numbers = False  # the target names a cell: a header of numbers
     elif numbers and not by_position:
         numbers = _header_looks_like_data(frame, header)
-    if numbers:
+    mixed = (not numbers and not named_by_pandas and not (names_target and not by_position)
+             and _mixed_header_looks_like_data(frame, header))  # fmt: skip
+    if numbers or mixed:
         frame = _read_csv(path, sep, encoding, header=None)
         frame.columns = [str(j) for j in range(frame.shape[1])]
-        logger.warning("'%s': the first row holds only numbers, so it is read as data, not as a header; "
-                       "columns are named 0..%d (the target, by default, is the last)", path, frame.shape[1] - 1)
+        what = ("holds only numbers" if numbers else
+                "holds numbers above the number columns and values of the text columns above them")
+        logger.warning("'%s': the first row %s, so it is read as data, not as a header; columns are named 0..%d "
+                       "(the target, by default, is the last)", path, what, frame.shape[1] - 1)  # fmt: skip
     return frame
+
+
+def _mixed_header_looks_like_data(frame: pd.DataFrame, header: list[str]) -> bool:
+    """Whether a header over number and text columns is a data row (a file without a header, as UCI's iris.data).
+
+    Yes when there are both kinds of column, every cell above a number column is a
+    number within its column's widened range (:func:`_header_looks_like_data`), and
+    every cell above a text column is one of that column's own values (a name such
+    as ``species`` is not; ``Iris-setosa`` is).
+    """
+    text = [j for j in range(frame.shape[1]) if _is_categorical(frame.iloc[:, j])]
+    if not text or len(text) == frame.shape[1] or len(header) != frame.shape[1]:
+        return False
+    for j in text:
+        values = {str(v).strip() for v in frame.iloc[:, j].dropna().unique()}
+        if header[j].strip() not in values:
+            return False
+    numeric = [j for j in range(frame.shape[1]) if j not in text]
+    if not all(_is_number(header[j]) for j in numeric):
+        return False
+    return _header_looks_like_data(frame.iloc[:, numeric], [header[j] for j in numeric])
 
 
 def _header_looks_like_data(frame: pd.DataFrame, header: list[str]) -> bool:
@@ -484,6 +514,15 @@ def _header_looks_like_data(frame: pd.DataFrame, header: list[str]) -> bool:
         if not lo - span <= float(name) <= hi + span:
             return False
     return True
+
+
+def _drop_trailing_empty_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Drop an unnamed last column without a value: what a separator at the end of every row makes."""
+    last = frame.columns[-1] if frame.shape[1] > 1 else None
+    if last is not None and (str(last) == "" or str(last).startswith("Unnamed: ")) and frame[last].isna().all():
+        logger.warning("'%s': dropping its last column, unnamed and empty (each row ends with a separator)", path)
+        return frame.drop(columns=[last])
+    return frame
 
 
 def _drop_index_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame:

@@ -302,3 +302,43 @@ def test_npz_with_y_of_another_length(tmp_path: Path) -> None:
     path = tmp_path / "lengths.npz"
     np.savez(path, X=np.zeros((30, 3)), y=np.arange(20) % 2)
     assert _load_error(path) == "X has 30 rows but y has 20; they need one entry per row"
+
+
+def _uci_rows(n: int = 60) -> list[str]:
+    rng = np.random.default_rng(0)
+    kinds = ["Iris-setosa", "Iris-versicolor", "Iris-virginica"]
+    return [f"{rng.uniform(4, 8):.1f},{rng.uniform(2, 4):.1f},{kinds[i % 3]}" for i in range(n)]
+
+
+def test_a_headerless_file_with_a_text_column_keeps_its_first_row(tmp_path: Path, caplog) -> None:
+    """UCI-style files (iris.data) have no header: a first row of numbers above the number columns and a value of
+    the text column above it is data, not a header; a header of names stays a header."""
+    rows = _uci_rows()
+    path = tmp_path / "iris.data.csv"
+    path.write_text("\n".join(rows) + "\n")
+    ds = load(path, val_size=0.2, test_size=0.2)
+    assert len(ds.X_train) + len(ds.X_val) + len(ds.X_test) == 60 and ds.target_name == "2"
+    assert sorted(ds.classes) == ["Iris-setosa", "Iris-versicolor", "Iris-virginica"]
+    assert "read as data, not as a header" in caplog.text
+    assert load(path, target=2).target_name == "2"  # by position
+    named = tmp_path / "named.csv"
+    named.write_text("length,width,species\n" + "\n".join(rows) + "\n")
+    ds = load(named)
+    assert ds.target_name == "species" and len(ds.X_train) + len(ds.X_val) + len(ds.X_test) == 60
+    # a header cell above the text column that is not one of its values: a name, even over number-like cells
+    odd = tmp_path / "odd.csv"
+    odd.write_text("5.0,3.0,kind\n" + "\n".join(rows) + "\n")
+    assert load(odd).target_name == "kind"
+
+
+def test_a_separator_ending_every_row_is_not_a_column(tmp_path: Path, caplog) -> None:
+    rng = np.random.default_rng(0)
+    lines = ["a,b,y,"] + [f"{rng.normal():.3f},{rng.normal():.3f},{i % 2}," for i in range(40)]
+    path = tmp_path / "trail.csv"
+    path.write_text("\n".join(lines) + "\n")
+    ds = load(path)
+    assert ds.target_name == "y" and ds.feature_names == ["a", "b"] and ds.task == "classification"
+    assert "unnamed and empty" in caplog.text
+    # an unnamed last column that holds values is data: kept (and, as the last column, the default target)
+    path.write_text("a,b,\n" + "\n".join(f"{rng.normal():.3f},{rng.normal():.3f},{i % 2}" for i in range(40)))
+    assert load(path).target_name.startswith("Unnamed")
