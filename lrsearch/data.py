@@ -134,7 +134,8 @@ def load(
     ``0,1,...``) has no header, and its columns are named ``0..k-1``; so does
     one whose first row holds such numbers above the number columns and, above
     each text column, one of that column's values (UCI's ``iris.data``); an
-    unnamed, empty last column (a separator ending every row) is dropped; a file with one column
+    unnamed, empty last column (a separator ending every row) is dropped; numbers
+    written with thousands separators (``"122,910"``) are read as numbers; a file with one column
     whose name holds ``;``, a tab or ``|`` is read with that separator (``;``
     files with decimal commas too); a leading unnamed ``0..n-1`` column (a row
     index from ``to_csv``) is dropped; column names are stripped of spaces; and
@@ -313,6 +314,7 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
     frame.columns = names if len(set(names)) == len(names) else [str(c) for c in frame.columns]
     frame = _drop_index_column(frame, path)
     frame = _drop_trailing_empty_column(frame, path)
+    frame = _parse_thousands(frame, path)
     columns = list(frame.columns)
     if len(columns) < 2:
         raise DataError(f"file '{path}' has {len(columns)} column(s) ({_listing(columns)}); "
@@ -514,6 +516,27 @@ def _header_looks_like_data(frame: pd.DataFrame, header: list[str]) -> bool:
         if not lo - span <= float(name) <= hi + span:
             return False
     return True
+
+
+_THOUSANDS = r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*$|^\s*[+-]?\d+(?:\.\d*)?\s*$"
+
+
+def _parse_thousands(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Text columns of numbers written with thousands separators (``"122,910"``) become numbers."""
+    import pandas as pd
+
+    for col in frame.columns:
+        column = frame[col]
+        if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+            continue
+        text = column.dropna().astype(str)
+        if text.empty or not text.str.contains(",", regex=False).any() or not text.str.match(_THOUSANDS).all():
+            continue
+        frame[col] = pd.to_numeric(column.astype(str).str.replace(",", "", regex=False).str.strip()
+                                   .where(column.notna()), errors="coerce")  # fmt: skip
+        logger.warning("'%s': column %r holds numbers written with thousands separators (e.g. %r); reading them "
+                       "as numbers", path, col, next(v for v in text if "," in v))  # fmt: skip
+    return frame
 
 
 def _drop_trailing_empty_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame:

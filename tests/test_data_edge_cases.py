@@ -342,3 +342,20 @@ def test_a_separator_ending_every_row_is_not_a_column(tmp_path: Path, caplog) ->
     # an unnamed last column that holds values is data: kept (and, as the last column, the default target)
     path.write_text("a,b,\n" + "\n".join(f"{rng.normal():.3f},{rng.normal():.3f},{i % 2}" for i in range(40)))
     assert load(path).target_name.startswith("Unnamed")
+
+
+def test_numbers_with_thousands_separators_are_numbers(tmp_path: Path, caplog) -> None:
+    rng = np.random.default_rng(0)
+    price = rng.integers(10_000, 900_000, size=40)
+    lines = ["rooms,area,price"] + [f'{r},"{a:,}","{p:,}"' for r, a, p in
+                                   zip(rng.integers(1, 6, 40), rng.integers(500, 5000, 40), price)]  # fmt: skip
+    path = tmp_path / "houses.csv"
+    path.write_text("\n".join(lines) + "\n")
+    ds = load(path, seed=0)
+    assert ds.task == "regression" and ds.feature_names == ["rooms", "area"]
+    got = np.sort(np.concatenate([ds.inverse_y(p).ravel() for p in (ds.y_train, ds.y_val, ds.y_test)]))
+    np.testing.assert_allclose(got, np.sort(price.astype(float)), rtol=1e-5)  # float32 standardised
+    assert "thousands separators" in caplog.text
+    # text with commas that are not thousands separators stays text
+    path.write_text("x,label\n" + "\n".join(f'{i},"a,b"' if i % 2 else f'{i},"c,d"' for i in range(40)) + "\n")
+    assert load(path).task == "classification"
