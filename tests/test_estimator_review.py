@@ -270,3 +270,26 @@ def test_early_stopping_needs_two_validation_rows():
     with pytest.raises(ConfigError, match="at least 2 to validate on.*1 for validation"):
         MLPClassifier(early_stopping=True, validation_fraction=0.05).fit(X, y)
     MLPClassifier(hidden_layer_sizes=(4,), epochs=2, early_stopping=True, validation_fraction=0.1).fit(X, y)
+
+
+def test_sparse_input_from_a_one_hot_pipeline_fits_and_predicts_as_dense():
+    """A OneHotEncoder's default sparse output in a Pipeline (what scikit-learn's MLP accepts): same model as the
+    dense input, bit for bit."""
+    import scipy.sparse as sp
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from lrsearch import MLPClassifier, MLPRegressor
+
+    rng = np.random.default_rng(0)
+    cats = rng.choice(list("abcdefghij"), size=(120, 2))
+    y = (cats[:, 0] < "e").astype(int)
+    pipe = make_pipeline(make_column_transformer((OneHotEncoder(), [0, 1])),
+                         MLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0)).fit(cats, y)  # fmt: skip
+    Xs = pipe[0].transform(cats)
+    assert sp.issparse(Xs)
+    dense = MLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0).fit(Xs.toarray(), y)
+    np.testing.assert_array_equal(pipe.predict_proba(cats), dense.predict_proba(Xs.toarray()))
+    reg = MLPRegressor(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(sp.csr_matrix(Xs), y.astype(float))
+    assert reg.predict(sp.csc_matrix(Xs)).shape == (120,)

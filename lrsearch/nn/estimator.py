@@ -184,9 +184,14 @@ class _BaseMLP(BaseEstimator):
                 f"{wanted} (features, hidden_layer_sizes, outputs); set warm_start=False to start afresh."
             )
 
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified (see _dense)
+        return tags
+
     def _output(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "coefs_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = _dense(validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse=True))
         # predict in float64: float32 BLAS results depend on the batch's composition,
         # and a row's prediction must not depend on which other rows come with it
         coefs = [np.asarray(w, dtype=np.float64) for w in self.coefs_]
@@ -217,7 +222,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         with self._unchanged_on_error():
             warm = self.warm_start and hasattr(self, "coefs_") and hasattr(self, "classes_")
-            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=not warm)
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=not warm, accept_sparse=True)
+            X = _dense(X)
             check_classification_targets(y)
             if not warm:
                 encoder = LabelEncoder().fit(y)
@@ -269,7 +275,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """Fit to ``X`` and targets ``y`` ((n,) or (n, k)); returns ``self``."""
         with self._unchanged_on_error():
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
-                                 reset=not (self.warm_start and hasattr(self, "coefs_")))  # fmt: skip
+                                 reset=not (self.warm_start and hasattr(self, "coefs_")), accept_sparse=True)  # fmt: skip
+            X = _dense(X)
             self._fit_core(X, y, n_classes=None)
             self._y_ndim = np.ndim(y)  # after the training: a fit that raised keeps the fitted shape
         self._warn_if_diverged()
@@ -279,3 +286,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """Predictions, shaped like the ``y`` given to ``fit``."""
         out = self._output(X).astype(np.float64)
         return out[:, 0] if self._y_ndim == 1 else out
+
+
+def _dense(X: Any) -> Any:
+    """A SciPy sparse matrix (a ``OneHotEncoder``'s default output in a pipeline) as a dense array; else ``X``.
+
+    The core trains on dense rows, as scikit-learn's own MLP computes with them.
+    """
+    return X.toarray() if hasattr(X, "toarray") and hasattr(X, "nnz") else X
