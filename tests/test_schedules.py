@@ -379,3 +379,30 @@ def test_nesterov_preset_refuses_nesterov_false():
     with pytest.raises(ConfigError, match="optimizer 'momentum'"):
         core.train(np.zeros((4, 2)), np.array([0, 1, 0, 1]), hidden=(2,), optimizer="nesterov",
                    optimizer_params={"nesterov": False}, lr=0.1, epochs=1)
+
+
+def test_a_warmup_as_long_as_the_run_is_refused():
+    """A warm-up that never ends would never train at lr (cosine, warmup 50, 3 epochs stayed at 4e-5)."""
+    from lrsearch.exceptions import ConfigError
+    from lrsearch.nn import train
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 2, 40)
+    with pytest.raises(ConfigError, match="warmup=3 epochs is not shorter than the run .3 epochs"):
+        train(X, y, hidden=(4,), epochs=3, schedule="cosine", schedule_params={"warmup": 3})
+    with pytest.raises(ConfigError, match="warmup=20 steps is not shorter than the run .20 steps"):
+        train(X, y, hidden=(4,), epochs=2, batch_size=4, schedule="linear",
+              schedule_params={"warmup": 20, "interval": "step"})  # fmt: skip
+    res = train(X, y, hidden=(4,), epochs=3, schedule="cosine", schedule_params={"warmup": 2}, lr=0.1)
+    assert res.lrs.max() == pytest.approx(0.1)  # it does reach lr
+
+
+def test_a_study_whose_warmup_outlasts_its_epochs_is_refused(tmp_path, capsys):
+    from lrsearch.cli import main
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('[study]\ndata = "iris"\nepochs = 4\nn_trials = 2\n[space]\noptimizer = ["adam"]\n'
+                    'schedule = ["constant"]\nwarmup = [0, 4]\n')  # fmt: skip
+    assert main(["study", "--spec", str(spec), "--studies-dir", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "warmup reaches 4 epochs, not shorter than the study's 4 epochs" in err

@@ -444,6 +444,12 @@ def train(
         raise ConfigError("early_stopping watches the validation loss; pass X_val and y_val, or early_stopping=None.")
 
     n, spe = tr.n_rows, tr.steps_per_epoch
+    warm, unit = sched.params["warmup"], sched.params["interval"]
+    length = epochs if unit == "epoch" else epochs * spe
+    if warm and warm >= length:
+        raise ConfigError(f"Schedule {sched.name!r}: warmup={warm} {unit}s is not shorter than the run ({length} "
+                          f"{unit}s), so the rate would never reach lr; lower warmup below {length} or raise "
+                          f"epochs.")  # fmt: skip
     base_rates = sched.rates(lr, spe, epochs)
     momenta = sched.momenta(spe, epochs)  # run_steps refuses them for adagrad
     plateau = None

@@ -24,7 +24,7 @@ from lrsearch.exceptions import ConfigError
 from lrsearch.search.objective import direction_of, trial_config
 from lrsearch.search.results import StudyProgress, StudyResult, trials_frame
 from lrsearch.search.samplers import check_sampler, make_pruner, make_sampler
-from lrsearch.search.space import SearchSpace, _hash, space_from_dict
+from lrsearch.search.space import Choice, Range, SearchSpace, _hash, space_from_dict
 from lrsearch.search.spec import OBJECTIVES, StudySpec, load_spec, spec_from_dict
 from lrsearch.search.storage import DEFAULT_STUDIES_DIR, StorageConfig, StorageError, resolve_storage
 from lrsearch.search.workers import (
@@ -193,6 +193,13 @@ def _check_fit(spec: StudySpec, ds: Any) -> None:
                           f"choose one of: {', '.join(allowed)}.")  # fmt: skip
     if len(ds.X_val) == 0:
         raise ConfigError("A study scores trials on the validation split, which is empty; set val_size > 0.")
+    warm = spec.space.warmup
+    values = [warm.low, warm.high] if isinstance(warm, Range) else list(warm.values) if isinstance(warm, Choice) else [warm]
+    longest = int(max(values))
+    if any(s != "one_cycle" for s in spec.space.schedules) and longest >= spec.epochs:
+        raise ConfigError(f"warmup reaches {longest} epochs, not shorter than the study's {spec.epochs} epochs: such "
+                          f"a trial would never train at its rate; give warmup below {spec.epochs} (e.g. warmup = "
+                          f"[0, {max(spec.epochs // 5, 0)}]) or raise epochs.")  # fmt: skip
 
 
 def default_study_name(ds: Any) -> str:

@@ -158,8 +158,8 @@ def default_schedule_params(epochs: int) -> dict[str, dict[str, Dim]]:
 
 
 def default_warmup(epochs: int) -> Dim:
-    """Warm-up epochs searched by default: 0 to a tenth of the run (at least 0-1)."""
-    return Range(0, max(1, epochs // 10), integer=True)
+    """Warm-up epochs searched by default: 0 to a tenth of the run (at least 0-1; none for a one-epoch run)."""
+    return Range(0, max(1, epochs // 10), integer=True) if epochs >= 2 else 0
 
 
 @dataclass(frozen=True)
