@@ -179,6 +179,7 @@ def load(
     features, targets, name, known_task = _read_source(source, target)
     target_name = ",".join(targets.columns)
     _check_values(features, targets, name)
+    _warn_about_features(features, name)
     task_inferred = task is None and known_task is None
     if task is None:
         task = known_task or _infer_task(targets)
@@ -630,6 +631,35 @@ def _is_categorical(column: pd.Series) -> bool:
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     return is_bool_dtype(column) or not is_numeric_dtype(column)
+
+
+def _warn_about_features(features: pd.DataFrame, name: str) -> None:
+    """Log a warning for feature columns that are loaded as asked but are likely not what the user meant.
+
+    Constant columns (nothing to learn from), a column of distinct integers named
+    like an identifier (``id``, ``*_id``: it would be learnt as a quantity), and a
+    text column with nearly as many values as rows (one-hot encoded into that many
+    features: an identifier, free text or numbers written as text, such as ``12%``).
+    """
+    from pandas.api.types import is_integer_dtype
+
+    n = len(features)
+    constant = [str(c) for c in features.columns if features[c].nunique(dropna=False) <= 1]
+    if constant and n > 1:
+        logger.warning("%s: feature column(s) %s hold a single value: they carry nothing to learn from; drop them",
+                       name, _listing(constant))  # fmt: skip
+    for col in features.columns:
+        column, label = features[col], str(col).strip().lower()
+        if (label == "id" or label.endswith(("_id", " id"))) and is_integer_dtype(column) and column.is_unique:
+            logger.warning("%s: column %r looks like a row identifier (distinct integers) and is used as a feature; "
+                           "drop it unless it means a quantity", name, str(col))  # fmt: skip
+        elif _is_categorical(column) and not column.dtype == bool:
+            levels = column.nunique()
+            if levels > 20 and levels > 0.5 * n:
+                logger.warning("%s: text column %r has %d distinct values in %d rows and is one-hot encoded into as "
+                               "many features: if it is an identifier or free text drop it; if it holds numbers "
+                               "(e.g. %r), write them as plain numbers", name, str(col), levels, n,
+                               _show(column.iloc[0]))  # fmt: skip
 
 
 def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> None:

@@ -359,3 +359,22 @@ def test_numbers_with_thousands_separators_are_numbers(tmp_path: Path, caplog) -
     # text with commas that are not thousands separators stays text
     path.write_text("x,label\n" + "\n".join(f'{i},"a,b"' if i % 2 else f'{i},"c,d"' for i in range(40)) + "\n")
     assert load(path).task == "classification"
+
+
+def test_suspect_feature_columns_are_warned_about(tmp_path: Path, caplog) -> None:
+    rng = np.random.default_rng(0)
+    n = 60
+    frame = pd.DataFrame({
+        "id": np.arange(1000, 1000 + n), "const": 1.0, "rate": [f"{v}%" for v in rng.integers(0, 100, n)],
+        "x": rng.normal(size=n), "y": rng.integers(0, 2, n),
+    })  # fmt: skip
+    path = tmp_path / "suspect.csv"
+    frame.to_csv(path, index=False)
+    load(path)
+    text = caplog.text
+    assert "'const'" in text and "single value" in text
+    assert "'id' looks like a row identifier" in text
+    assert "text column 'rate'" in text and "one-hot encoded" in text
+    caplog.clear()
+    load("iris")  # nothing suspect there
+    assert "single value" not in caplog.text and "identifier" not in caplog.text and "one-hot" not in caplog.text
