@@ -7,6 +7,7 @@ import logging
 import os
 import stat
 import threading
+from pathlib import Path
 
 import numpy as np
 import optuna
@@ -221,3 +222,22 @@ def test_an_aimed_study_smaller_than_its_queue_runs_the_best_probed_first_and_sa
     assert main(args[:-1]) == 0  # the text summary of the same study, resumed with the same budget
     text = capsys.readouterr().out
     assert "already held more" not in text and "2 of the 2 asked for" in text
+
+
+def test_a_spec_finds_its_data_beside_it(tmp_path, monkeypatch):
+    """data = "../x.csv" written next to the spec: read from the spec's folder when the working directory has no
+    such file; a path that exists from the working directory wins."""
+    from lrsearch.search.spec import load_spec
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "specs").mkdir()
+    rows = "\n".join(f"{a:.3f},{b:.3f},{int(a > 0)}" for a, b in rng.normal(size=(30, 2)))
+    (tmp_path / "x.csv").write_text("a,b,y\n" + rows + "\n")
+    spec_path = tmp_path / "specs" / "s.toml"
+    spec_path.write_text('[study]\ndata = "../x.csv"\n')
+    elsewhere = tmp_path / "run"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert Path(load_spec(spec_path).data).resolve() == (tmp_path / "x.csv").resolve()
+    monkeypatch.chdir(tmp_path / "specs")  # from here "../x.csv" exists: kept as written
+    assert load_spec(spec_path).data == "../x.csv"

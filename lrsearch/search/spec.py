@@ -28,6 +28,7 @@ Overrides are dotted keys with TOML values (``study.epochs=40``,
 from __future__ import annotations
 
 import copy
+import logging
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,8 @@ from typing import Any
 from lrsearch._validation import check_choice, check_float, check_int
 from lrsearch.exceptions import ConfigError
 from lrsearch.search.space import SearchSpace, _unknown_key, default_space, space_from_dict
+
+log = logging.getLogger(__name__)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -196,6 +199,8 @@ def spec_from_sources(
 ) -> StudySpec:
     """Defaults, then the TOML file at ``path`` (if any), then ``overrides``, then ``KEY=VALUE`` ``set_items``."""
     raw = _read_toml(path) if path is not None else {}
+    if path is not None:
+        raw = _data_beside_spec(raw, Path(path))
     if overrides:
         raw = apply_overrides(raw, overrides)
     if set_items:
@@ -204,6 +209,24 @@ def spec_from_sources(
     if path is not None and (overrides or set_items):
         source += " (with command-line overrides)"
     return spec_from_dict(raw, source=source)
+
+
+def _data_beside_spec(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A relative ``data`` path that names no file from the working directory but one beside the spec: that one.
+
+    A spec is read from where the command runs (``data = "data/x.csv"`` from the
+    project root), and also from its own folder (``data = "../x.csv"`` written
+    next to the spec), whichever names an existing file, the working directory first.
+    """
+    study = raw.get("study")
+    data = study.get("data") if isinstance(study, dict) else None
+    if not isinstance(data, str) or not data or Path(data).is_absolute() or Path(data).exists():
+        return raw
+    beside = path.parent / data
+    if beside.is_file():
+        log.info("%s: data %r is read from beside the spec: %s", path, data, beside)
+        return {**raw, "study": {**study, "data": str(beside)}}
+    return raw
 
 
 def _read_toml(path: str | Path) -> dict[str, Any]:
