@@ -503,11 +503,17 @@ def _warnings(result_curve: np.ndarray, stop_reason: str, stop_index: int, num_i
         elif noise > descent:
             out.append(f"the curve is noisy (batch noise {noise:.3g} vs a descent of {descent:.3g}): "
                        "raise batch_size or repeats for a stable suggestion")  # fmt: skip
+    if num_iter < SHORT_TEST:
+        out.append(f"num_iter={num_iter} is a short test: its curve has too few points to read and its "
+                   f"suggestion is rough; use num_iter={SHORT_TEST} or more (100 by default)")  # fmt: skip
     if repeats > 1 and spread > WIDE_SPREAD:
         out.append(f"the suggestion moves {spread:.1f} decades between repeats (p10 to p90): "
                    "treat it as rough; raise repeats or batch_size")  # fmt: skip
     return out
 
+
+#: range tests of fewer steps than this get a warning: too few points per decade to read
+SHORT_TEST = 30
 
 #: root-mean-square sizes beyond which inputs count as unscaled (standardised data have 1)
 FEATURE_SCALE_LIMIT = 100.0

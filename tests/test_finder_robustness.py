@@ -283,3 +283,12 @@ def test_a_divergence_at_the_rules_first_possible_step_counts_as_early():
     k, reason = find_stop(x, ema(x, 0.98), 0.98, 1.0)
     assert (k, reason) == (10, "diverged") and _diverged_early(reason, k, 100)
     assert not _diverged_early("diverged", 11, 100) and not _diverged_early("completed", 5, 100)
+
+
+def test_a_short_test_warns_that_its_suggestion_is_rough():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] > 0).astype(int)
+    short = find_lr(X, y, hidden=(4,), num_iter=5, repeats=1)
+    assert any("num_iter=5 is a short test" in w for w in short.warnings)
+    assert not any("short test" in w for w in find_lr(X, y, hidden=(4,), num_iter=30, repeats=1).warnings)
