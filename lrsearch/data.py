@@ -328,7 +328,7 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
         if name not in columns:
             given = f" (one of the targets {target!r})" if split or len(wanted) > 1 else ""
             raise DataError(f"target column {name!r}{given} not found in '{path}'; its columns are "
-                            f"{_listing(columns)}; pass target=<one of them>")
+                            f"{_listing(columns)}; pass target=<one of them> (--target NAME)")
     twice = next((name for name in wanted if wanted.count(name) > 1), None)
     if twice is not None:
         raise DataError(f"target column {twice!r} is named twice in the targets {target!r}; "
@@ -775,7 +775,7 @@ def _encode_labels(targets: pd.DataFrame, n_splits: int, inferred: bool = False)
 
     if targets.shape[1] != 1:
         raise DataError(f"classification needs one target column but got {targets.shape[1]} "
-                        f"({_listing(list(targets.columns))}); pick one or use task='regression'")
+                        f"({_listing(list(targets.columns))}); pick one or use task='regression' (--task regression)")
     name, column = targets.columns[0], targets.iloc[:, 0]
     values = column.to_numpy() if _is_categorical(column) else column.to_numpy(np.float64)
     if values.dtype.kind == "f" and np.all(values == np.round(values)) and np.all(np.abs(values) < 2.0**53):
@@ -784,15 +784,17 @@ def _encode_labels(targets: pd.DataFrame, n_splits: int, inferred: bool = False)
     classes = np.asarray(encoder.classes_)
     if len(classes) < 2:
         raise DataError(f"target column {name!r} has a single class ({_show(classes[0])} in all {len(values)} rows); "
-                        f"classification needs at least 2 classes: check the target or use task='regression'")
+                        f"classification needs at least 2 classes: check the target or use task='regression' "
+                        f"(--task regression)")
     codes = encoder.transform(values).astype(np.int64)
     counts = np.bincount(codes, minlength=len(classes))
     rare = int(np.argmin(counts))
     if counts[rare] < n_splits:
         raise DataError(f"class {_show(classes[rare])} of target column {name!r} has only {counts[rare]} row(s), but "
                         f"a stratified split into {n_splits} parts needs at least {n_splits} per class; add rows, "
-                        f"drop or merge that class, or set val_size/test_size to 0"
-                        + (" (or, if the target is a quantity rather than a label, use task='regression')"
+                        f"drop or merge that class, or set val_size/test_size to 0 (--val-size/--test-size)"
+                        + (" (or, if the target is a quantity rather than a label, use task='regression', "
+                           "--task regression)"
                            if inferred and values.dtype.kind in "iuf" else ""))
     return codes, classes
 
@@ -802,7 +804,8 @@ def _regression_values(targets: pd.DataFrame) -> np.ndarray:
         column = targets[col]
         if _is_categorical(column) and column.dtype != bool:
             raise DataError(f"target column {col!r} is not numeric (e.g. {_show(column.iloc[0])} at row 0); "
-                            f"regression needs numbers: convert the column or use task='classification'")
+                            f"regression needs numbers: convert the column or use task='classification' "
+                            f"(--task classification)")
         if column.dtype != bool:
             _check_magnitude(column, "target column", str(col))
     return targets.to_numpy(np.float64)
@@ -819,7 +822,8 @@ def _split_sizes(n: int, val_size: float, test_size: float) -> tuple[int, int]:
     if n_train < _MIN_TRAIN_ROWS:
         need = next(m for m in itertools.count(n + 1) if sizes(m)[0] >= _MIN_TRAIN_ROWS)
         raise DataError(f"only {n} row(s), but val_size={val_size} and test_size={test_size} need at least {need} "
-                        f"rows (at least {_MIN_TRAIN_ROWS} for training); add rows or lower val_size/test_size")
+                        f"rows (at least {_MIN_TRAIN_ROWS} for training); add rows or lower val_size/test_size "
+                        f"(--val-size/--test-size)")
     return n_val, n_test
 
 
