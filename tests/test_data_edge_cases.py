@@ -378,3 +378,10 @@ def test_suspect_feature_columns_are_warned_about(tmp_path: Path, caplog) -> Non
     caplog.clear()
     load("iris")  # nothing suspect there
     assert "single value" not in caplog.text and "identifier" not in caplog.text and "one-hot" not in caplog.text
+
+
+def test_built_in_sets_load_without_feature_warnings(caplog) -> None:
+    """digits has constant border pixels; a bundled set cannot be changed, so it is not warned about."""
+    for name in ("digits", "iris", "wine", "breast_cancer", "diabetes"):
+        load(name)
+    assert "single value" not in caplog.text and "identifier" not in caplog.text
