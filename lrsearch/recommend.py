@@ -257,7 +257,8 @@ def _study_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: in
     return {
         "optimizer": cfg["optimizer"], "lr": float(cfg["lr"]), "optimizer_params": dict(cfg.get("optimizer_params") or {}),
         "schedule": cfg.get("schedule", "constant"), "schedule_params": dict(cfg.get("schedule_params") or {}),
-        "expected_score": dict(result.best_val_metrics), "test_metrics": dict(result.best_test_metrics),
+        "expected_score": ({"val_loss": float(result.best_value)} if result.objective == "val_loss" else {})
+        | dict(result.best_val_metrics), "test_metrics": dict(result.best_test_metrics),
         "evidence": evidence, "range_tests": tuple(result.range_tests), "study": result,
         "extra": {k: v for k, v in cfg.items() if k in ("clip_norm", "clip_value", "layer_lrs")},
         "epochs": int(cfg.get("epochs", common["epochs"])), "batch_size": int(cfg.get("batch_size", common["batch_size"])),

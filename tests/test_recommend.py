@@ -129,3 +129,12 @@ def test_load_without_scaling_keeps_units():
     np.testing.assert_allclose(scaled.inverse_y(scaled.y_train).ravel(), y[rows])  # the same split
     with pytest.raises(ConfigError, match="'scale' parameter of load"):
         load((X, y), scale="no")
+
+
+def test_study_method_expects_its_best_trials_validation_loss():
+    """The study method's expected score holds val_loss, as the finder method's does: the best trial's value."""
+    ds = load("iris", seed=0)
+    rec = recommend(ds, method="study", optimizers=["adam"], hidden=(8,), epochs=3, n_trials=3)
+    study = rec.study
+    assert rec.expected_score["val_loss"] == pytest.approx(study.best_value)
+    assert rec.expected_score["cross_entropy"] == pytest.approx(study.best_value, rel=1e-6)
