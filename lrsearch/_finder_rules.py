@@ -140,8 +140,9 @@ def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_ste
     from step to step: its batch losses, same units, measure the noise instead;
     without them a rise of 1e-6 at the first rates read as a divergence).
     A smoothing too light to average :func:`persistence` batches (``beta`` below
-    about 0.6; none at 0) needs the rise to hold that many steps in a row, so
-    that one bad batch after a lucky one is not a divergence.
+    about 0.6; none at 0) reads the rise as the median of that many last steps,
+    so that one bad batch after a lucky one is not a divergence while a loss that
+    swings up and down as it diverges still is.
 
     >>> raw = np.r_[np.linspace(2.0, 1.0, 20), np.linspace(1.0, 9.0, 10)]
     >>> find_stop(raw, ema(raw, 0.5), 0.5, 1.0)
@@ -154,20 +155,23 @@ def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_ste
     n = int(np.argmin(finite)) if not finite.all() else x.size
     best, best_at, peak_before_best, peak = math.inf, 0, -math.inf, -math.inf
     settled = settle_index(beta)
-    hold, held = persistence(beta), 0
+    # a smoothing too light to average a few batches: the curve is read through the median of its last
+    # `hold` steps (the EMA itself when it averages enough), for the best as for the rise
+    hold = persistence(beta)
+    m = s if hold == 1 else np.array([np.median(s[max(0, k - hold + 1) : k + 1]) for k in range(n)])
+    settled = max(settled, hold - 1)  # the best counts once the window is full
     for k in range(n):
-        peak = max(peak, s[k])
+        peak = max(peak, m[k])
         if k == settled and settled > 0:  # the first points are a batch or two: too noisy to be the best
-            best, best_at, peak_before_best = s[k], k, peak
-        elif s[k] < best and (k >= settled or k == 0):
-            best, best_at, peak_before_best = s[k], k, peak
+            best, best_at, peak_before_best = m[k], k, peak
+        elif m[k] < best and (k >= settled or k == 0):
+            best, best_at, peak_before_best = m[k], k, peak
         if k < min_steps:
             continue
         spread = math.hypot(ema_noise_factor(beta, k), ema_noise_factor(beta, best_at))
         floor = 4.0 * spread * noise_scale(noisy[: k + 1])
         scale = max(peak_before_best - best, floor)
-        held = held + 1 if scale > 0 and s[k] - best > threshold * scale else 0
-        if held >= hold:
+        if scale > 0 and m[k] - best > threshold * scale:
             return k, "diverged"
     if n < x.size:
         return max(n - 1, 0), "non-finite loss"
@@ -175,7 +179,7 @@ def find_stop(losses: Any, smoothed: Any, beta: float, threshold: float, min_ste
 
 
 def persistence(beta: float, batches: int = 4) -> int:
-    """Steps in a row a rise must hold for :func:`find_stop` to call it a divergence.
+    """How many last steps :func:`find_stop` reads a rise over (their median).
 
     1 when :func:`ema` averages at least ``batches`` batches in the long run
     (its noise factor ``sqrt((1 - beta) / (1 + beta))`` at most ``1/sqrt(batches)``),

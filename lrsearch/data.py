@@ -136,8 +136,8 @@ def load(
     each text column, one of that column's values (UCI's ``iris.data``); an
     unnamed, empty last column (a separator ending every row) is dropped; numbers
     written with thousands separators (``"122,910"``) are read as numbers; a file with one column
-    whose name holds ``;``, a tab or ``|`` is read with that separator (``;``
-    files with decimal commas too); a leading unnamed ``0..n-1`` column (a row
+    whose name holds ``;``, a tab or ``|`` is read with that separator (files
+    separated by any of these may write decimal commas); a leading unnamed ``0..n-1`` column (a row
     index from ``to_csv``) is dropped; column names are stripped of spaces; and
     ``target="a,b"`` names two target columns. Text is UTF-8, or UTF-16/32 with a
     byte-order mark. A feature column of numbers and missing-value markers (such
@@ -305,7 +305,7 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
             frame, extra_fields = _read_csv_fields(path, sep, encoding)
             if extra_fields and _other_separator(frame, sep) is None:  # else the re-read with that separator checks
                 raise _extra_fields_error(path, frame)
-            frame = _reread_if_misparsed(frame, path, sep, target, by_position, encoding)
+            frame, sep = _reread_if_misparsed(frame, path, sep, target, by_position, encoding)
     except DataError:
         raise
     except pd.errors.EmptyDataError as exc:
@@ -315,8 +315,8 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
     names = [str(c).strip() for c in frame.columns]
     frame.columns = names if len(set(names)) == len(names) else [str(c) for c in frame.columns]
     frame = _drop_index_column(frame, path)
-    frame = _drop_trailing_empty_column(frame, path)
-    frame = _parse_thousands(frame, path)
+    if not is_parquet and sep == ",":  # a number with thousands separators is a quoted field only there
+        frame = _parse_thousands(frame, path)
     columns = list(frame.columns)
     if len(columns) < 2:
         raise DataError(f"file '{path}' has {len(columns)} column(s) ({_listing(columns)}); "
@@ -447,24 +447,27 @@ def _other_separator(frame: pd.DataFrame, sep: str) -> str | None:
 
 
 def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
-                         by_position: bool = False, encoding: str | None = None) -> pd.DataFrame:  # fmt: skip
+                         by_position: bool = False, encoding: str | None = None) -> tuple[pd.DataFrame, str]:  # fmt: skip
     """Re-read a CSV/TSV whose separator is another one, or whose first row is data rather than a header.
 
     A header of numbers is data when the target was given by position (an int),
     or, unless the target names one of its cells, when every number lies within
     the range of its column's values widened by that range on both sides (years
     or other numbers used as names usually do not). Pandas' default names
-    ``0,1,...,k-1`` stay a header.
+    ``0,1,...,k-1`` stay a header. An unnamed, empty last column (a separator
+    ending every row) is dropped first, so that it does not pass for a name.
+    Returns the frame and the separator it was read with.
     """
     other = _other_separator(frame, sep)
     if other is not None:
         logger.warning("'%s': its columns are separated by %r, not %r; reading it that way", path, other, sep)
         frame = _read_csv(path, other, encoding)
         sep = other
-        if sep == ";":  # European CSV: decimal commas too?
-            decimal = _read_csv(path, sep, encoding, decimal=",")
-            if _n_numeric(decimal) > _n_numeric(frame):
-                frame = decimal
+    if sep != ",":  # ';', tab or '|' files may write decimal commas (European exports)
+        decimal = _read_csv(path, sep, encoding, decimal=",")
+        if _n_numeric(decimal) > _n_numeric(frame):
+            frame = decimal
+    frame = _drop_trailing_empty_column(frame, path)
     wanted = [] if target is None else [target] if isinstance(target, str) else list(target)
     header = [str(c) for c in frame.columns]
     named_by_pandas = header == [str(j) for j in range(len(header))]  # to_csv of a frame with default column names
@@ -474,16 +477,23 @@ def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
         numbers = False  # the target names a cell: a header of numbers
     elif numbers and not by_position:
         numbers = _header_looks_like_data(frame, header)
-    mixed = (not numbers and not named_by_pandas and not (names_target and not by_position)
-             and _mixed_header_looks_like_data(frame, header))  # fmt: skip
+    mixed = False
+    if not numbers and not named_by_pandas and not (names_target and not by_position):
+        # the first row as written: pandas renames a repeated name ('yes', 'yes' -> 'yes', 'yes.1')
+        first = _read_csv(path, sep, encoding, header=None, nrows=1)
+        cells = [str(v).strip() for v in first.iloc[0, : frame.shape[1]]] if len(first) else []
+        mixed = len(cells) == frame.shape[1] and _mixed_header_looks_like_data(frame, cells)
     if numbers or mixed:
+        width = frame.shape[1]
         frame = _read_csv(path, sep, encoding, header=None)
+        if frame.shape[1] == width + 1 and frame.iloc[:, -1].isna().all():
+            frame = frame.iloc[:, :width]  # the empty last column, dropped above with its warning
         frame.columns = [str(j) for j in range(frame.shape[1])]
         what = ("holds only numbers" if numbers else
                 "holds numbers above the number columns and values of the text columns above them")
         logger.warning("'%s': the first row %s, so it is read as data, not as a header; columns are named 0..%d "
                        "(the target, by default, is the last)", path, what, frame.shape[1] - 1)  # fmt: skip
-    return frame
+    return frame, sep
 
 
 def _mixed_header_looks_like_data(frame: pd.DataFrame, header: list[str]) -> bool:
@@ -520,7 +530,8 @@ def _header_looks_like_data(frame: pd.DataFrame, header: list[str]) -> bool:
     return True
 
 
-_THOUSANDS = r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*$|^\s*[+-]?\d+(?:\.\d*)?\s*$"
+#: a number with thousands separators ("122,910", "-1,234,567.5"; never "0,125", a decimal comma), or a plain one
+_THOUSANDS = r"^\s*[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?\s*$|^\s*[+-]?\d+(?:\.\d*)?\s*$"
 
 
 def _parse_thousands(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -656,10 +667,10 @@ def _warn_about_features(features: pd.DataFrame, name: str) -> None:
                            "drop it unless it means a quantity", name, str(col))  # fmt: skip
         elif _is_categorical(column) and not column.dtype == bool:
             levels = column.nunique()
-            if levels > 20 and levels > 0.5 * n:
+            if 20 < levels < n and levels > 0.5 * n:  # a value in every row: _check_values says so already
                 logger.warning("%s: text column %r has %d distinct values in %d rows and is one-hot encoded into as "
                                "many features: if it is an identifier or free text drop it; if it holds numbers "
-                               "(e.g. %r), write them as plain numbers", name, str(col), levels, n,
+                               "(e.g. %s), write them as plain numbers", name, str(col), levels, n,
                                _show(column.iloc[0]))  # fmt: skip
 
 

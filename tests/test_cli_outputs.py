@@ -445,13 +445,26 @@ def test_a_closed_pipe_stops_quietly(capsys, monkeypatch):
             raise BrokenPipeError(32, "Broken pipe")
 
         def flush(self):
-            pass
+            raise BrokenPipeError(32, "Broken pipe")
 
     monkeypatch.setattr(sys, "stdout", Closed())
     code = main(["find", "--data", "iris", "--optimizer", "adam", "--json"])
     monkeypatch.undo()
     assert code == 141
     assert "internal error" not in capsys.readouterr().err
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_an_error(capsys, monkeypatch):
+    """A socket or a worker's pipe breaking is a failure to report, not a reader going away."""
+    import lrsearch.cli.find_cmd as find_cmd
+
+    def broken(args):
+        raise BrokenPipeError(32, "Broken pipe (a database socket)")
+
+    monkeypatch.setattr(find_cmd, "run", broken)
+    parser_func = main(["find", "--data", "iris", "--optimizer", "adam"])
+    err = capsys.readouterr().err
+    assert parser_func == 1 and "internal error: BrokenPipeError" in err
 
 
 def test_recommend_study_offers_and_honours_overwrite(capsys, tmp_path):

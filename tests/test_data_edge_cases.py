@@ -385,3 +385,44 @@ def test_built_in_sets_load_without_feature_warnings(caplog) -> None:
     for name in ("digits", "iris", "wine", "breast_cancer", "diabetes"):
         load(name)
     assert "single value" not in caplog.text and "identifier" not in caplog.text
+
+
+def test_decimal_commas_are_never_read_as_thousands(tmp_path: Path) -> None:
+    """A tab-separated file with decimal commas ("0,125", "-0,530"): never thousands (those need a ',' file's
+    quoted fields, and never start with 0)."""
+    rng = np.random.default_rng(0)
+    vals = rng.uniform(-1, 1, 40)
+    lines = ["x\ty"] + [f"{v:.3f}".replace(".", ",") + f"\t{i % 2}" for i, v in enumerate(vals)]
+    path = tmp_path / "dec.tsv"
+    path.write_text("\n".join(lines) + "\n")
+    ds = load(path, val_size=0.0, test_size=0.0, scale=False, dtype="float64")
+    assert ds.feature_names == ["x"]  # read as decimal commas: numbers in [-1, 1], in the file's order
+    np.testing.assert_allclose(np.sort(ds.X_train[:, 0]), np.sort(np.round(vals, 3)))
+    quoted = tmp_path / "codes.csv"  # "0,125" in a ',' file: a decimal comma or a list, never a thousands number
+    quoted.write_text("x,y\n" + "\n".join(f'"0,{i:03d}",{i % 2}' for i in range(40)) + "\n")
+    assert load(quoted).feature_names[0] != "x"  # kept as text (one-hot), not read as 0..39 thousand
+
+
+def test_a_headerless_file_with_separators_ending_rows_keeps_every_row(tmp_path: Path) -> None:
+    rows = [r + "," for r in _uci_rows(30)]
+    path = tmp_path / "trail.data.csv"
+    path.write_text("\n".join(rows) + "\n")
+    ds = load(path, val_size=0.2, test_size=0.2)
+    assert len(ds.X_train) + len(ds.X_val) + len(ds.X_test) == 30 and ds.target_name == "2"
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("\n".join(f"{a:.2f},{b:.2f},{i % 2}," for i, (a, b) in
+                                 enumerate(np.random.default_rng(1).normal(size=(30, 2)))) + "\n")  # fmt: skip
+    ds = load(numbers, val_size=0.2, test_size=0.2)
+    assert len(ds.X_train) + len(ds.X_val) + len(ds.X_test) == 30 and ds.feature_names == ["0", "1"]
+
+
+def test_a_headerless_first_row_with_a_repeated_value_is_data(tmp_path: Path) -> None:
+    """pandas renames a repeated name ('yes', 'yes' -> 'yes.1'): the first row as written decides."""
+    rng = np.random.default_rng(2)
+    rows = [f"{rng.uniform(0, 1):.3f},{'yes' if i % 2 else 'no'},{'yes' if i % 3 else 'no'},{i % 2}"
+            for i in range(30)]  # fmt: skip
+    rows[0] = "0.455,yes,yes,1"
+    path = tmp_path / "rep.csv"
+    path.write_text("\n".join(rows) + "\n")
+    ds = load(path, val_size=0.2, test_size=0.2)
+    assert len(ds.X_train) + len(ds.X_val) + len(ds.X_test) == 30 and ds.target_name == "3"

@@ -293,3 +293,16 @@ def test_sparse_input_from_a_one_hot_pipeline_fits_and_predicts_as_dense():
     np.testing.assert_array_equal(pipe.predict_proba(cats), dense.predict_proba(Xs.toarray()))
     reg = MLPRegressor(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(sp.csr_matrix(Xs), y.astype(float))
     assert reg.predict(sp.csc_matrix(Xs)).shape == (120,)
+
+
+def test_a_sparse_matrix_too_large_to_densify_is_refused_clearly(monkeypatch):
+    import scipy.sparse as sp
+
+    import lrsearch.nn.estimator as est
+    from lrsearch import MLPClassifier
+    from lrsearch.exceptions import DataError
+
+    monkeypatch.setattr(est, "MAX_DENSE_CELLS", 1000)
+    X = sp.random(100, 20, density=0.1, format="csr", random_state=0)
+    with pytest.raises(DataError, match="sparse matrix of shape .100, 20.*TruncatedSVD"):
+        MLPClassifier(epochs=1).fit(X, np.arange(100) % 2)

@@ -71,14 +71,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lrsearch {args.command}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader went away (`lrsearch find --json | head`): stop quietly, as cat does
-        _silence_stdout()
-        return 141  # 128 + SIGPIPE, what a shell reports for a program a closed pipe stopped
+    except BrokenPipeError as exc:  # the reader went away (`lrsearch find --json | head`): stop quietly, as cat does
+        if _stdout_closed():
+            _silence_stdout()
+            return 141  # 128 + SIGPIPE, what a shell reports for a program a closed pipe stopped
+        return _internal_error(args, exc)  # a pipe other than stdout broke (a socket, say): a real error
     except Exception as exc:  # an internal error: say so plainly, keep the detail in -v
-        logging.getLogger("lrsearch").debug("internal error", exc_info=True)
-        hint = " (the traceback is above)" if args.verbose >= 2 else " (run with -vv for details)"
-        print(f"lrsearch {args.command}: internal error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
-        return 1
+        return _internal_error(args, exc)
+
+
+def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
+    logging.getLogger("lrsearch").debug("internal error", exc_info=exc)
+    hint = " (the traceback is above)" if args.verbose >= 2 else " (run with -vv for details)"
+    print(f"lrsearch {args.command}: internal error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+    return 1
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is the pipe that broke: flushing it fails the same way."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 def _silence_stdout() -> None:

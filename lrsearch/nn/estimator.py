@@ -29,7 +29,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lrsearch.exceptions import ConfigError
+from lrsearch.exceptions import ConfigError, DataError
 from lrsearch.nn.training import TrainResult, predict_output, train
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -288,9 +288,23 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return out[:, 0] if self._y_ndim == 1 else out
 
 
+#: sparse input is densified up to this many cells (8 GB in float64); beyond, a clear error
+MAX_DENSE_CELLS = 10**9
+
+
 def _dense(X: Any) -> Any:
     """A SciPy sparse matrix (a ``OneHotEncoder``'s default output in a pipeline) as a dense array; else ``X``.
 
-    The core trains on dense rows, as scikit-learn's own MLP computes with them.
+    lrsearch's core trains on dense rows (scikit-learn's MLP multiplies sparse
+    matrices directly; this one densifies them), which suits the one-hot columns of
+    tabular data; a matrix too large to densify (a large TF-IDF) is refused with a
+    way out.
     """
-    return X.toarray() if hasattr(X, "toarray") and hasattr(X, "nnz") else X
+    if not (hasattr(X, "toarray") and hasattr(X, "nnz")):
+        return X
+    cells = int(X.shape[0]) * int(X.shape[1])
+    if cells > MAX_DENSE_CELLS:
+        raise DataError(f"X is a sparse matrix of shape {X.shape}, which lrsearch's estimators densify: "
+                        f"{cells * X.dtype.itemsize / 1e9:.0f} GB. Reduce its columns first (e.g. "
+                        f"sklearn.decomposition.TruncatedSVD, or fewer categories), or pass fewer rows at a time.")  # fmt: skip
+    return X.toarray()

@@ -197,9 +197,10 @@ def _check_fit(spec: StudySpec, ds: Any) -> None:
     values = [warm.low, warm.high] if isinstance(warm, Range) else list(warm.values) if isinstance(warm, Choice) else [warm]
     longest = int(max(values))
     if any(s != "one_cycle" for s in spec.space.schedules) and longest >= spec.epochs:
+        example = f"[0, {spec.epochs // 5}]" if spec.epochs // 5 else "0"
         raise ConfigError(f"warmup reaches {longest} epochs, not shorter than the study's {spec.epochs} epochs: such "
                           f"a trial would never train at its rate; give warmup below {spec.epochs} (e.g. warmup = "
-                          f"[0, {max(spec.epochs // 5, 0)}]) or raise epochs.")  # fmt: skip
+                          f"{example}) or raise epochs.")  # fmt: skip
 
 
 def default_study_name(ds: Any) -> str:
