@@ -241,3 +241,30 @@ def test_a_spec_finds_its_data_beside_it(tmp_path, monkeypatch):
     assert Path(load_spec(spec_path).data).resolve() == (tmp_path / "x.csv").resolve()
     monkeypatch.chdir(tmp_path / "specs")  # from here "../x.csv" exists: kept as written
     assert load_spec(spec_path).data == "../x.csv"
+
+
+def test_the_journal_lock_points_at_an_absolute_path(tmp_path, monkeypatch):
+    """Optuna's journal lock is a symlink to the journal, made beside it: a relative target dangled (and Optuna's
+    stale-lock release then spun on it for good after a Ctrl-C)."""
+    from lrsearch.search.storage import resolve_storage
+
+    monkeypatch.chdir(tmp_path)
+    storage = resolve_storage("studies/x.journal", "x").open()
+    backend = storage._backend
+    assert os.path.isabs(backend._file_path) and backend._file_path == str(tmp_path / "studies" / "x.journal")
+
+
+def test_ctrl_c_waits_for_a_journal_write_to_end():
+    import signal
+
+    from lrsearch.search.storage import _sigint_deferred
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt):
+        with _sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            reached.append("the rest of the write")
+    assert reached == ["the rest of the write"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with _sigint_deferred():  # nothing pending: nothing raised
+        pass

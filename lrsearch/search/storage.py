@@ -183,7 +183,9 @@ def _journal_backend(path: str) -> Any:
 
         def append_logs(self, logs: list[dict[str, Any]]) -> None:
             data = ("\n".join(json.dumps(entry, separators=(",", ":")) for entry in logs) + "\n").encode("utf-8")
-            with self._queue:
+            # Ctrl-C waits for the write: one landing inside Optuna's lock acquire or release (a symlink, then a
+            # rename) left the lock behind, and every later run of the study hung on it
+            with _sigint_deferred(), self._queue:
                 self._lock.acquire()
                 try:
                     with open(self._file_path, "ab") as f:
@@ -192,7 +194,39 @@ def _journal_backend(path: str) -> Any:
                 finally:
                     self._lock.release()
 
-    return JournalFileBackendNoSync(path)
+    # absolute: Optuna's lock is a symlink to this path, created beside it; a relative target resolved from the
+    # symlink's own folder dangled, and Optuna's stale-lock release then spun on it for good
+    return JournalFileBackendNoSync(os.path.abspath(path))
+
+
+class _sigint_deferred:
+    """Hold a SIGINT (Ctrl-C) that arrives inside this block until it ends, then raise KeyboardInterrupt.
+
+    Only the main thread can set a signal handler; elsewhere (and with a handler that
+    is not Python's default) this does nothing.
+    """
+
+    def __enter__(self) -> None:
+        import signal
+
+        self._previous = None
+        self._pending = False
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if previous is signal.default_int_handler:
+                self._previous = previous
+                signal.signal(signal.SIGINT, self._hold)
+
+    def _hold(self, signum: int, frame: Any) -> None:
+        self._pending = True
+
+    def __exit__(self, *exc: Any) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            if self._pending and exc[0] is None:
+                raise KeyboardInterrupt
 
 
 def resolve_storage(
