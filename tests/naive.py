@@ -477,7 +477,7 @@ def warmup_factor(t, warmup, warmup_start_factor):
     return warmup_start_factor + (1.0 - warmup_start_factor) * t / warmup
 
 
-def unit_rates(name, lr, n_units, warmup=0, warmup_start_factor=0.0, **params):
+def unit_rates(name, lr, n_units, warmup=0, warmup_start_factor=1.0 / 3.0, **params):
     """Per-unit rates: warm-up for the first `warmup` units, then the schedule."""
     rates = []
     for u in range(n_units):
@@ -489,7 +489,7 @@ def unit_rates(name, lr, n_units, warmup=0, warmup_start_factor=0.0, **params):
 
 
 def schedule_rates(name, lr, *, steps_per_epoch, epochs, interval=None, warmup=0,
-                   warmup_start_factor=0.0, **params):
+                   warmup_start_factor=1.0 / 3.0, **params):
     """Per-step rates (length steps_per_epoch * epochs) of a closed-form schedule."""
     if interval is None:
         interval = "step" if name == "one_cycle" else "epoch"
@@ -531,7 +531,7 @@ class Plateau:
         return self.lr
 
 
-def plateau_epoch_rates(lr, metrics, *, warmup=0, warmup_start_factor=0.0, **params):
+def plateau_epoch_rates(lr, metrics, *, warmup=0, warmup_start_factor=1.0 / 3.0, **params):
     """Per-epoch rates of ReduceLROnPlateau fed the per-epoch `metrics`.
 
     Epoch e uses the rate decided after observing metrics[e-1].  Warm-up epochs

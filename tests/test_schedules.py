@@ -406,3 +406,14 @@ def test_a_study_whose_warmup_outlasts_its_epochs_is_refused(tmp_path, capsys):
     assert main(["study", "--spec", str(spec), "--studies-dir", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "warmup reaches 4 epochs, not shorter than the study's 4 epochs" in err
+
+
+def test_a_default_warmup_epoch_trains_at_a_third_of_lr():
+    """torch's LinearLR starts at start_factor=1/3 (it refuses 0); a one-epoch warm-up stepped per epoch used to
+    train its whole epoch at rate 0."""
+    rates = make_schedule("cosine", {"warmup": 1}).rates(0.3, 2, 4)
+    np.testing.assert_allclose(rates[:2], [0.1, 0.1])
+    assert rates[2] == pytest.approx(0.3)
+    # the closed form s + (1 - s) t / W with s = 1/3, W = 3
+    np.testing.assert_allclose(make_schedule("constant", {"warmup": 3}).rates(0.3, 1, 4),
+                               [0.3 / 3, 0.3 * 5 / 9, 0.3 * 7 / 9, 0.3])  # fmt: skip

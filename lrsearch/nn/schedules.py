@@ -26,7 +26,9 @@ from lrsearch.exceptions import ConfigError
 
 __all__ = ["SCHEDULES", "Plateau", "ScheduleSpec", "make_schedule", "schedule_rates"]
 
-_COMMON: dict[str, Any] = {"interval": "epoch", "warmup": 0, "warmup_start_factor": 0.0}
+#: warmup_start_factor's default is torch's LinearLR start_factor (1/3): with a warm-up stepped per epoch,
+#: a factor of 0 trained the whole first epoch at rate 0 (and a pruner then judged the untrained network)
+_COMMON: dict[str, Any] = {"interval": "epoch", "warmup": 0, "warmup_start_factor": 1.0 / 3.0}
 
 #: name -> default parameters (besides interval, warmup and warmup_start_factor).
 SCHEDULES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
