@@ -119,7 +119,9 @@ def test_interrupted_aimed_study_counts_its_queued_first_trials(tmp_path, capsys
 
     monkeypatch.setattr(objective, "train", interrupt)
     assert main(_study(tmp_path, "--n-trials", "10", "--study-name", "aq", "--aim", "finder")) == 130
-    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("study aq"))
+    out = capsys.readouterr().out
+    assert "no trial completed before the interruption" in out and "pruned or diverged" not in out
+    line = next(x for x in out.splitlines() if x.startswith("study aq"))
     listed = int(re.search(r"; (\d+) of 10 trials", line).group(1))
     counts = [int(n) for n in re.findall(r"(\d+) (?:complete|pruned|failed|queued)", line)]
     assert listed == 2 and sum(counts) == listed, line  # one failed (interrupted), one queued (sgd's first trial)

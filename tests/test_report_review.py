@@ -218,3 +218,27 @@ def test_parameters_named_lr_something_are_not_taken_for_per_optimizer_rates():
     table = T.trials_table(SimpleNamespace(study_name="s", trials=trials))
     assert table["lr"].tolist() == [0.01, 0.1] and table["lr_decay"].tolist() == [0.5, 0.9]
     assert "lr_adam" not in table.columns and "lr_sgd" not in table.columns
+
+
+def test_an_older_runs_results_file_does_not_mark_the_study_interrupted(tmp_path):
+    """A run interrupted after 2 trials wrote s.json; a later run added a trial and wrote its results elsewhere.
+    The report reads the study's counts from the storage and must not repeat the old run's 'interrupted'."""
+    import optuna
+
+    from lrsearch.cli.report_cmd import load_with_optuna
+
+    journal = tmp_path / "s.journal"
+    st = optuna.create_study(study_name="s", storage=journal_storage(journal))
+    dist = {"optimizer": optuna.distributions.CategoricalDistribution(["adam"]),
+            "lr_adam": optuna.distributions.FloatDistribution(1e-4, 1, log=True)}  # fmt: skip
+    for v in (0.5, 0.2):
+        st.tell(st.ask(dist), v)
+    start = st.trials[0].datetime_start.isoformat()
+    saved = {"study_name": "s", "best_number": 1, "summary": {"interrupted": True, "target_trials": 100000,
+             "trials_this_run": 2}, "trials": [{"number": 0, "datetime_start": start}, {"number": 1}]}  # fmt: skip
+    (tmp_path / "s.json").write_text(json.dumps(saved))
+    assert load_with_optuna("s", str(journal)).summary["interrupted"] is True  # the file is current: it says so
+    st.tell(st.ask(dist), 0.1)  # a later run's trial
+    view = load_with_optuna("s", str(journal))
+    assert "interrupted" not in view.summary and "target_trials" not in view.summary
+    assert view.summary["n_trials"] == 3

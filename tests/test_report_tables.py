@@ -98,6 +98,12 @@ def test_range_test_tables():
     assert t.loc[1, "warnings"] == "never diverged; noisy"
     rules = T.range_rules_table(rts)
     assert len(rules) == 6 and set(rules["rule"]) == {"valley", "steepest", "min_div_10"}
+    assert list(rules.columns) == ["optimizer", "rule", "lr", "mark_lr", "loss_at_mark"]
+    by_opt = {rt.optimizer: rt for rt in rts}
+    for _, row in rules.iterrows():  # the mark is the curve's rate at the rule's index, its loss the rule's
+        sug = by_opt[row["optimizer"]].suggestions[row["rule"]]
+        assert row["mark_lr"] == pytest.approx(by_opt[row["optimizer"]].lrs[sug.index])
+        assert row["loss_at_mark"] == pytest.approx(sug.loss) and row["lr"] == pytest.approx(sug.lr)
 
 
 def test_dataset_table_flattens_nested_values():

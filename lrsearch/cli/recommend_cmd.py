@@ -139,9 +139,9 @@ def _write_report(path: str, ds: Any, rec: Any) -> Any:
 def _print_recommendation(rec: Any) -> None:
     sp = ", ".join(f"{k}={v}" for k, v in rec.schedule_params.items())
     print(f"recommended: {rec.optimizer}, lr {rec.lr:.3g}, schedule {rec.schedule}" + (f" ({sp})" if sp else ""))
-    shown = "  ".join(f"{k} {v:.4f}" for k, v in rec.expected_score.items())
+    shown = "  ".join(f"{k} {v:.4g}" for k, v in rec.expected_score.items())
     print(f"expected (validation): {shown}")
     if rec.test_metrics:
-        print("test: " + "  ".join(f"{k} {v:.4f}" for k, v in rec.test_metrics.items()))
+        print("test: " + "  ".join(f"{k} {v:.4g}" for k, v in rec.test_metrics.items()))
     for line in rec.evidence:
         print(f"  - {line}")

@@ -316,6 +316,11 @@ def _same_study(saved: dict[str, Any], view: Any) -> bool:
     return saved.get("storage") in (None, view.storage)
 
 
+#: summary fields of one run of a study, not of the study
+_RUN_FIELDS = ("interrupted", "target_trials", "trials_this_run", "elapsed_s", "trials_per_min", "n_jobs",
+               "worker_cpu_s", "created")
+
+
 def _with_saved_results(view: Any, path: Path | None) -> Any:
     """``view`` completed by the results JSON ``lrsearch study`` saved next to the study.
 
@@ -340,7 +345,16 @@ def _with_saved_results(view: Any, path: Path | None) -> Any:
                     "with --results to keep each study's results apart", path, view.name, saved.get("storage"),
                     view.storage)  # fmt: skip
         return view
-    changes: dict[str, Any] = {"summary": {**(saved.get("summary") or {}), **view.summary}}
+    run_summary = dict(saved.get("summary") or {})
+    saved_trials = saved.get("trials")
+    if isinstance(saved_trials, list) and len(saved_trials) < len(view.trials):
+        # an older run's file (a later run wrote its results elsewhere): its run figures (interrupted, target,
+        # this run's trials and time) describe that run, not the study as it is now
+        for key in _RUN_FIELDS:
+            run_summary.pop(key, None)
+        log.info("the saved results %s predate %d of the study's trials: their run figures are not used", path,
+                 len(view.trials) - len(saved_trials))  # fmt: skip
+    changes: dict[str, Any] = {"summary": {**run_summary, **view.summary}}
     if saved.get("dataset") and not view.dataset_summary:
         changes["dataset_summary"] = saved["dataset"]
     if saved.get("range_tests"):

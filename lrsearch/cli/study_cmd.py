@@ -215,8 +215,13 @@ def _print_summary(result: Any, report_path: Any) -> None:
     rate = f", {s['trials_per_min']:.0f} trials/min" if s.get("trials_per_min") else ""
     print(f"this run: {s['trials_this_run']} trials in {s['elapsed_s']:.1f} s with {s['n_jobs']} worker(s){rate}")
     if result.best_number is None:
-        print("no trial completed yet: every trial was pruned or diverged; try narrower rate bounds "
-              "(--aim finder measures them)")  # fmt: skip
+        if result.interrupted:
+            print("no trial completed before the interruption; run the same command again to resume")
+        elif s["failed"] and not s["pruned"]:
+            print("no trial completed: every trial failed; run with -vv to see the errors")
+        else:
+            print("no trial completed yet: every trial was pruned or diverged; try narrower rate bounds "
+                  "(--aim finder measures them)")  # fmt: skip
     else:
         print(f"best trial #{result.best_number}: {result.objective} {result.best_value:.5g}")
         cfg = result.best_config

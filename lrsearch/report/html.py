@@ -69,6 +69,13 @@ def _table(df: pd.DataFrame, *, kv: bool = False, max_rows: int | None = None) -
     return f'<div class="tablewrap">{body}</div>{note}'
 
 
+def _n_curves(view: tables.StudyView, top_k: int) -> int:
+    """How many of the best trials :func:`plots.plot_curves` draws (complete ones with a reported curve)."""
+    done = view.complete
+    with_curve = int((done["curve"].map(len) > 0).sum()) if "curve" in done.columns else 0
+    return min(top_k, with_curve) or top_k
+
+
 def _callout(kind: str, text: str) -> str:
     return f'<div class="callout {kind}">{_esc(text)}</div>'
 
@@ -182,7 +189,8 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
             page.figure("by_optimizer", plots.plot_optimizer_values, view,
                         caption="Distribution of complete trials' values per optimizer."),
             page.figure("curves", plots.plot_curves, view, top_k=top_k,
-                        caption=f"Reported validation values per epoch: the {top_k} best trials; pruned trials grey."),
+                        caption=f"Reported validation values per epoch: the {_n_curves(view, top_k)} best "
+                                f"trials; pruned trials grey."),
         ]))  # fmt: skip
         imp = tables.param_importances(view)
         parts.append("<h3>Hyperparameter importance</h3>")
@@ -245,7 +253,11 @@ def _range_section(page: _Page, range_tests: Sequence[Any]) -> None:
             parts.append(_callout("warn", f"{_get(rt, 'optimizer', '')}: {w}"))
     rules = tables.range_rules_table(range_tests)
     if len(rules):
-        parts += ["<h3>Every rule's suggestion</h3>", _table(rules)]
+        parts += ["<h3>Every rule's suggestion</h3>",
+                  '<p class="small"><code>lr</code> is the rule\'s suggestion; <code>mark_lr</code> the point it '
+                  "marks on the plot (where a rule reads a rate it then divides, as <code>edge</code> and "
+                  "<code>min/10</code> divide by 10, the two differ) and <code>loss_at_mark</code> the curve the rule "
+                  "reads there (the smoothed loss, or for lrsearch's rules the centred trend).</p>", _table(rules)]
     figs = [page.figure(f"range_test_{i}_{_get(rt, 'optimizer', i)}", plots.plot_range_test, rt,
                         caption=f"Range test for {_get(rt, 'optimizer', '')}: loss against learning rate.")
             for i, rt in enumerate(range_tests) if _has_curve(rt)]

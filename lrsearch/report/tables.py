@@ -542,13 +542,21 @@ def _pair(values: Any) -> tuple[float, float]:
 
 
 def range_rules_table(range_tests: Iterable[Any]) -> pd.DataFrame:
-    """Every rule's suggestion of every range test: optimizer, rule, lr, loss at that point."""
+    """Every rule's suggestion of every range test: optimizer, rule, suggested lr, and the point the rule
+    marks on the plot (``mark_lr``: the rate it read, e.g. the edge the ``edge`` rule divides by 10; and
+    ``loss_at_mark``, the curve the rule reads there)."""
     rows = []
     for rt in range_tests:
+        raw_lrs = _get(rt, "lrs", None)
+        lrs = None if raw_lrs is None else np.asarray(raw_lrs, dtype=float)
         for key, s in (_get(rt, "suggestions") or {}).items():
+            i = _get(s, "index", -1)
+            mark = float(lrs[i]) if lrs is not None and isinstance(i, (int, np.integer)) and 0 <= i < len(lrs) \
+                else math.nan
             rows.append({"optimizer": _get(rt, "optimizer", ""), "rule": str(_get(s, "rule", key)),
-                         "lr": _get(s, "lr", math.nan), "loss": _get(s, "loss", math.nan)})  # fmt: skip
-    return pd.DataFrame(rows, columns=["optimizer", "rule", "lr", "loss"])
+                         "lr": _get(s, "lr", math.nan), "mark_lr": mark,
+                         "loss_at_mark": _get(s, "loss", math.nan)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["optimizer", "rule", "lr", "mark_lr", "loss_at_mark"])
 
 
 @dataclass(frozen=True)
@@ -571,6 +579,8 @@ def format_value(v: Any) -> str:
 
     >>> format_value(0.000123456), format_value(3.0), format_value(None), format_value([1, 2])
     ('0.0001235', '3', '—', '[2 values]')
+    >>> format_value(pd.NA)
+    '—'
     """
     if v is None:
         return "—"
@@ -587,6 +597,8 @@ def format_value(v: Any) -> str:
         return f"{f:.4g}"
     if isinstance(v, (list, tuple, np.ndarray)):
         return f"[{len(v)} values]"
+    if v is pd.NA or v is pd.NaT:  # a nullable column's missing value (epochs_run of a failed trial)
+        return "—"
     return str(v)
 
 
