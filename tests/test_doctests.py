@@ -20,6 +20,14 @@ MODULES = [
     "lrsearch.evaluation",
     "lrsearch._finder_rules",
     "lrsearch.finder",
+    "lrsearch.data",
+    "lrsearch.search.space",
+    "lrsearch.search.spec",
+    "lrsearch.search.samplers",
+    "lrsearch.search.runner",
+    "lrsearch.search.results",
+    "lrsearch.report.tables",
+    "lrsearch.cli.study_cmd",
 ]
 
 

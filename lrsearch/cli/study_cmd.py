@@ -183,6 +183,24 @@ def _write_report(path: str, result: Any) -> Any:
                         study=result, range_tests=result.range_tests)  # fmt: skip
 
 
+def _at_a_bound(cfg: dict[str, Any], space: dict[str, Any], decades: float = 0.05) -> str | None:
+    """A note when the best rate lies within ``decades`` of its optimizer's search bound: the best may lie beyond.
+
+    >>> _at_a_bound({"optimizer": "adam", "lr": 0.0985}, {"lr": {"adam": [1e-4, 0.1]}})
+    "the best rate 0.0985 sits at the upper bound of adam's search (0.1): the best may lie beyond it; widen lr.adam"
+    """
+    bounds = (space.get("lr") or {}).get(cfg.get("optimizer"))
+    lr = cfg.get("lr")
+    if not (isinstance(bounds, (list, tuple)) and len(bounds) == 2 and isinstance(lr, (int, float)) and lr > 0):
+        return None
+    low, high = (float(b) for b in bounds)
+    for name, bound in (("upper", high), ("lower", low)):
+        if bound > 0 and abs(math.log10(lr / bound)) <= decades:
+            return (f"the best rate {lr:.3g} sits at the {name} bound of {cfg['optimizer']}'s search ({bound:.3g}): "
+                    f"the best may lie beyond it; widen lr.{cfg['optimizer']}")  # fmt: skip
+    return None
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
@@ -234,8 +252,11 @@ def _print_summary(result: Any, report_path: Any) -> None:
             print("  " + "  ".join(extras))
         for label, metrics in (("validation", result.best_val_metrics), ("test", result.best_test_metrics)):
             if metrics:
-                shown = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if not math.isnan(v))
+                shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items() if not math.isnan(v))
                 print(f"  {label:<11}{shown}")
+        edge = _at_a_bound(cfg, s.get("space", {}))
+        if edge:
+            print(f"  note: {edge}")
     if result.results_path:
         print(f"results: {result.results_path}")
     if report_path:
