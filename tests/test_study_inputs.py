@@ -268,3 +268,28 @@ def test_ctrl_c_waits_for_a_journal_write_to_end():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     with _sigint_deferred():  # nothing pending: nothing raised
         pass
+
+
+def test_a_ctrl_c_swallowed_by_a_callback_still_stops_the_study(monkeypatch):
+    """A KeyboardInterrupt raised inside a ctypes callback is printed and dropped; the Ctrl-C was still noted,
+    and the trial loop stops before its next trial, as for any Ctrl-C."""
+    import lrsearch.search.objective as objective
+    from lrsearch.search import run_study
+    from lrsearch.search.workers import SIGINT_NOTED
+
+    real, calls = objective.train, []
+
+    def train_then_swallowed_ctrl_c(*args, **kwargs):
+        calls.append(1)
+        out = real(*args, **kwargs)
+        if len(calls) == 2:
+            SIGINT_NOTED.set()  # what the handler does before its KeyboardInterrupt got lost
+        return out
+
+    monkeypatch.setattr(objective, "train", train_then_swallowed_ctrl_c)
+    space = {"optimizer": ["adam"], "schedule": ["constant"], "warmup": 0}
+    res = run_study("iris", storage="memory", n_trials=10, epochs=2, space=space, results_path=False,
+                    retrain=False)  # fmt: skip
+    assert res.interrupted and len(calls) == 2 and res.summary["complete"] == 2
+    res = run_study("iris", storage="memory", n_trials=2, epochs=2, space=space, results_path=False, retrain=False)
+    assert not res.interrupted and res.summary["complete"] == 2  # a new run starts afresh

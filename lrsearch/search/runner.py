@@ -36,6 +36,7 @@ from lrsearch.search.workers import (
     one_blas_thread,
     prestart_workers,
     run_parallel,
+    sigint_noted,
     work,
 )
 
@@ -114,11 +115,12 @@ def run_study(
         interrupted = False
         workers: list[dict[str, Any]] = []
         try:
-            if n_jobs == 1:
-                with one_blas_thread():  # a worker is one thread: multi-threaded BLAS only spins on these sizes
-                    workers = [work(job, storage=raw_storage, on_trial=report)]
-            else:
-                workers = run_parallel(job, n_jobs, report, raw_storage, pool)
+            with sigint_noted():
+                if n_jobs == 1:
+                    with one_blas_thread():  # a worker is one thread: multi-threaded BLAS only spins on these sizes
+                        workers = [work(job, storage=raw_storage, on_trial=report)]
+                else:
+                    workers = run_parallel(job, n_jobs, report, raw_storage, pool)
         except KeyboardInterrupt:
             interrupted = True
             log.warning("interrupted: stopping the workers; finished trials are kept")

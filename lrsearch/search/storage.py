@@ -200,20 +200,21 @@ def _journal_backend(path: str) -> Any:
 
 
 class _sigint_deferred:
-    """Hold a SIGINT (Ctrl-C) that arrives inside this block until it ends, then raise KeyboardInterrupt.
+    """Hold a SIGINT (Ctrl-C) that arrives inside this block until it ends, then hand it to the handler it
+    would have reached (Python's default raises KeyboardInterrupt).
 
-    Only the main thread can set a signal handler; elsewhere (and with a handler that
-    is not Python's default) this does nothing.
+    Only the main thread can set a signal handler; elsewhere, or when SIGINT is
+    ignored or left to the system, this does nothing.
     """
 
     def __enter__(self) -> None:
         import signal
 
-        self._previous = None
+        self._previous: Any = None
         self._pending = False
         if threading.current_thread() is threading.main_thread():
             previous = signal.getsignal(signal.SIGINT)
-            if previous is signal.default_int_handler:
+            if callable(previous):
                 self._previous = previous
                 signal.signal(signal.SIGINT, self._hold)
 
@@ -226,7 +227,7 @@ class _sigint_deferred:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
             if self._pending and exc[0] is None:
-                raise KeyboardInterrupt
+                self._previous(signal.SIGINT, None)
 
 
 def resolve_storage(

@@ -39,7 +39,7 @@ from lrsearch.search.spec import StudySpec
 from lrsearch.search.storage import StorageConfig
 
 __all__ = [
-    "ATTR", "Job", "counted", "fail_dead_local_trials", "fail_orphans", "one_blas_thread", "prestart_workers",
+    "ATTR", "SIGINT_NOTED", "Job", "counted", "sigint_noted", "fail_dead_local_trials", "fail_orphans", "one_blas_thread", "prestart_workers",
     "run_parallel", "warm_numba", "work", "worker_executor",
 ]
 
@@ -73,6 +73,38 @@ def counted(study: Any) -> int:
     from optuna.trial import TrialState
 
     return len(study.get_trials(deepcopy=False, states=tuple(TrialState[s] for s in _COUNTED)))
+
+
+#: set by :class:`sigint_noted`'s handler: a Ctrl-C that a callback swallowed still stops the trial loop
+SIGINT_NOTED = threading.Event()
+
+
+class sigint_noted:
+    """While a study runs in the main thread, note every Ctrl-C before raising KeyboardInterrupt as usual.
+
+    A KeyboardInterrupt raised inside a ctypes callback (a compiled library calling
+    back into Python) is printed and dropped ("Exception ignored on calling ctypes
+    callback function"), and the study ran on to its end; the trial loop checks
+    :data:`SIGINT_NOTED` before each trial and stops as for any Ctrl-C.
+    """
+
+    def __enter__(self) -> None:
+        self._previous: Any = None
+        SIGINT_NOTED.clear()
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if previous is signal.default_int_handler:
+                self._previous = previous
+                signal.signal(signal.SIGINT, self._note)
+
+    @staticmethod
+    def _note(signum: int, frame: Any) -> None:
+        SIGINT_NOTED.set()
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None = None,
@@ -117,6 +149,8 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
             with lock, warnings.catch_warnings():
                 warnings.simplefilter("ignore", ExperimentalWarning)
                 warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
+                if SIGINT_NOTED.is_set() and job.parent_pid is None:  # a Ctrl-C that a callback swallowed
+                    raise KeyboardInterrupt
                 if (job.deadline is not None and time.time() >= job.deadline) or should_stop():
                     break
                 if heartbeat_on:
