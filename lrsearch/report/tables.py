@@ -479,9 +479,21 @@ def study_summary_table(study: Any) -> pd.DataFrame:
 
         items["storage"] = mask_url(view.storage)
     for k, v in view.summary.items():  # nested entries (space, importances...) have tables of their own
-        if k not in items and v is not None and not isinstance(v, (Mapping, list, tuple, set)):
-            items[k] = v
+        if k in _HIDDEN_SUMMARY or k in items or v is None or isinstance(v, (Mapping, list, tuple, set)):
+            continue
+        items[_SUMMARY_LABELS.get(k, k)] = v
     return pd.DataFrame({"item": list(items), "value": [format_value(v) for v in items.values()]})
+
+
+#: summary entries of the last run (not of the study), labelled as such in the report
+_SUMMARY_LABELS = {
+    "n_trials": "trials (all states)", "target_trials": "trials asked for (last run)",
+    "trials_this_run": "trials run (last run)", "elapsed_s": "seconds (last run)",
+    "trials_per_min": "trials per minute (last run)", "n_jobs": "workers (last run)",
+    "worker_cpu_s": "worker CPU seconds (last run)", "interrupted": "interrupted (last run)",
+}
+#: summary entries a reader has no use for
+_HIDDEN_SUMMARY = frozenset({"created"})
 
 
 def dataset_table(summary: Mapping[str, Any] | None) -> pd.DataFrame:
