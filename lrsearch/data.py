@@ -186,6 +186,10 @@ def load(
         task = known_task or _infer_task(targets)
         logger.info("%s: task=%s (target %r; %s)", name, task, target_name, "built-in" if known_task else "inferred")
     n_val, n_test = _split_sizes(len(features), val_size, test_size)
+    if 0 < n_val < MIN_RELIABLE_VAL_ROWS:
+        logger.warning("%s: the validation split holds %d rows: scores on it (a study's objective, a finder's "
+                       "probes) move by a whole row's worth; more rows or a larger val_size make them steadier",
+                       name, n_val)  # fmt: skip
     n_splits = 1 + (n_val > 0) + (n_test > 0)
 
     classes: np.ndarray | None = None
@@ -720,6 +724,9 @@ def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> N
                 logger.warning("%s: column %r has a different value in every row (an identifier?); one-hot encoded "
                                "it cannot generalise: drop it", name, col)
 
+
+#: a validation split smaller than this gets a warning: one row is more than 5% of its score
+MIN_RELIABLE_VAL_ROWS = 20
 
 _MAX_ABS_VALUE = 1e150
 """Numbers beyond this size cannot be standardised: their squares (in the variance, in squared errors) overflow."""

@@ -426,3 +426,13 @@ def test_a_headerless_first_row_with_a_repeated_value_is_data(tmp_path: Path) ->
     path.write_text("\n".join(rows) + "\n")
     ds = load(path, val_size=0.2, test_size=0.2)
     assert len(ds.X_train) + len(ds.X_val) + len(ds.X_test) == 30 and ds.target_name == "3"
+
+
+def test_a_tiny_validation_split_is_warned_about(caplog) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    load((X, (X[:, 0] > 0).astype(int)))
+    assert "the validation split holds 6 rows" in caplog.text
+    caplog.clear()
+    load("iris")  # 30 validation rows
+    assert "validation split holds" not in caplog.text
