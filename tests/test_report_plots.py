@@ -113,3 +113,14 @@ def test_curves_use_the_recorded_epochs():
     trials = fake_trials().assign(curve_epochs=[[2, 4, 6], [2, 4, 6], [2, 4], [2, 4, 6], [], [2, 4, 6]])
     ax = P.plot_curves(fake_study(trials=trials), top_k=1)
     assert [list(line.get_xdata()) for line in ax.lines] == [[2, 4], [2, 4, 6]]  # pruned #2, then best #1
+
+
+def test_training_plot_names_the_loss_it_shows():
+    from types import SimpleNamespace
+
+    from lrsearch.report import plots as P
+
+    run = SimpleNamespace(train_loss=[1.0, 0.5], val_loss=[1.1, 0.6], status="completed", task="regression")
+    assert P.plot_training(run).get_ylabel() == "loss (MSE)"
+    run.task = "classification"
+    assert P.plot_training(run).get_ylabel() == "loss (cross-entropy)"

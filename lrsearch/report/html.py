@@ -222,7 +222,10 @@ def _best_section(page: _Page, view: tables.StudyView | None, train_result: Any)
             parts.append(_callout("warn", f"The run's status is {status}: {_get(train_result, 'reason', '')}"))
         parts.append(_grid([
             page.figure("best_loss", plots.plot_training, train_result,
-                        caption="Training and validation loss per epoch."),
+                        caption="Training and validation loss per epoch." + (
+                            " Regression: the MSE of the standardised targets the network trains on (the metrics "
+                            "above are in the targets' own units)." if _get(train_result, "task") == "regression"
+                            else "")),
             page.figure("best_lr", plots.plot_lr_schedule, train_result,
                         caption="The base learning rate at every optimizer step (schedule, warm-up, plateau)."),
         ]))  # fmt: skip

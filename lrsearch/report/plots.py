@@ -289,7 +289,7 @@ def plot_training(train_result: Any, ax: Axes | None = None) -> Axes:
         ax.text(0.02, 0.04, f"diverged: {_get(train_result, 'reason', '')}", transform=ax.transAxes,
                 color=_DIVERGED, fontsize="small")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
+    ax.set_ylabel("loss (MSE)" if _get(train_result, "task", None) == "regression" else "loss (cross-entropy)")
     ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3)
     return ax
