@@ -104,6 +104,7 @@ def test_report_when_every_trial_failed_or_was_pruned(tmp_path):
     assert "No trial of the study 'demo' completed: 6 trials, 3 pruned, 3 failed, 2 diverged" in text
     assert "lower the learning-rate bounds" in text
     assert "non-finite loss at step 7" in text  # the reasons are still listed
+    assert "Learning rate of every trial that diverged" in text and html.count("data:image/png") >= 1
 
 
 def test_range_tests_only(tmp_path):

@@ -173,6 +173,11 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
                 "learning-rate bounds (lrsearch find suggests where they should end); if they failed, rerun with -vv "
                 "to see the error. The reasons are in the trials table below.",
             ))  # fmt: skip
+            if s.get("diverged", 0) > 0:  # where the usable range ends: the rates at which trials diverged
+                parts.append(_grid([page.figure(
+                    "lr_vs_value", plots.plot_lr_vs_value, view,
+                    caption="Learning rate of every trial that diverged (red crosses): the usable range lies "
+                            "below them.")]))  # fmt: skip
     by_opt, by_sched = tables.optimizer_summary(view), tables.schedule_summary(view)
     if len(by_opt):
         parts += ["<h3>By optimizer</h3>", _table(by_opt)]
