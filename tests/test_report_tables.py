@@ -224,3 +224,19 @@ def test_range_test_table_reads_the_one_cycle_range_when_there_is_one():
     t = T.range_test_table([rt, old])
     assert (t.loc[0, "one_cycle_initial"], t.loc[0, "one_cycle_max"]) == (1.2e-4, 3e-3)
     assert math.isnan(t.loc[1, "one_cycle_max"])
+
+
+def test_range_test_settings_say_how_each_test_ran():
+    import numpy as np
+
+    from lrsearch.finder import find_lr
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    res = find_lr(X, (X[:, 0] > 0).astype(int), hidden=(4,), optimizer="adam", repeats=2, num_iter=40)
+    t = T.range_test_settings([res]).iloc[0]
+    assert (t["optimizer"], t["num_iter"], t["start_lr"], t["end_lr"], t["repeats"]) == ("adam", 40, 1e-7, 10.0, 2)
+    assert t["probes"] == len(res.probes.lrs) and t["best_probe_loss"] == pytest.approx(min(res.probes.losses))
+    assert t["steps"] == res.steps
+    bare = T.range_test_settings([fake_range_test("sgd", 0.05)])
+    assert "probes" not in bare.columns and "optimizer" in bare.columns

@@ -255,6 +255,9 @@ def _range_section(page: _Page, range_tests: Sequence[Any]) -> None:
     rt_table = tables.range_test_table(range_tests).drop(columns="warnings")
     unused = [c for c in ("search_low", "search_high") if rt_table[c].isna().all()]
     parts = [_table(rt_table.drop(columns=unused))]
+    settings = tables.range_test_settings(range_tests)
+    if settings.shape[1] > 1:
+        parts += ["<h3>How the tests ran</h3>", _table(settings)]
     for rt in range_tests:
         warns = _get(rt, "warnings", None) or []
         for w in [warns] if isinstance(warns, str) else warns:

@@ -548,6 +548,32 @@ def range_test_table(range_tests: Iterable[Any]) -> pd.DataFrame:
     return out.astype({c: float for c in floats})
 
 
+def range_test_settings(range_tests: Iterable[Any]) -> pd.DataFrame:
+    """How each range test ran: optimizer, task, ladder (start_lr, end_lr, num_iter, mode), smoothing,
+    repeats, validation mode, probes (count and their lowest held-out loss), optimizer steps and seconds.
+    Columns no test recorded are left out."""
+    rows = []
+    for rt in range_tests:
+        probes = _get(rt, "probes", None)
+        p_losses = np.asarray(_get(probes, "losses", []) if probes is not None else [], dtype=float)
+        curves = _get(rt, "curves", None)
+        rows.append({
+            "optimizer": _get(rt, "optimizer", ""), "task": _get(rt, "task", None),
+            "start_lr": _get(rt, "start_lr", None), "end_lr": _get(rt, "end_lr", None),
+            "num_iter": _get(rt, "num_iter", None), "mode": _get(rt, "mode", None),
+            "smoothing": _get(rt, "smoothing", None), "repeats": len(curves) if curves else None,
+            "validation": _get(rt, "validation", None), "probes": len(p_losses) if probes is not None else None,
+            "best_probe_loss": float(np.min(p_losses[np.isfinite(p_losses)])) if np.isfinite(p_losses).any()
+            else None,
+            "steps": _get(rt, "steps", None), "seconds": _get(rt, "seconds", None),
+        })  # fmt: skip
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    keep = [c for c in out.columns if c == "optimizer" or out[c].notna().any()]
+    return out[keep]
+
+
 def _pair(values: Any) -> tuple[float, float]:
     """``(low, high)`` of a 2-sequence, NaN for what is missing."""
     return (tuple(values or ()) + (math.nan, math.nan))[:2]
