@@ -120,6 +120,20 @@ def _schedules_for(rt: Any) -> list[tuple[str, float, dict[str, Any]]]:
     return out
 
 
+def _untrained_val_loss(ds: Any, common: dict[str, Any], seed: int) -> float:
+    """The validation loss of the network every candidate starts from (same seed and layers), before training."""
+    from lrsearch.nn import Trainer
+
+    try:
+        tr = Trainer(ds.X_train, ds.y_train, task=ds.task, hidden=common["hidden"], activation=common["activation"],
+                     batch_size=common["batch_size"], seed=seed, n_classes=ds.n_classes)  # fmt: skip
+        loss, _ = tr.evaluate(ds.X_val, ds.y_val)
+    except Exception as exc:  # only a label for the candidates table
+        log.debug("no untrained validation loss: %s", exc)
+        return math.nan
+    return float(loss)
+
+
 def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: int, repeats: int) -> dict[str, Any]:
     from lrsearch.evaluation import fit_dataset
     from lrsearch.finder import find_lr
@@ -128,6 +142,7 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
     range_tests = []
     fits = {}
     no_rate: list[str] = []
+    untrained = _untrained_val_loss(ds, common, seed)
     for name in opts:
         rt = find_lr(ds, optimizer=name, hidden=common["hidden"], activation=common["activation"],
                      batch_size=common["batch_size"], seed=seed, repeats=repeats, epochs=common["epochs"])  # fmt: skip
@@ -142,7 +157,11 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
             fit = fit_dataset(ds, optimizer=name, lr=lr, schedule=schedule, schedule_params=sp, seed=seed, **common)
             res = fit.result
             vl = res.val_loss[-1] if res.status == "completed" and len(res.val_loss) else math.inf
-            cand = Candidate(name, lr, schedule, sp, float(vl), dict(fit.val_metrics), res.status, res.reason)
+            reason = res.reason
+            if res.status == "completed" and math.isfinite(untrained) and vl > untrained:
+                # it ran, but it learnt nothing it kept: a rate too high for this schedule
+                reason = f"ended worse than the untrained network (validation loss {vl:.4g} > {untrained:.4g})"
+            cand = Candidate(name, lr, schedule, sp, float(vl), dict(fit.val_metrics), res.status, reason)
             candidates.append(cand)
             fits[id(cand)] = fit
             log.info("candidate %s %s lr=%.3g: val_loss %.4g (%s)", name, schedule, lr, vl, res.status)

@@ -138,3 +138,19 @@ def test_study_method_expects_its_best_trials_validation_loss():
     study = rec.study
     assert rec.expected_score["val_loss"] == pytest.approx(study.best_value)
     assert rec.expected_score["cross_entropy"] == pytest.approx(study.best_value, rel=1e-6)
+
+
+def test_trainings_that_end_worse_than_untrained_say_so():
+    """A candidate that 'completed' above the untrained network's validation loss learnt nothing it kept."""
+    from lrsearch.nn import Trainer
+    from lrsearch.recommend import _untrained_val_loss
+
+    ds = load("wine", seed=0)
+    rec = recommend(ds, optimizers=["momentum"], repeats=1)
+    common = {"hidden": rec.hidden, "activation": rec.activation, "batch_size": rec.batch_size}
+    untrained = _untrained_val_loss(ds, common, 0)
+    tr = Trainer(ds.X_train, ds.y_train, hidden=rec.hidden, seed=0, n_classes=ds.n_classes)
+    assert untrained == pytest.approx(tr.evaluate(ds.X_val, ds.y_val)[0])
+    for c in rec.candidates:
+        flagged = c.reason is not None and "worse than the untrained network" in c.reason
+        assert flagged == (c.status == "completed" and c.val_loss > untrained), c
