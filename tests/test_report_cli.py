@@ -162,3 +162,15 @@ def test_range_tests_saved_by_the_finder_round_trip(tmp_path):
     html = out.read_text()
     assert "could not be drawn" not in html and html.count("data:image/png;base64,") == 1
     assert f"{rt.lr:.3g}" in html and rt.rule in html
+
+
+def test_a_find_report_names_the_data_set_and_how_the_test_ran(tmp_path, capsys):
+    find = tmp_path / "f.json"
+    assert main(["find", "--data", "iris", "--optimizer", "adam", "--json"]) == 0
+    find.write_text(capsys.readouterr().out)
+    assert json.loads(find.read_text())["data"]["name"] == "iris"
+    out = tmp_path / "f.html"
+    assert main(["report", "--find-json", str(find), "--out", str(out)]) == 0
+    html = out.read_text()
+    assert "How the tests ran" in html and "num_iter" in html
+    assert "Data set" in html and "train 90, val 30, test 30" in html  # the data set the test ran on

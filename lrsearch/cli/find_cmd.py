@@ -169,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
 
     # the results first: a file that cannot be written must not cost them
     if args.json:
-        payload = {name: r.to_dict() for name, r in results.items()}
+        # each entry carries the data set it ran on, for `lrsearch report --find-json`
+        payload = {name: {**r.to_dict(), "data": dataset.summary()} for name, r in results.items()}
         print(dump_json(payload if args.optimizer == "all" else next(iter(payload.values()))))
     elif args.optimizer == "all":
         print(_table(results))

@@ -82,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ConfigError(f"--notes {args.notes!r}: cannot read the file ({exc.strerror}); check the path.") from None
     try:
+        # the data set a saved range test ran on (lrsearch find --json records it), when no study says
+        data = next((d for d in (getattr(rt, "data", None) for rt in range_tests) if isinstance(d, dict)), None)
         path = build_report(out, title=args.title, study=study, range_tests=range_tests, notes=notes,
-                            extras=args.extras, top_k=args.top_k)  # fmt: skip
+                            extras=args.extras, top_k=args.top_k,
+                            dataset_summary=data if study is None else None)  # fmt: skip
     except OSError as exc:  # a path check cannot foresee every refusal (/proc, a read-only mount, a full disk)
         raise ConfigError(f"--out {str(out)!r}: could not write the report ({exc.strerror or exc}); "
                           "pick another path.") from None  # fmt: skip
