@@ -306,6 +306,7 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
             frame = pd.read_parquet(path)
         else:
             encoding = _text_encoding(path)
+            sep = _header_separator(path, encoding, sep)
             frame, extra_fields = _read_csv_fields(path, sep, encoding)
             if extra_fields and _other_separator(frame, sep) is None:  # else the re-read with that separator checks
                 raise _extra_fields_error(path, frame)
@@ -319,7 +320,7 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
     names = [str(c).strip() for c in frame.columns]
     frame.columns = names if len(set(names)) == len(names) else [str(c) for c in frame.columns]
     frame = _drop_index_column(frame, path)
-    if not is_parquet and sep == ",":  # a number with thousands separators is a quoted field only there
+    if not is_parquet:  # numbers with thousands separators (a decimal comma was read above where it fits)
         frame = _parse_thousands(frame, path)
     columns = list(frame.columns)
     if len(columns) < 2:
@@ -368,6 +369,24 @@ def _text_encoding(path: Path) -> str | None:
         raise DataError(f"'{path}' is not a text CSV file: it holds NUL bytes (a binary file, or UTF-16 text "
                         f"without a byte-order mark); save it as a UTF-8 CSV")
     return None
+
+
+def _header_separator(path: Path, encoding: str | None, sep: str) -> str:
+    """``;``, tab or ``|`` when the first line holds one of them and no ``sep``: the separator it is written with.
+
+    Read from the header alone, because data rows may hold commas (decimal commas,
+    thousands) that a first read with ``,`` would take for fields, in numbers that
+    differ from row to row (a pandas parse error rather than a misparse).
+    """
+    try:
+        with open(path, encoding=encoding or "utf-8-sig", errors="replace") as handle:
+            first = handle.readline()
+    except OSError:
+        return sep
+    if sep in first:
+        return sep
+    found = [c for c in (";", "\t", "|") if c in first]
+    return found[0] if len(found) == 1 else sep
 
 
 def _read_csv_fields(path: Path, sep: str, encoding: str | None, **options: Any) -> tuple[pd.DataFrame, bool]:
@@ -467,29 +486,31 @@ def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
         logger.warning("'%s': its columns are separated by %r, not %r; reading it that way", path, other, sep)
         frame = _read_csv(path, other, encoding)
         sep = other
-    if sep != ",":  # ';', tab or '|' files may write decimal commas (European exports)
-        decimal = _read_csv(path, sep, encoding, decimal=",")
-        if _n_numeric(decimal) > _n_numeric(frame):
-            frame = decimal
+    frame, decimal_commas = _with_decimal_commas(frame, path, sep, encoding)
     frame = _drop_trailing_empty_column(frame, path)
     wanted = [] if target is None else [target] if isinstance(target, str) else list(target)
     header = [str(c) for c in frame.columns]
+    # header cells as numbers are written in this file (a decimal comma where its columns have them)
+    as_number = [c.replace(",", ".") if decimal_commas else c for c in header]
     named_by_pandas = header == [str(j) for j in range(len(header))]  # to_csv of a frame with default column names
-    numbers = bool(header) and not named_by_pandas and all(_is_number(c) for c in header)
+    numbers = bool(header) and not named_by_pandas and all(_is_number(c) for c in as_number)
     names_target = bool(wanted) and all(str(t) in header for t in wanted)
     if numbers and not by_position and names_target:
         numbers = False  # the target names a cell: a header of numbers
     elif numbers and not by_position:
-        numbers = _header_looks_like_data(frame, header)
+        numbers = _header_looks_like_data(frame, as_number)
     mixed = False
     if not numbers and not named_by_pandas and not (names_target and not by_position):
         # the first row as written: pandas renames a repeated name ('yes', 'yes' -> 'yes', 'yes.1')
         first = _read_csv(path, sep, encoding, header=None, nrows=1)
         cells = [str(v).strip() for v in first.iloc[0, : frame.shape[1]]] if len(first) else []
+        numeric = [not _is_categorical(frame.iloc[:, j]) for j in range(len(cells))]
+        cells = [c.replace(",", ".") if decimal_commas and num else c for c, num in zip(cells, numeric)]
         mixed = len(cells) == frame.shape[1] and _mixed_header_looks_like_data(frame, cells)
     if numbers or mixed:
         width = frame.shape[1]
-        frame = _read_csv(path, sep, encoding, header=None)
+        frame, _ = _with_decimal_commas(_read_csv(path, sep, encoding, header=None), path, sep, encoding,
+                                        header=None)  # fmt: skip
         if frame.shape[1] == width + 1 and frame.iloc[:, -1].isna().all():
             frame = frame.iloc[:, :width]  # the empty last column, dropped above with its warning
         frame.columns = [str(j) for j in range(frame.shape[1])]
@@ -498,6 +519,38 @@ def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
         logger.warning("'%s': the first row %s, so it is read as data, not as a header; columns are named 0..%d "
                        "(the target, by default, is the last)", path, what, frame.shape[1] - 1)  # fmt: skip
     return frame, sep
+
+
+_INT_THOUSANDS = r"^\s*[+-]?[1-9]\d{0,2}(?:,\d{3})+\s*$"
+
+
+def _with_decimal_commas(frame: pd.DataFrame, path: Path, sep: str, encoding: str | None,
+                         **options: Any) -> tuple[pd.DataFrame, bool]:  # fmt: skip
+    """``frame`` with its text columns that are numbers written with decimal commas read as numbers.
+
+    Only for ``;``, tab and ``|`` files (a ``,`` file cannot hold an unquoted decimal
+    comma). A column qualifies when a ``decimal=","`` read of the file makes it
+    numeric, unless every comma in it groups thousands (``1,500``, ``120,000``:
+    :func:`_parse_thousands` reads those, and warns that a decimal comma would be
+    written otherwise). Returns the frame and whether any column was read so.
+    """
+    if sep == "," or frame.shape[1] == 0:
+        return frame, False
+    decimal = _read_csv(path, sep, encoding, decimal=",", **options)
+    if decimal.shape != frame.shape:
+        return frame, False
+    out, used = frame.copy(), False
+    for j in range(frame.shape[1]):
+        plain, comma = frame.iloc[:, j], decimal.iloc[:, j]
+        if not _is_categorical(plain) or _is_categorical(comma):
+            continue
+        text = plain.dropna().astype(str)
+        with_comma = text[text.str.contains(",", regex=False)]
+        if len(with_comma) and with_comma.str.match(_INT_THOUSANDS).all():
+            continue  # thousands separators, not decimals
+        out.isetitem(j, comma.to_numpy())
+        used = True
+    return out, used
 
 
 def _mixed_header_looks_like_data(frame: pd.DataFrame, header: list[str]) -> bool:
@@ -552,7 +605,8 @@ def _parse_thousands(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         frame[col] = pd.to_numeric(column.astype(str).str.replace(",", "", regex=False).str.strip()
                                    .where(column.notna()), errors="coerce")  # fmt: skip
         logger.warning("'%s': column %r holds numbers written with thousands separators (e.g. %r); reading them "
-                       "as numbers", path, col, next(v for v in text if "," in v))  # fmt: skip
+                       "as numbers (if those commas are decimal commas, write the values with a point)", path, col,
+                       next(v for v in text if "," in v))  # fmt: skip
     return frame
 
 
@@ -722,7 +776,8 @@ def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> N
                     _check_numbers_as_text(column, kind, col)
             if kind == "column" and _is_categorical(column) and len(column) >= 20 and column.nunique() == len(column):
                 logger.warning("%s: column %r has a different value in every row (an identifier?); one-hot encoded "
-                               "it cannot generalise: drop it", name, col)
+                               "it cannot generalise: drop it, or if it holds numbers (e.g. %s) write them as "
+                               "plain numbers", name, col, _show(column.iloc[0]))  # fmt: skip
 
 
 #: a validation split smaller than this gets a warning: one row is more than 5% of its score

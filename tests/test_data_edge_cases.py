@@ -436,3 +436,29 @@ def test_a_tiny_validation_split_is_warned_about(caplog) -> None:
     caplog.clear()
     load("iris")  # 30 validation rows
     assert "validation split holds" not in caplog.text
+
+
+@pytest.mark.parametrize("sep", ["\t", ";", "|"])
+def test_thousands_and_decimal_commas_in_files_not_separated_by_commas(tmp_path: Path, sep: str) -> None:
+    """Every comma grouping thousands (500, 1,500, 120,000, 23,881,676): thousands. A comma anywhere else
+    (0,487, 2,5): a decimal comma. Values keep their order either way."""
+    pop = [500, 999, 1500, 120000, 23881676] * 6
+    dec = [0.487, 2.5, 1.125, 3.0, 0.1] * 6
+    lines = [sep.join(["pop", "dec", "y"])] + [sep.join([f"{p:,}", f"{d}".replace(".", ","), str(i % 2)])
+                                             for i, (p, d) in enumerate(zip(pop, dec))]  # fmt: skip
+    path = tmp_path / ("t.tsv" if sep == "\t" else "t.csv")
+    path.write_text("\n".join(lines) + "\n")
+    ds = load(path, val_size=0.0, test_size=0.0, scale=False, dtype="float64")
+    assert ds.feature_names == ["pop", "dec"]
+    np.testing.assert_allclose(np.sort(ds.X_train[:, 0]), np.sort(np.array(pop, dtype=float)))
+    np.testing.assert_allclose(np.sort(ds.X_train[:, 1]), np.sort(np.array(dec)))
+
+
+def test_a_headerless_tab_file_with_decimal_commas_keeps_its_first_row(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    rows = ["\t".join([f"{a:.3f}".replace(".", ","), f"{b:.3f}".replace(".", ","), str(i % 2)])
+            for i, (a, b) in enumerate(rng.uniform(0.1, 2, size=(40, 2)))]  # fmt: skip
+    path = tmp_path / "nohead.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    ds = load(path, val_size=0.0, test_size=0.0)
+    assert len(ds.X_train) == 40 and ds.feature_names == ["0", "1"] and ds.target_name == "2"

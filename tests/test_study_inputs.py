@@ -293,3 +293,51 @@ def test_a_ctrl_c_swallowed_by_a_callback_still_stops_the_study(monkeypatch):
     assert res.interrupted and len(calls) == 2 and res.summary["complete"] == 2
     res = run_study("iris", storage="memory", n_trials=2, epochs=2, space=space, results_path=False, retrain=False)
     assert not res.interrupted and res.summary["complete"] == 2  # a new run starts afresh
+
+
+def test_a_dangling_journal_lock_is_removed_on_open(tmp_path, caplog):
+    from lrsearch.search.storage import resolve_storage
+
+    journal = tmp_path / "x.journal"
+    os.symlink("studies/x.journal", f"{journal}.lock")  # what a relative lock left behind after a Ctrl-C
+    with caplog.at_level(logging.WARNING, logger="lrsearch"):
+        resolve_storage(str(journal), "x").open()
+    assert not os.path.lexists(f"{journal}.lock") and "points at nothing" in caplog.text
+
+
+def test_ctrl_c_can_still_interrupt_a_wait_for_the_journal_lock(tmp_path):
+    """The deferral covers the write and the release, not the wait for Optuna's lock."""
+    import signal
+
+    from lrsearch.search.storage import resolve_storage
+
+    journal = tmp_path / "w.journal"
+    storage = resolve_storage(str(journal), "w").open()
+    backend = storage._backend
+    os.symlink(str(journal), f"{journal}.lock")  # a live-looking lock someone else holds
+
+    previous = signal.signal(signal.SIGALRM, lambda *a: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(KeyboardInterrupt):
+            backend.append_logs([{"op_code": 0, "worker_id": "t"}])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        os.unlink(f"{journal}.lock")
+
+
+def test_a_real_ctrl_c_during_a_study_is_noted():
+    """sigint_noted's handler records the Ctrl-C before raising, so a swallowed KeyboardInterrupt still counts."""
+    import signal
+
+    from lrsearch.search.workers import SIGINT_NOTED, sigint_noted
+
+    with sigint_noted():
+        assert not SIGINT_NOTED.is_set()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs at the next bytecode boundary
+                pass
+        assert SIGINT_NOTED.is_set()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

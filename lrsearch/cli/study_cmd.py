@@ -183,7 +183,7 @@ def _write_report(path: str, result: Any) -> Any:
                         study=result, range_tests=result.range_tests)  # fmt: skip
 
 
-def _at_a_bound(cfg: dict[str, Any], space: dict[str, Any], decades: float = 0.05) -> str | None:
+def _at_a_bound(cfg: dict[str, Any], space: dict[str, Any], decades: float = 0.05, aimed: bool = False) -> str | None:
     """A note when the best rate lies within ``decades`` of its optimizer's search bound: the best may lie beyond.
 
     >>> _at_a_bound({"optimizer": "adam", "lr": 0.0985}, {"lr": {"adam": [1e-4, 0.1]}})
@@ -196,8 +196,10 @@ def _at_a_bound(cfg: dict[str, Any], space: dict[str, Any], decades: float = 0.0
     low, high = (float(b) for b in bounds)
     for name, bound in (("upper", high), ("lower", low)):
         if bound > 0 and abs(math.log10(lr / bound)) <= decades:
+            fix = (f"the range test set this bound: run a study without --aim finder, with lr.{cfg['optimizer']} "
+                   f"reaching past it" if aimed else f"widen lr.{cfg['optimizer']}")
             return (f"the best rate {lr:.3g} sits at the {name} bound of {cfg['optimizer']}'s search ({bound:.3g}): "
-                    f"the best may lie beyond it; widen lr.{cfg['optimizer']}")  # fmt: skip
+                    f"the best may lie beyond it; {fix}")  # fmt: skip
     return None
 
 
@@ -234,7 +236,9 @@ def _print_summary(result: Any, report_path: Any) -> None:
     print(f"this run: {s['trials_this_run']} trials in {s['elapsed_s']:.1f} s with {s['n_jobs']} worker(s){rate}")
     if result.best_number is None:
         if result.interrupted:
-            print("no trial completed before the interruption; run the same command again to resume")
+            again = ("" if str(result.storage).startswith("memory") else
+                     "; run the same command again to resume")
+            print(f"no trial completed before the interruption{again}")
         elif s["failed"] and not s["pruned"]:
             print("no trial completed: every trial failed; run with -vv to see the errors")
         else:
@@ -254,7 +258,7 @@ def _print_summary(result: Any, report_path: Any) -> None:
             if metrics:
                 shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items() if not math.isnan(v))
                 print(f"  {label:<11}{shown}")
-        edge = _at_a_bound(cfg, s.get("space", {}))
+        edge = _at_a_bound(cfg, s.get("space", {}), aimed=s.get("aim") == "finder")
         if edge:
             print(f"  note: {edge}")
     if result.results_path:

@@ -73,7 +73,7 @@ def _n_curves(view: tables.StudyView, top_k: int) -> int:
     """How many of the best trials :func:`plots.plot_curves` draws (complete ones with a reported curve)."""
     done = view.complete
     with_curve = int((done["curve"].map(len) > 0).sum()) if "curve" in done.columns else 0
-    return min(top_k, with_curve) or top_k
+    return min(top_k, with_curve)
 
 
 def _callout(kind: str, text: str) -> str:
@@ -194,8 +194,9 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
             page.figure("by_optimizer", plots.plot_optimizer_values, view,
                         caption="Distribution of complete trials' values per optimizer."),
             page.figure("curves", plots.plot_curves, view, top_k=top_k,
-                        caption=f"Reported validation values per epoch: the {_n_curves(view, top_k)} best "
-                                f"trials; pruned trials grey."),
+                        caption=(f"Reported validation values per epoch: the {_n_curves(view, top_k)} best "
+                                 f"trials; pruned trials grey." if _n_curves(view, top_k)
+                                 else "No complete trial reported a validation curve.")),
         ]))  # fmt: skip
         imp = tables.param_importances(view)
         parts.append("<h3>Hyperparameter importance</h3>")

@@ -17,6 +17,7 @@ what keeps the total trial count exact with any number of workers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -95,6 +96,7 @@ class StorageConfig:
             if path.is_dir():
                 raise StorageError(f"storage '{path}' is a directory; give a journal file such as {path}/study.journal")
             _check_journal_file(path)  # again: it may have appeared since resolve_storage
+            _remove_dangling_lock(path)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 from optuna.storages.journal import JournalStorage
@@ -159,6 +161,17 @@ def _check_journal_file(path: Path) -> None:
                            "give a new file name such as studies/NAME.journal, or the journal lrsearch study wrote.")  # fmt: skip
 
 
+def _remove_dangling_lock(path: Path) -> None:
+    """Remove Optuna's journal lock when it is a symlink to nothing: a lock that earlier versions of lrsearch
+    left (made with a relative target) after a Ctrl-C, on which every later run spun. A live lock always
+    resolves: its target is the journal itself, now by an absolute path."""
+    lock = Path(f"{os.path.abspath(path)}.lock")
+    if os.path.islink(lock) and not os.path.exists(lock):
+        log.warning("removing %s, a journal lock that points at nothing (left by an interrupted run)", lock)
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+
+
 def _journal_backend(path: str) -> Any:
     """Optuna's journal file backend, appending without ``fsync``, queueing on ``flock``.
 
@@ -183,16 +196,17 @@ def _journal_backend(path: str) -> Any:
 
         def append_logs(self, logs: list[dict[str, Any]]) -> None:
             data = ("\n".join(json.dumps(entry, separators=(",", ":")) for entry in logs) + "\n").encode("utf-8")
-            # Ctrl-C waits for the write: one landing inside Optuna's lock acquire or release (a symlink, then a
-            # rename) left the lock behind, and every later run of the study hung on it
-            with _sigint_deferred(), self._queue:
-                self._lock.acquire()
-                try:
-                    with open(self._file_path, "ab") as f:
-                        f.write(data)
-                        f.flush()
-                finally:
-                    self._lock.release()
+            with self._queue:
+                self._lock.acquire()  # a wait Ctrl-C can still interrupt (no lock is held until it returns)
+                # from here Ctrl-C waits for the write and the release: one landing inside Optuna's release (a
+                # rename, then an unlink) left the lock behind, and every later run of the study hung on it
+                with _sigint_deferred():
+                    try:
+                        with open(self._file_path, "ab") as f:
+                            f.write(data)
+                            f.flush()
+                    finally:
+                        self._lock.release()
 
     # absolute: Optuna's lock is a symlink to this path, created beside it; a relative target resolved from the
     # symlink's own folder dangled, and Optuna's stale-lock release then spun on it for good
@@ -226,7 +240,7 @@ class _sigint_deferred:
 
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
-            if self._pending and exc[0] is None:
+            if self._pending:  # also when an exception is on its way: the Ctrl-C is not lost
                 self._previous(signal.SIGINT, None)
 
 

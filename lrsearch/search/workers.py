@@ -90,8 +90,8 @@ class sigint_noted:
 
     def __enter__(self) -> None:
         self._previous: Any = None
-        SIGINT_NOTED.clear()
-        if threading.current_thread() is threading.main_thread():
+        if threading.current_thread() is threading.main_thread():  # a study in a thread leaves the note alone
+            SIGINT_NOTED.clear()
             previous = signal.getsignal(signal.SIGINT)
             if previous is signal.default_int_handler:
                 self._previous = previous
@@ -149,7 +149,8 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
             with lock, warnings.catch_warnings():
                 warnings.simplefilter("ignore", ExperimentalWarning)
                 warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
-                if SIGINT_NOTED.is_set() and job.parent_pid is None:  # a Ctrl-C that a callback swallowed
+                if (SIGINT_NOTED.is_set() and job.parent_pid is None  # a Ctrl-C that a callback swallowed,
+                        and threading.current_thread() is threading.main_thread()):  # for the main thread's study
                     raise KeyboardInterrupt
                 if (job.deadline is not None and time.time() >= job.deadline) or should_stop():
                     break
