@@ -372,21 +372,37 @@ def _text_encoding(path: Path) -> str | None:
 
 
 def _header_separator(path: Path, encoding: str | None, sep: str) -> str:
-    """``;``, tab or ``|`` when the first line holds one of them and no ``sep``: the separator it is written with.
+    """The separator a text file is written with: ``sep``, or ``;``, tab or ``|`` from its first lines.
 
-    Read from the header alone, because data rows may hold commas (decimal commas,
-    thousands) that a first read with ``,`` would take for fields, in numbers that
-    differ from row to row (a pandas parse error rather than a misparse).
+    A first line with one of those and no ``sep`` is written with it. A first line
+    with both is written with the other one when that one splits each of the first
+    20 lines into the same number of fields: data rows may hold commas (decimal
+    commas, thousands) in numbers that differ from row to row, which a first read
+    with ``,`` would take for fields.
     """
+    import csv
+    import itertools
+
     try:
-        with open(path, encoding=encoding or "utf-8-sig", errors="replace") as handle:
-            first = handle.readline()
+        with open(path, encoding=encoding or "utf-8-sig", errors="replace", newline="") as handle:
+            lines = [line for line in itertools.islice(handle, 50) if line.strip()][:20]
     except OSError:
         return sep
-    if sep in first:
+    if not lines:
         return sep
-    found = [c for c in (";", "\t", "|") if c in first]
-    return found[0] if len(found) == 1 else sep
+    others = [c for c in (";", "\t", "|") if c != sep and c in lines[0]]
+    if sep not in lines[0]:
+        return others[0] if len(others) == 1 else sep
+
+    def fields(delimiter: str) -> set[int]:
+        return {len(row) for row in csv.reader(lines, delimiter=delimiter)}
+
+    # the first line holds both: the one that splits every line into the same number of fields (a comma may be a
+    # decimal comma in a ';' file: '-1,5;-2,5;-1'); when both do, the other one, as commas also sit inside numbers
+    consistent = [c for c in others if len(fields(c)) == 1 and fields(c) != {1}]
+    if len(consistent) == 1 and (len(fields(sep)) != 1 or len(lines) > 1):
+        return consistent[0]
+    return sep
 
 
 def _read_csv_fields(path: Path, sep: str, encoding: str | None, **options: Any) -> tuple[pd.DataFrame, bool]:
@@ -490,8 +506,12 @@ def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
     frame = _drop_trailing_empty_column(frame, path)
     wanted = [] if target is None else [target] if isinstance(target, str) else list(target)
     header = [str(c) for c in frame.columns]
-    # header cells as numbers are written in this file (a decimal comma where its columns have them)
-    as_number = [c.replace(",", ".") if decimal_commas else c for c in header]
+    # the first row as written (pandas renames a repeated name: '1.5', '1.5' -> '1.5', '1.5.1'), its cells as
+    # numbers are written in this file (a decimal comma where its columns have them)
+    raw = _read_csv(path, sep, encoding, header=None, nrows=1)
+    first_row = ([str(v).strip() for v in raw.iloc[0, : frame.shape[1]]]
+                 if len(raw) and raw.shape[1] >= frame.shape[1] else header)  # fmt: skip
+    as_number = [c.replace(",", ".") if decimal_commas else c for c in first_row]
     named_by_pandas = header == [str(j) for j in range(len(header))]  # to_csv of a frame with default column names
     numbers = bool(header) and not named_by_pandas and all(_is_number(c) for c in as_number)
     names_target = bool(wanted) and all(str(t) in header for t in wanted)
@@ -501,9 +521,7 @@ def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
         numbers = _header_looks_like_data(frame, as_number)
     mixed = False
     if not numbers and not named_by_pandas and not (names_target and not by_position):
-        # the first row as written: pandas renames a repeated name ('yes', 'yes' -> 'yes', 'yes.1')
-        first = _read_csv(path, sep, encoding, header=None, nrows=1)
-        cells = [str(v).strip() for v in first.iloc[0, : frame.shape[1]]] if len(first) else []
+        cells = first_row if len(first_row) == frame.shape[1] else []
         numeric = [not _is_categorical(frame.iloc[:, j]) for j in range(len(cells))]
         cells = [c.replace(",", ".") if decimal_commas and num else c for c, num in zip(cells, numeric)]
         mixed = len(cells) == frame.shape[1] and _mixed_header_looks_like_data(frame, cells)
@@ -530,25 +548,36 @@ def _with_decimal_commas(frame: pd.DataFrame, path: Path, sep: str, encoding: st
 
     Only for ``;``, tab and ``|`` files (a ``,`` file cannot hold an unquoted decimal
     comma). A column qualifies when a ``decimal=","`` read of the file makes it
-    numeric, unless every comma in it groups thousands (``1,500``, ``120,000``:
-    :func:`_parse_thousands` reads those, and warns that a decimal comma would be
-    written otherwise). Returns the frame and whether any column was read so.
+    numeric. Where every comma in it could group thousands (``1,500``), it is read
+    as thousands (by :func:`_parse_thousands`, which warns) when a value has two
+    groups (``23,881,676``) or when nothing else in a tab or ``|`` file is written
+    with a decimal comma; otherwise (a ``;`` file, or decimal commas elsewhere) as
+    decimals, with a warning. Returns the frame and whether any column was read so.
     """
     if sep == "," or frame.shape[1] == 0:
         return frame, False
     decimal = _read_csv(path, sep, encoding, decimal=",", **options)
     if decimal.shape != frame.shape:
         return frame, False
-    out, used = frame.copy(), False
+    gained: list[tuple[int, pd.Series]] = []  # columns a decimal-comma read makes numeric, with their commas
     for j in range(frame.shape[1]):
         plain, comma = frame.iloc[:, j], decimal.iloc[:, j]
-        if not _is_categorical(plain) or _is_categorical(comma):
-            continue
-        text = plain.dropna().astype(str)
-        with_comma = text[text.str.contains(",", regex=False)]
-        if len(with_comma) and with_comma.str.match(_INT_THOUSANDS).all():
-            continue  # thousands separators, not decimals
-        out.isetitem(j, comma.to_numpy())
+        if _is_categorical(plain) and not _is_categorical(comma):
+            text = plain.dropna().astype(str)
+            gained.append((j, text[text.str.contains(",", regex=False)]))
+    # a comma that cannot group thousands anywhere in the file ('0,487', '2,5') says it writes decimal commas
+    decimal_file = sep == ";" or any(len(c) and not c.str.match(_INT_THOUSANDS).all() for _, c in gained)
+    out, used = frame.copy(), False
+    for j, commas in gained:
+        groups = commas.str.match(_INT_THOUSANDS).all() if len(commas) else False
+        # thousands only with evidence: two groups ('23,881,676'), or a file with no decimal comma elsewhere
+        if groups and (commas.str.count(",").max() >= 2 or not decimal_file):
+            continue  # _parse_thousands reads it, and warns
+        if groups:
+            logger.warning("'%s': column %r holds numbers such as %r, read with a decimal comma as the rest of "
+                           "the file is; if the comma groups thousands, remove it", path, str(frame.columns[j]),
+                           commas.iloc[0])  # fmt: skip
+        out.isetitem(j, decimal.iloc[:, j].to_numpy())
         used = True
     return out, used
 

@@ -462,3 +462,41 @@ def test_a_headerless_tab_file_with_decimal_commas_keeps_its_first_row(tmp_path:
     path.write_text("\n".join(rows) + "\n")
     ds = load(path, val_size=0.0, test_size=0.0)
     assert len(ds.X_train) == 40 and ds.feature_names == ["0", "1"] and ds.target_name == "2"
+
+
+def test_ambiguous_commas_follow_the_file_s_convention(tmp_path: Path) -> None:
+    """'5,117' could be 5.117 or 5117: in a ';' file (or one with decimal commas elsewhere) it is a decimal;
+    in a tab file with no decimal comma anywhere, thousands."""
+    rng = np.random.default_rng(0)
+    vals = np.round(rng.uniform(1, 50, 30), 3)
+    semi = tmp_path / "semi.csv"
+    semi.write_text("x;y\n" + "\n".join(f"{v:.3f}".replace(".", ",") + f";{i % 2}" for i, v in enumerate(vals)))
+    ds = load(semi, val_size=0.0, test_size=0.0, scale=False, dtype="float64")
+    np.testing.assert_allclose(np.sort(ds.X_train[:, 0]), np.sort(vals))
+    mixed = tmp_path / "mixed.tsv"  # a decimal comma in another column decides for the ambiguous one
+    mixed.write_text("a\tw\ty\n" + "\n".join(f"0,{i + 1}\t{i + 1},250\t{i % 2}" for i in range(30)))
+    ds = load(mixed, val_size=0.0, test_size=0.0, scale=False, dtype="float64")
+    np.testing.assert_allclose(np.sort(ds.X_train[:, 1]), np.arange(1, 31) + 0.25)
+
+
+@pytest.mark.parametrize("sep", [";", "|", "\t"])
+def test_a_headerless_csv_with_decimal_commas_finds_its_separator(tmp_path: Path, sep: str) -> None:
+    """'-1,5;-2,5;-1' holds commas and ';': the separator is the one that splits every line alike."""
+    rng = np.random.default_rng(1)
+    a, b = np.round(rng.normal(size=(2, 30)) * 3, 2)
+    rows = [sep.join([f"{x:.2f}".replace(".", ","), f"{z:.2f}".replace(".", ","), str(i % 2)])
+            for i, (x, z) in enumerate(zip(a, b))]  # fmt: skip
+    path = tmp_path / "nohead.csv"
+    path.write_text("\n".join(rows) + "\n")
+    ds = load(path, val_size=0.0, test_size=0.0, scale=False, dtype="float64")
+    assert ds.feature_names == ["0", "1"] and len(ds.X_train) == 30
+    np.testing.assert_allclose(np.sort(ds.X_train[:, 0]), np.sort(a))
+
+
+def test_a_headerless_first_row_with_a_repeated_number_is_data(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    rows = ["1.5,1.5,0"] + [f"{x:.2f},{z:.2f},{i % 2}" for i, (x, z) in enumerate(rng.uniform(0, 3, (29, 2)))]
+    path = tmp_path / "rep.csv"
+    path.write_text("\n".join(rows) + "\n")
+    ds = load(path, val_size=0.0, test_size=0.0)
+    assert len(ds.X_train) == 30 and ds.feature_names == ["0", "1"]
