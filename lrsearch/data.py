@@ -485,8 +485,9 @@ def _other_separator(frame: pd.DataFrame, sep: str) -> str | None:
     return next((s for s in (";", "\t", "|", ",") if s != sep and s in head), None)
 
 
-def _reread_if_misparsed(frame: pd.DataFrame, path: Path, sep: str, target: Any,
-                         by_position: bool = False, encoding: str | None = None) -> tuple[pd.DataFrame, str]:  # fmt: skip
+def _reread_if_misparsed(
+    frame: pd.DataFrame, path: Path, sep: str, target: Any, by_position: bool = False, encoding: str | None = None
+) -> tuple[pd.DataFrame, str]:
     """Re-read a CSV/TSV whose separator is another one, or whose first row is data rather than a header.
 
     A header of numbers is data when the target was given by position (an int),
