@@ -473,10 +473,6 @@ def _is_number(text: Any) -> bool:
         return False
 
 
-def _n_numeric(frame: pd.DataFrame) -> int:
-    return sum(not _is_categorical(frame[c]) for c in frame.columns)
-
-
 def _other_separator(frame: pd.DataFrame, sep: str) -> str | None:
     """The separator (``;``, tab, ``|`` or ``,``) of a file read as one column whose name holds it, else None."""
     if frame.shape[1] != 1:
@@ -738,7 +734,7 @@ def _warn_about_features(features: pd.DataFrame, name: str) -> None:
 
     Constant columns (nothing to learn from), a column of distinct integers named
     like an identifier (``id``, ``*_id``: it would be learnt as a quantity), and a
-    text column with nearly as many values as rows (one-hot encoded into that many
+    text column with a value in every row, or nearly (one-hot encoded into that many
     features: an identifier, free text or numbers written as text, such as ``12%``).
     """
     from pandas.api.types import is_integer_dtype
@@ -755,7 +751,11 @@ def _warn_about_features(features: pd.DataFrame, name: str) -> None:
                            "drop it unless it means a quantity", name, str(col))  # fmt: skip
         elif _is_categorical(column) and not column.dtype == bool:
             levels = column.nunique()
-            if 20 < levels < n and levels > 0.5 * n:  # a value in every row: _check_values says so already
+            if n >= 20 and levels == n:
+                logger.warning("%s: column %r has a different value in every row (an identifier?); one-hot encoded "
+                               "it cannot generalise: drop it, or if it holds numbers (e.g. %s) write them as "
+                               "plain numbers", name, str(col), _show(column.iloc[0]))  # fmt: skip
+            elif levels > 20 and levels > 0.5 * n:
                 logger.warning("%s: text column %r has %d distinct values in %d rows and is one-hot encoded into as "
                                "many features: if it is an identifier or free text drop it; if it holds numbers "
                                "(e.g. %s), write them as plain numbers", name, str(col), levels, n,
@@ -804,10 +804,6 @@ def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> N
                                     f"at row {row}); convert the column to one type before loading")
                 if is_str.all() and kind == "column" and column.dtype.name != "category":  # declared categories stay
                     _check_numbers_as_text(column, kind, col)
-            if kind == "column" and _is_categorical(column) and len(column) >= 20 and column.nunique() == len(column):
-                logger.warning("%s: column %r has a different value in every row (an identifier?); one-hot encoded "
-                               "it cannot generalise: drop it, or if it holds numbers (e.g. %s) write them as "
-                               "plain numbers", name, col, _show(column.iloc[0]))  # fmt: skip
 
 
 #: a validation split smaller than this gets a warning: one row is more than 5% of its score

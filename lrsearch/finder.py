@@ -262,6 +262,7 @@ def range_test(
     bs = trainer.batch_size
     order = _order(trainer.n_rows, num_iter * bs, np.random.default_rng(seed))
     snap = trainer.snapshot()
+    batch_losses = None  # validation mode: each step's batch loss, the noise the stopping rule reads
     try:
         if X_val is None:
             out = trainer.run_steps(order, ladder)
@@ -289,8 +290,6 @@ def range_test(
             batch_losses = np.asarray(batch, dtype=np.float64)
     finally:
         trainer.restore(snap)
-    if X_val is None:
-        batch_losses = None
     sm = ema(raw, smoothing)
     stop, reason = find_stop(raw, sm, smoothing, diverge_threshold, noise=batch_losses)
     if reason == "completed" and raw.size < num_iter:
@@ -407,9 +406,7 @@ def _check_ladder(start_lr: Any, end_lr: Any, num_iter: Any, mode: Any, owner: s
 def _pool(curves: Sequence[RangeTestCurve]) -> tuple[np.ndarray, str | None]:
     """Pointwise median of the repeats' raw losses, while a majority of them still ran."""
     n = max(c.losses.size for c in curves)
-    M = np.full((len(curves), n), np.nan)
-    for r, c in enumerate(curves):
-        M[r, : c.losses.size] = c.losses
+    M = _padded([c.losses for c in curves], n)
     running = np.isfinite(M).sum(axis=0) * 2 > len(curves)
     m = int(np.argmin(running)) if not running.all() else n
     if m == 0:
@@ -430,12 +427,17 @@ def _pool(curves: Sequence[RangeTestCurve]) -> tuple[np.ndarray, str | None]:
     return pooled, reasons.most_common(1)[0][0] if reasons else None
 
 
+def _padded(rows: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """The repeats' series as the rows of a (repeats, n) matrix, NaN past each one's end (cut at n)."""
+    M = np.full((len(rows), n), np.nan)
+    for r, row in enumerate(rows):
+        M[r, : min(n, row.size)] = row[:n]
+    return M
+
+
 def _pooled_batch_losses(curves: Sequence[RangeTestCurve], n: int) -> np.ndarray:
     """The repeats' batch losses (validation mode), pooled as :func:`_pool` pools the losses, over ``n`` steps."""
-    M = np.full((len(curves), n), np.nan)
-    for r, c in enumerate(curves):
-        b = c.batch_losses if c.batch_losses is not None else np.zeros(0)
-        M[r, : min(n, b.size)] = b[:n]
+    M = _padded([c.batch_losses if c.batch_losses is not None else np.zeros(0) for c in curves], n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column (every repeat stopped) stays NaN
         return np.nanmedian(M, axis=0)

@@ -500,3 +500,12 @@ def test_a_headerless_first_row_with_a_repeated_number_is_data(tmp_path: Path) -
     path.write_text("\n".join(rows) + "\n")
     ds = load(path, val_size=0.0, test_size=0.0)
     assert len(ds.X_train) == 30 and ds.feature_names == ["0", "1"]
+
+
+def test_a_text_column_with_a_value_in_every_row_is_warned_about_once(tmp_path: Path, caplog) -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"name": [f"n{i}" for i in range(30)], "x": rng.normal(size=30), "y": np.arange(30) % 2})
+    path = tmp_path / "names.csv"
+    frame.to_csv(path, index=False)
+    load(path)
+    assert caplog.text.count("'name'") == 1 and "a different value in every row" in caplog.text
