@@ -22,6 +22,7 @@ MODULES = [
     "lrsearch.finder",
     "lrsearch.data",
     "lrsearch.search.space",
+    "lrsearch.search._signals",
     "lrsearch.search.spec",
     "lrsearch.search.samplers",
     "lrsearch.search.runner",

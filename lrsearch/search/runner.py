@@ -24,7 +24,7 @@ from lrsearch.exceptions import ConfigError
 from lrsearch.search.objective import direction_of, trial_config
 from lrsearch.search.results import StudyProgress, StudyResult, trials_frame
 from lrsearch.search.samplers import check_sampler, make_pruner, make_sampler
-from lrsearch.search.space import Choice, Range, SearchSpace, _hash, space_from_dict
+from lrsearch.search.space import SearchSpace, _hash, dim_values, space_from_dict
 from lrsearch.search.spec import OBJECTIVES, StudySpec, load_spec, spec_from_dict
 from lrsearch.search.storage import DEFAULT_STUDIES_DIR, StorageConfig, StorageError, resolve_storage
 from lrsearch.search.workers import (
@@ -196,8 +196,7 @@ def _check_fit(spec: StudySpec, ds: Any) -> None:
     if len(ds.X_val) == 0:
         raise ConfigError("A study scores trials on the validation split, which is empty; set val_size > 0.")
     warm = spec.space.warmup
-    values = [warm.low, warm.high] if isinstance(warm, Range) else list(warm.values) if isinstance(warm, Choice) else [warm]
-    longest = int(max(values))
+    longest = int(max(dim_values(warm)))
     if any(s != "one_cycle" for s in spec.space.schedules) and longest >= spec.epochs:
         example = f"[0, {spec.epochs // 5}]" if spec.epochs // 5 else "0"
         raise ConfigError(f"warmup reaches {longest} epochs, not shorter than the study's {spec.epochs} epochs: such "

@@ -54,6 +54,7 @@ __all__ = [
     "Range",
     "SearchSpace",
     "default_space",
+    "dim_values",
     "space_from_dict",
 ]
 
@@ -542,8 +543,12 @@ def _dim_to_json(dim: Dim) -> Any:
     return dim.to_dict() if isinstance(dim, (Range, Choice)) else dim
 
 
-def _dim_values(dim: Dim) -> list[Any]:
-    """The extreme values of a dimension (for validating through the core's checks)."""
+def dim_values(dim: Dim) -> list[Any]:
+    """The extreme values of a dimension (for validating through the core's checks).
+
+    >>> dim_values(Range(0, 3, integer=True)), dim_values(Choice((16, 32, 64))), dim_values(2)
+    ([0, 3], [16, 32, 64], [2])
+    """
     if isinstance(dim, Range):
         return [dim.low, dim.high]
     if isinstance(dim, Choice):
@@ -564,7 +569,7 @@ def _validate_space(space: SearchSpace) -> None:
         low, high = space.lr[opt]
         if not (_is_number(low) and _is_number(high) and 0 < low <= high):
             raise ConfigError(f"lr.{opt} must satisfy 0 < low <= high; got [{low}, {high}].")
-    for values in (_dim_values(space.warmup),):
+    for values in (dim_values(space.warmup),):
         if any(not isinstance(v, int) or v < 0 for v in values):
             raise ConfigError(f"warmup must be whole epochs >= 0; got {_dim_to_json(space.warmup)!r}.")
     for name in space.schedules:
@@ -572,7 +577,7 @@ def _validate_space(space: SearchSpace) -> None:
         for corner in (0, 1):
             concrete: dict[str, Any] = {}
             for key, dim in params.items():
-                values = _dim_values(dim)
+                values = dim_values(dim)
                 value = values[min(corner, len(values) - 1)]
                 if key == "eta_min_factor":
                     if not (_is_number(value) and 0.0 <= value <= 1.0):
@@ -596,17 +601,17 @@ def _validate_space(space: SearchSpace) -> None:
     }
     for key, (opt, template) in checks.items():
         if key in extra:
-            for v in _dim_values(extra[key]):
+            for v in dim_values(extra[key]):
                 try:
                     make_optimizer(opt, {k: v for k in template})
                 except ConfigError as exc:
                     raise ConfigError(f"{key}: {exc}") from None
     for key in ("beta1", "beta2"):
-        if key in extra and any(not (_is_number(v) and 0.0 <= v < 1.0) for v in _dim_values(extra[key])):
+        if key in extra and any(not (_is_number(v) and 0.0 <= v < 1.0) for v in dim_values(extra[key])):
             raise ConfigError(f"{key} must lie in [0, 1); got {_dim_to_json(extra[key])!r}.")
-    if "clip_norm" in extra and any(not (_is_number(v) and v > 0) for v in _dim_values(extra["clip_norm"])):
+    if "clip_norm" in extra and any(not (_is_number(v) and v > 0) for v in dim_values(extra["clip_norm"])):
         raise ConfigError(f"clip_norm must be > 0; got {_dim_to_json(extra['clip_norm'])!r}.")
-    if "batch_size" in extra and any(not (isinstance(v, int) and v >= 1) for v in _dim_values(extra["batch_size"])):
+    if "batch_size" in extra and any(not (isinstance(v, int) and v >= 1) for v in dim_values(extra["batch_size"])):
         raise ConfigError(f"batch_size choices must be positive integers; got {_dim_to_json(extra['batch_size'])!r}.")
 
 

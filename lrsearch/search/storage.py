@@ -21,13 +21,16 @@ import contextlib
 import hashlib
 import logging
 import os
+import signal
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lrsearch.exceptions import LRSearchError
+from lrsearch.search._signals import sigint_handler
 
 __all__ = ["DEFAULT_STUDIES_DIR", "StorageConfig", "StorageError", "mask_url", "resolve_storage"]
 
@@ -213,35 +216,22 @@ def _journal_backend(path: str) -> Any:
     return JournalFileBackendNoSync(os.path.abspath(path))
 
 
-class _sigint_deferred:
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
     """Hold a SIGINT (Ctrl-C) that arrives inside this block until it ends, then hand it to the handler it
-    would have reached (Python's default raises KeyboardInterrupt).
+    would have reached (Python's default raises KeyboardInterrupt), also when an exception is on its way.
 
     Only the main thread can set a signal handler; elsewhere, or when SIGINT is
     ignored or left to the system, this does nothing.
     """
-
-    def __enter__(self) -> None:
-        import signal
-
-        self._previous: Any = None
-        self._pending = False
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-            if callable(previous):
-                self._previous = previous
-                signal.signal(signal.SIGINT, self._hold)
-
-    def _hold(self, signum: int, frame: Any) -> None:
-        self._pending = True
-
-    def __exit__(self, *exc: Any) -> None:
-        import signal
-
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            if self._pending:  # also when an exception is on its way: the Ctrl-C is not lost
-                self._previous(signal.SIGINT, None)
+    pending: list[int] = []
+    previous = None
+    try:
+        with sigint_handler(lambda signum, frame: pending.append(signum), over=callable) as previous:
+            yield
+    finally:
+        if pending and previous is not None:
+            previous(signal.SIGINT, None)
 
 
 def resolve_storage(

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from lrsearch.search._signals import sigint_handler
 from lrsearch.search.objective import StopRequested, make_objective
 from lrsearch.search.samplers import make_pruner, make_sampler
 from lrsearch.search.space import SearchSpace
@@ -39,8 +40,8 @@ from lrsearch.search.spec import StudySpec
 from lrsearch.search.storage import StorageConfig
 
 __all__ = [
-    "ATTR", "SIGINT_NOTED", "Job", "counted", "sigint_noted", "fail_dead_local_trials", "fail_orphans", "one_blas_thread", "prestart_workers",
-    "run_parallel", "warm_numba", "work", "worker_executor",
+    "ATTR", "SIGINT_NOTED", "Job", "counted", "fail_dead_local_trials", "fail_orphans", "one_blas_thread",
+    "prestart_workers", "run_parallel", "sigint_noted", "warm_numba", "work", "worker_executor",
 ]
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,8 @@ def counted(study: Any) -> int:
 SIGINT_NOTED = threading.Event()
 
 
-class sigint_noted:
+@contextlib.contextmanager
+def sigint_noted() -> Iterator[None]:
     """While a study runs in the main thread, note every Ctrl-C before raising KeyboardInterrupt as usual.
 
     A KeyboardInterrupt raised inside a ctypes callback (a compiled library calling
@@ -87,24 +89,15 @@ class sigint_noted:
     callback function"), and the study ran on to its end; the trial loop checks
     :data:`SIGINT_NOTED` before each trial and stops as for any Ctrl-C.
     """
+    if threading.current_thread() is threading.main_thread():  # a study in a thread leaves the note alone
+        SIGINT_NOTED.clear()
+    with sigint_handler(_note, over=lambda previous: previous is signal.default_int_handler):
+        yield
 
-    def __enter__(self) -> None:
-        self._previous: Any = None
-        if threading.current_thread() is threading.main_thread():  # a study in a thread leaves the note alone
-            SIGINT_NOTED.clear()
-            previous = signal.getsignal(signal.SIGINT)
-            if previous is signal.default_int_handler:
-                self._previous = previous
-                signal.signal(signal.SIGINT, self._note)
 
-    @staticmethod
-    def _note(signum: int, frame: Any) -> None:
-        SIGINT_NOTED.set()
-        raise KeyboardInterrupt
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+def _note(signum: int, frame: Any) -> None:
+    SIGINT_NOTED.set()
+    raise KeyboardInterrupt
 
 
 def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None = None,
@@ -356,14 +349,8 @@ def _sigint_ignored() -> Iterator[None]:
     file instead (the parent handles Ctrl-C). Only the main thread can set a
     signal handler; elsewhere this does nothing.
     """
-    if threading.current_thread() is not threading.main_thread():
+    with sigint_handler(signal.SIG_IGN):
         yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _warm_worker(task: str, n_features: int, dtype: str) -> None:

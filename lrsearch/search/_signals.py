@@ -1,0 +1,38 @@
+"""The Ctrl-C (SIGINT) handlers a study installs for a while: one mechanism for the three it needs.
+
+>>> import signal
+>>> with sigint_handler(signal.SIG_IGN) as previous:
+...     signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+True
+>>> signal.getsignal(signal.SIGINT) is previous
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["sigint_handler"]
+
+
+@contextlib.contextmanager
+def sigint_handler(handler: Any, *, over: Callable[[Any], bool] = lambda previous: True) -> Iterator[Any]:
+    """Install ``handler`` for SIGINT meanwhile, then put the previous one back; yield the previous handler.
+
+    Yields None, installing nothing, off the main thread (only it can set a signal
+    handler), when the previous handler was not set from Python, or when
+    ``over(previous)`` says not to replace it.
+    """
+    previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    if previous is None or not over(previous):
+        yield None
+        return
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield previous
+    finally:
+        signal.signal(signal.SIGINT, previous)
