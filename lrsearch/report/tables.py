@@ -552,19 +552,21 @@ def range_test_settings(range_tests: Iterable[Any]) -> pd.DataFrame:
     """How each range test ran: optimizer, task, ladder (start_lr, end_lr, num_iter, mode), smoothing,
     repeats, validation mode, probes (count and their lowest held-out loss), optimizer steps and seconds.
     Columns no test recorded are left out."""
+    from lrsearch.search.results import best_probe_loss
+
     rows = []
     for rt in range_tests:
         probes = _get(rt, "probes", None)
-        p_losses = np.asarray(_get(probes, "losses", []) if probes is not None else [], dtype=float)
+        best_probe = best_probe_loss(rt)
         curves = _get(rt, "curves", None)
         rows.append({
             "optimizer": _get(rt, "optimizer", ""), "task": _get(rt, "task", None),
             "start_lr": _get(rt, "start_lr", None), "end_lr": _get(rt, "end_lr", None),
             "num_iter": _get(rt, "num_iter", None), "mode": _get(rt, "mode", None),
             "smoothing": _get(rt, "smoothing", None), "repeats": len(curves) if curves else None,
-            "validation": _get(rt, "validation", None), "probes": len(p_losses) if probes is not None else None,
-            "best_probe_loss": float(np.min(p_losses[np.isfinite(p_losses)])) if np.isfinite(p_losses).any()
-            else None,
+            "validation": _get(rt, "validation", None),
+            "probes": len(_get(probes, "losses", ())) if probes is not None else None,
+            "best_probe_loss": best_probe if math.isfinite(best_probe) else None,
             "steps": _get(rt, "steps", None), "seconds": _get(rt, "seconds", None),
         })  # fmt: skip
     out = pd.DataFrame(rows)

@@ -129,9 +129,15 @@ def best_probe_loss(rt: Any) -> float:
     >>> from types import SimpleNamespace
     >>> best_probe_loss(SimpleNamespace(probes=SimpleNamespace(losses=[0.5, float("inf"), 0.3])))
     0.3
+    >>> best_probe_loss({"probes": {"losses": [0.5, None, 0.4]}}), best_probe_loss({"probes": None})
+    (0.4, inf)
     """
-    probes = getattr(rt, "probes", None)
-    losses = [float(v) for v in getattr(probes, "losses", ()) if math.isfinite(float(v))]
+    def field(obj: Any, name: str, default: Any) -> Any:  # a result object, or its to_dict() form
+        return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
+
+    probes = field(rt, "probes", None)
+    values = field(probes, "losses", None)
+    losses = [float(v) for v in (() if values is None else values) if v is not None and math.isfinite(float(v))]
     return min(losses) if losses else math.inf
 
 
