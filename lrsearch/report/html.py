@@ -184,6 +184,7 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
     if len(by_sched):
         parts += ["<h3>By schedule</h3>", _table(by_sched)]
     if view.has_result:
+        n_curves = _n_curves(view, top_k)
         parts.append("<h3>Figures</h3>")
         parts.append(_grid([
             page.figure("history", plots.plot_history, view,
@@ -194,8 +195,8 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
             page.figure("by_optimizer", plots.plot_optimizer_values, view,
                         caption="Distribution of complete trials' values per optimizer."),
             page.figure("curves", plots.plot_curves, view, top_k=top_k,
-                        caption=(f"Reported validation values per epoch: the {_n_curves(view, top_k)} best "
-                                 f"trials; pruned trials grey." if _n_curves(view, top_k)
+                        caption=(f"Reported validation values per epoch: the {n_curves} best "
+                                 f"trials; pruned trials grey." if n_curves
                                  else "No complete trial reported a validation curve.")),
         ]))  # fmt: skip
         imp = tables.param_importances(view)
