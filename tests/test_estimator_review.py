@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import pickle
 import warnings
 
@@ -17,11 +16,7 @@ from lrsearch.nn.estimator import MLPClassifier, MLPRegressor
 SMALL = dict(hidden_layer_sizes=(8,), epochs=4, random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    logging.disable(logging.WARNING)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("quiet_logs")
 
 
 def _xy(n=60, d=4, seed=0):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import math
 
 import numpy as np
@@ -16,11 +15,7 @@ from lrsearch.nn import Trainer
 FAST = dict(hidden=(8,), num_iter=40, repeats=1, probes=0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    logging.disable(logging.WARNING)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("quiet_logs")
 
 
 def _xy(n=120, d=3, seed=0):

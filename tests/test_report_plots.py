@@ -21,10 +21,7 @@ except ImportError:
     from test_report_fakes import fake_range_test, fake_study, fake_trials
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 @pytest.fixture(scope="module")

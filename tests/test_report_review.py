@@ -27,12 +27,7 @@ except ImportError:
     from test_report_html import assert_self_contained
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _section(html: str, anchor: str) -> str:
