@@ -98,12 +98,17 @@ def test_find_prints_the_result_before_a_write_that_fails(capsys, tmp_path, monk
 
 
 @pytest.mark.skipif(not HAS_PROC, reason="needs Linux /proc")
-def test_find_plot_under_proc_exits_2_with_one_line(capsys):
+@pytest.mark.parametrize(("command", "flag", "path", "result"), [
+    ("find", "--plot", "/proc/lrsearch-test.png", "suggested learning rate for adam: "),
+    ("recommend", "--report", "/proc/lrsearch-test.html", "recommended: adam"),
+])  # fmt: skip
+def test_an_output_under_proc_exits_2_with_one_line(capsys, command, flag, path, result):
     """Root passes the writability check and fails on the write (result printed); others fail up front."""
-    code, out, err = run(capsys, "find", *FIND, "--plot", "/proc/lrsearch-test.png")
+    args = FIND if command == "find" else RECOMMEND
+    code, out, err = run(capsys, command, *args, flag, path)
     assert code == 2
-    assert out == "" or out.startswith("suggested learning rate for adam: ")
-    assert "/proc/lrsearch-test.png" in one_error(err, "find")
+    assert out == "" or out.startswith(result)
+    assert path in one_error(err, command)
 
 
 # ----------------------------------------------------------------------------- 9. find --val-size 0 --validation
@@ -154,12 +159,6 @@ def test_recommend_prints_the_results_before_a_report_that_fails(capsys, tmp_pat
     assert "re-run with another --report path" in line
 
 
-@pytest.mark.skipif(not HAS_PROC, reason="needs Linux /proc")
-def test_recommend_report_under_proc_exits_2_with_one_line(capsys):
-    code, out, err = run(capsys, "recommend", *RECOMMEND, "--report", "/proc/lrsearch-test.html")
-    assert code == 2
-    assert out == "" or out.startswith("recommended: adam")
-    assert "/proc/lrsearch-test.html" in one_error(err, "recommend")
 
 
 def test_recommend_report_is_written_after_the_results(capsys, tmp_path):
