@@ -118,11 +118,11 @@ def forward_all(X, coefs, intercepts, activation):
     A = np.asarray(X, dtype=np.float64)
     inputs, zs = [], []
     n_layers = len(coefs)
-    for l in range(n_layers):
+    for k in range(n_layers):
         inputs.append(A)
-        Z = A @ coefs[l] + intercepts[l]
+        Z = A @ coefs[k] + intercepts[k]
         zs.append(Z)
-        if l < n_layers - 1:
+        if k < n_layers - 1:
             A = activate(Z, activation)
     return zs, inputs
 
@@ -204,12 +204,12 @@ def loss_and_grad(X, y, coefs, intercepts, *, task, activation, n_classes=None):
     n_layers = len(coefs)
     grad_coefs = [None] * n_layers
     grad_intercepts = [None] * n_layers
-    for l in range(n_layers - 1, -1, -1):
-        grad_coefs[l] = inputs[l].T @ delta
-        grad_intercepts[l] = delta.sum(axis=0)
-        if l > 0:
-            d_input = delta @ coefs[l].T
-            delta = d_input * activation_derivative(zs[l - 1], activation)
+    for k in range(n_layers - 1, -1, -1):
+        grad_coefs[k] = inputs[k].T @ delta
+        grad_intercepts[k] = delta.sum(axis=0)
+        if k > 0:
+            d_input = delta @ coefs[k].T
+            delta = d_input * activation_derivative(zs[k - 1], activation)
     return value, grad_coefs, grad_intercepts
 
 
@@ -591,9 +591,9 @@ def naive_train(X, y, coefs, intercepts, *, task, activation, optimizer, lr_per_
     # parameter order: W_0, b_0, W_1, b_1, ...  (the rate multiplier follows the layer)
     params = []
     param_layer = []
-    for l in range(n_layers):
-        params += [coefs[l], intercepts[l]]
-        param_layer += [l, l]
+    for k in range(n_layers):
+        params += [coefs[k], intercepts[k]]
+        param_layer += [k, k]
     opt = make_optimizer(optimizer, params, optimizer_params)
     result = NaiveResult(coefs=coefs, intercepts=intercepts)
     epoch_losses = []
@@ -606,8 +606,8 @@ def naive_train(X, y, coefs, intercepts, *, task, activation, optimizer, lr_per_
                                           activation=activation, n_classes=n_classes)
             losses.append(value)
             grads = []
-            for l in range(n_layers):
-                grads += [gc[l], gb[l]]
+            for k in range(n_layers):
+                grads += [gc[k], gb[k]]
             result.grad_norms.append(global_norm(grads))
             if clip_value is not None:
                 result.clip_value_active.append(

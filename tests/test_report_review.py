@@ -44,9 +44,11 @@ def _visible(html: str) -> str:
 
 
 def _recommendation():
-    cand = lambda opt, sched, v, status="completed": SimpleNamespace(
-        optimizer=opt, lr=0.01, schedule=sched, schedule_params={}, val_loss=v, val_metrics={}, status=status,
-        reason=None if status == "completed" else "loss exploded")  # fmt: skip
+    def cand(opt, sched, v, status="completed"):
+        return SimpleNamespace(
+            optimizer=opt, lr=0.01, schedule=sched, schedule_params={}, val_loss=v, val_metrics={}, status=status,
+            reason=None if status == "completed" else "loss exploded")  # fmt: skip
+
     return SimpleNamespace(
         optimizer="adam", lr=0.01, optimizer_params={}, schedule="cosine", schedule_params={},
         hidden=(64, 32), activation="relu", batch_size=16, epochs=30,
