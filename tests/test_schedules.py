@@ -38,9 +38,9 @@ WARMUPS = [
     (None, 0, 0.0),
     ("epoch", 0, 0.0),
     ("step", 0, 0.0),
-    ("epoch", 2, 0.0),
+    ("epoch", 2, 0.1),
     ("epoch", 3, 0.25),
-    ("step", 3, 0.0),
+    ("step", 3, 0.05),
     ("step", 7, 0.5),
 ]
 
@@ -65,6 +65,10 @@ def _extra(interval, warmup, start):
 @pytest.mark.parametrize("name,params", SCHEDULE_PARAMS, ids=_id)
 def test_schedule_rates_match_closed_form(name, params, interval, warmup, start):
     extra = _extra(interval, warmup, start)
+    if name == "one_cycle" and warmup:  # its first phase is its warm-up
+        with pytest.raises(ConfigError, match="one_cycle' warms up on its own"):
+            schedule_rates(name, LR, steps_per_epoch=SPE, epochs=EPOCHS, **params, **extra)
+        return
     got = np.asarray(schedule_rates(name, LR, steps_per_epoch=SPE, epochs=EPOCHS,
                                     **params, **extra), dtype=np.float64)
     expected = nv.schedule_rates(name, LR, steps_per_epoch=SPE, epochs=EPOCHS, **params,
@@ -336,16 +340,13 @@ def test_naive_plateau_rule_by_hand():
     np.testing.assert_allclose(rates, [1, 1, 0.1, 0.05])
 
 
-@pytest.mark.parametrize("warmup", [0, 2])
 @pytest.mark.parametrize("params", [{}, {"pct_start": 0.4, "base_momentum": 0.8, "max_momentum": 0.99}], ids=_id)
-def test_one_cycle_momentum_per_epoch_runs_on_the_rates_clock(params, warmup):
-    """interval='epoch': the momentum is torch's closed form over *epochs*, held within each, like the rate;
-    a warm-up counts epochs at max_momentum."""
+def test_one_cycle_momentum_per_epoch_runs_on_the_rates_clock(params):
+    """interval='epoch': the momentum is torch's closed form over *epochs*, held within each, like the rate."""
     spe, epochs = 5, 6
-    spec = make_schedule("one_cycle", {"cycle_momentum": True, "interval": "epoch", "warmup": warmup, **params})
+    spec = make_schedule("one_cycle", {"cycle_momentum": True, "interval": "epoch", **params})
     got = spec.momenta(spe, epochs)
-    main = [nv.one_cycle_momentum(t, epochs - warmup, **params) for t in range(epochs - warmup)]
-    expected = np.repeat([params.get("max_momentum", 0.95)] * warmup + main, spe)
+    expected = np.repeat([nv.one_cycle_momentum(t, epochs, **params) for t in range(epochs)], spe)
     np.testing.assert_allclose(got, expected, rtol=1e-14)
     rates = spec.rates(0.1, spe, epochs).reshape(epochs, spe)
     assert np.all(got.reshape(epochs, spe) == got.reshape(epochs, spe)[:, :1])  # constant within an epoch
@@ -417,3 +418,44 @@ def test_a_default_warmup_epoch_trains_at_a_third_of_lr():
     # the closed form s + (1 - s) t / W with s = 1/3, W = 3
     np.testing.assert_allclose(make_schedule("constant", {"warmup": 3}).rates(0.3, 1, 4),
                                [0.3 / 3, 0.3 * 5 / 9, 0.3 * 7 / 9, 0.3])  # fmt: skip
+
+
+def test_schedule_factors_outside_torchs_linearlr_ranges_are_refused():
+    """torch's LinearLR refuses start_factor <= 0 or > 1 and end_factor outside [0, 1]; a factor of 0 trained a
+    whole run (linear, start_factor=0) or a first warm-up epoch at rate 0, and said 'completed'."""
+    for params, name in [({"start_factor": 0.0}, "start_factor"), ({"start_factor": 3.0}, "start_factor"),
+                         ({"end_factor": 1.5}, "end_factor")]:  # fmt: skip
+        with pytest.raises(ConfigError, match=f"{name}.*raise lr instead"):
+            make_schedule("linear", params)
+    with pytest.raises(ConfigError, match="warmup_start_factor"):
+        make_schedule("cosine", {"warmup": 2, "warmup_start_factor": 0.0})
+    # the edges of the ranges stay allowed
+    rates = make_schedule("linear", {"start_factor": 1.0, "end_factor": 1.0}).rates(0.2, 1, 3)
+    np.testing.assert_allclose(rates, [0.2, 0.2, 0.2])
+    assert make_schedule("cosine", {"warmup": 2, "warmup_start_factor": 1.0}).rates(0.2, 1, 4)[0] == 0.2
+
+
+def test_one_cycle_refuses_a_warm_up_on_the_command_line(capsys):
+    """A warm-up climbed to lr, then one_cycle dropped the rate to lr/div_factor (a 25-fold cliff)."""
+    from lrsearch.cli import main
+
+    assert main(["train", "--data", "iris", "--schedule", "one_cycle", "--warmup", "2", "--epochs", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "warms up on its own" in err and "pct_start" in err and "Traceback" not in err
+
+
+def test_run_steps_with_cycled_momenta_keeps_the_optimizers_own():
+    """The kernel writes each step's momentum into the trainer's hyperparameters; the optimizer's own value is put
+    back, so a later run_steps(moms=None) trains as a fresh trainer does."""
+    from lrsearch.nn import Trainer
+
+    X, y = _tiny("regression")
+    kw = dict(task="regression", hidden=(4,), optimizer="momentum", batch_size=8, seed=3, dtype="float64")
+    a, b = Trainer(X, y, **kw), Trainer(X, y, **kw)
+    order = np.arange(len(X))
+    snap = a.snapshot()
+    a.run_steps(order, np.full(5, 0.05), moms=np.full(5, 0.5))
+    a.restore(snap)
+    a.run_steps(order, np.full(5, 0.05))
+    b.run_steps(order, np.full(5, 0.05))
+    np.testing.assert_array_equal(a.theta, b.theta)

@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--schedule", default="constant",
                    help="constant (default), linear, exponential, inverse_time, step, cosine, one_cycle, plateau")  # fmt: skip
     g.add_argument("--schedule-param", action="append", metavar="KEY=VALUE", help="schedule parameter (repeatable)")
-    g.add_argument("--warmup", type=int, default=None, help="linear warm-up length (epochs, or steps with interval=step)")
+    g.add_argument("--warmup", type=int, default=None,
+                   help="linear warm-up length (epochs, or steps with interval=step; not with one_cycle, "
+                        "whose first pct_start is its ramp)")  # fmt: skip
     g.add_argument("--epochs", type=int, default=20, help="passes over the training split (default 20)")
     g.add_argument("--clip-norm", type=float, default=None, help="clip the gradient's global norm")
     g.add_argument("--clip-value", type=float, default=None, help="clip every gradient element to [-c, c]")

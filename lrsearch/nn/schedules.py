@@ -85,14 +85,11 @@ class ScheduleSpec:
         p = self.params
         if self.name != "one_cycle" or not p["cycle_momentum"]:
             return None
-        # the same clock as rates(): epochs (then repeated within each) or steps; a warm-up counts in that unit
+        # the same clock as rates(): epochs (then repeated within each) or steps (one_cycle has no warm-up)
         total = epochs if self.interval == "epoch" else steps_per_epoch * epochs
         t = np.arange(total, dtype=np.float64)
-        w = p["warmup"]
-        out = np.full(total, p["max_momentum"], dtype=np.float64)
-        main = t >= w
-        out[main] = _one_cycle(t[main] - w, max(total - w, 1), p["pct_start"], 1.0, 1.0,
-                               ends=(p["max_momentum"], p["base_momentum"], p["max_momentum"]))  # fmt: skip
+        out = _one_cycle(t, max(total, 1), p["pct_start"], 1.0, 1.0,
+                         ends=(p["max_momentum"], p["base_momentum"], p["max_momentum"]))  # fmt: skip
         if self.interval == "epoch":
             out = np.repeat(out, steps_per_epoch)
         return out
@@ -174,7 +171,13 @@ def make_schedule(name: str, params: Mapping[str, Any] | None = None) -> Schedul
     if name == "plateau" and p["interval"] != "epoch":
         raise ConfigError("Schedule 'plateau' adjusts the rate between epochs; use interval='epoch'.")
     p["warmup"] = check_int(p["warmup"], "warmup", owner, low=0)
-    p["warmup_start_factor"] = check_float(p["warmup_start_factor"], "warmup_start_factor", owner, low=0.0, high=1.0)
+    # torch's LinearLR refuses a start factor of 0 too: the first warm-up unit would train at rate 0
+    p["warmup_start_factor"] = check_float(p["warmup_start_factor"], "warmup_start_factor", owner, low=0.0,
+                                           high=1.0, low_open=True)  # fmt: skip
+    if name == "one_cycle" and p["warmup"]:
+        raise ConfigError("Schedule 'one_cycle' warms up on its own (its first pct_start of the run rises from "
+                          "lr/div_factor to lr); a warm-up before it would climb to lr and then drop to "
+                          "lr/div_factor. Drop warmup, or raise pct_start for a longer ramp.")  # fmt: skip
     _check_specific(name, p, owner)
     return ScheduleSpec(name=name, params=MappingProxyType(p))
 
@@ -182,8 +185,11 @@ def make_schedule(name: str, params: Mapping[str, Any] | None = None) -> Schedul
 def _check_specific(name: str, p: dict[str, Any], owner: str) -> None:
     pos = {"low": 0.0, "low_open": True}
     if name == "linear":
-        p["start_factor"] = check_float(p["start_factor"], "start_factor", owner, low=0.0)
-        p["end_factor"] = check_float(p["end_factor"], "end_factor", owner, low=0.0)
+        # torch's LinearLR ranges: a start factor of 0 trains at rate 0, factors above 1 are a larger lr
+        fix = "(factors of lr, as torch's LinearLR; for higher rates raise lr instead)"
+        p["start_factor"] = check_float(p["start_factor"], "start_factor", owner, low=0.0, high=1.0, low_open=True,
+                                        fix=fix)  # fmt: skip
+        p["end_factor"] = check_float(p["end_factor"], "end_factor", owner, low=0.0, high=1.0, fix=fix)
         if p["total_iters"] is not None:
             p["total_iters"] = check_int(p["total_iters"], "total_iters", owner, low=1)
     elif name in ("exponential", "step"):

@@ -310,6 +310,7 @@ class Trainer:
                               "beta1 (not adagrad, which torch's OneCycleLR refuses too); set cycle_momentum=False "
                               "or use another optimizer.")  # fmt: skip
         mom_slot = K.HP_BETA1 if self.opt.code == K.OPT_ADAM else K.HP_MOMENTUM
+        own_mom = float(self.hp[mom_slot])  # the kernel writes each cycled momentum here; put the optimizer's back
         p, b = self.prob, self.buf
         loss_sum, rows, taken, code = K.train_epoch(
             p.X, p.y_int, p.Y, order, self.batch_size, self.layout.sizes, self.act, p.loss_code,
@@ -317,6 +318,7 @@ class Trainer:
             moms, mom_slot, self.clip_value, self.clip_norm, self.normalize_grad, self.explode,
             b.Xb, b.yb, b.Yb, b.acts, b.d_a, b.d_b, losses,
         )  # fmt: skip
+        self.hp[mom_slot] = own_mom
         self.step += taken
         n_seen = taken + (code in (K.STATUS_NONFINITE_LOSS, K.STATUS_EXPLODED))
         status = "ok" if code == K.STATUS_OK else "diverged"
