@@ -341,3 +341,60 @@ def test_a_real_ctrl_c_during_a_study_is_noted():
                 pass
         assert SIGINT_NOTED.is_set()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# -- session 6 review: spaces that passed validation and stopped the study later --------------------------------------
+
+
+def test_every_choice_of_a_schedule_parameter_is_checked_up_front():
+    """Only a Choice's first two values were checked: a third bad one stopped the study at the first trial drawing
+    it."""
+    with pytest.raises(ConfigError, match="step: .*gamma"):
+        space_from_dict({"schedule": ["step"], "step": {"gamma": {"choices": [0.5, 0.6, -1.0]}}})
+    with pytest.raises(ConfigError, match="plateau: .*patience"):
+        space_from_dict({"schedule": ["plateau"], "plateau": {"patience": {"choices": [1, 2, -3]}}})
+    space_from_dict({"schedule": ["step"], "step": {"gamma": {"choices": [0.5, 0.6, 0.9]}}})  # all good: accepted
+
+
+def test_a_momentum_nesterov_cannot_use_is_refused_when_nesterov_is_searched():
+    with pytest.raises(ConfigError, match="nesterov momentum: .*momentum > 0"):
+        space_from_dict({"optimizer": ["adam", "nesterov"], "momentum": 0.0})
+    with pytest.raises(ConfigError, match="nesterov momentum"):
+        space_from_dict({"optimizer": ["nesterov"], "momentum": {"choices": [0.0, 0.9]}})
+    space_from_dict({"optimizer": ["adam", "momentum"], "momentum": 0.0})  # plain momentum takes 0
+
+
+@pytest.mark.parametrize("sampler,warned", [("gp", True), ("cmaes", True), ("qmc", True), ("tpe", False)])
+def test_samplers_that_cannot_model_a_conditional_space_say_so(sampler, warned):
+    from lrsearch.search.samplers import sampler_notes
+
+    notes = sampler_notes(sampler, ["adam", "sgd"], ["constant"])
+    assert bool(notes) == warned
+    if warned:
+        assert sampler in notes[0] and "use sampler 'tpe'" in notes[0]
+    assert sampler_notes(sampler, ["adam"], ["cosine"]) == []  # one optimizer and one schedule: all modelled
+
+
+def test_run_study_builds_a_spec_files_space_for_its_epochs_override_as_the_cli_does(tmp_path):
+    """epochs=5 on a 30-epoch spec kept the 30-epoch space (warm-up to 3, step sizes to 15) in Python only, so a
+    study the CLI created was refused when resumed from Python with the same settings."""
+    from lrsearch.search.runner import _resolve_spec
+    from lrsearch.search.spec import spec_from_sources
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('[study]\ndata = "iris"\nepochs = 30\n')
+    api = _resolve_spec(str(spec), {"epochs": 5})
+    cli = spec_from_sources(spec, {"study.epochs": 5})
+    assert api.epochs == cli.epochs == 5
+    assert api.space.to_dict() == cli.space.to_dict()
+    assert api.space.to_dict() != _resolve_spec(str(spec), {}).space.to_dict()  # the override changed the space
+    as_dict = _resolve_spec({"study": {"data": "iris", "epochs": 30}}, {"epochs": 5})
+    assert as_dict.space.to_dict() == cli.space.to_dict()
+
+
+def test_a_changed_optimizer_list_is_named_first_in_the_definition_diff():
+    from lrsearch.search.runner import _diff
+
+    old = {"space": {"lr": {o: [1e-4, 1.0] for o in "abcde"}, "optimizer": list("abcde")}}
+    new = {"space": {"lr": {"a": [1e-4, 1.0]}, "optimizer": ["a"]}}
+    assert _diff(old, new).startswith("space.optimizer: ['a', 'b', 'c', 'd', 'e'] -> ['a']")

@@ -23,9 +23,9 @@ import numpy as np
 from lrsearch.exceptions import ConfigError
 from lrsearch.search.objective import direction_of, trial_config
 from lrsearch.search.results import StudyProgress, StudyResult, trials_frame
-from lrsearch.search.samplers import check_sampler, make_pruner, make_sampler
+from lrsearch.search.samplers import check_sampler, make_pruner, make_sampler, sampler_notes
 from lrsearch.search.space import SearchSpace, _hash, dim_values, space_from_dict
-from lrsearch.search.spec import OBJECTIVES, StudySpec, load_spec, spec_from_dict
+from lrsearch.search.spec import OBJECTIVES, StudySpec, apply_overrides, spec_from_dict, spec_from_sources
 from lrsearch.search.storage import DEFAULT_STUDIES_DIR, StorageConfig, StorageError, resolve_storage
 from lrsearch.search.workers import (
     ATTR,
@@ -101,6 +101,8 @@ def run_study(
         pool = prestart_workers(min(n_jobs, spec.n_trials), ds, spec.dtype)
         raw_storage = cfg.open()
         study, space, range_tests, created = _open_study(raw_storage, cfg, name, spec, ds, overwrite)
+        for note in sampler_notes(spec.sampler, space.optimizers, space.schedules):
+            log.warning(note)
         if not created and not getattr(raw_storage, "get_heartbeat_interval", lambda: None)():
             fail_dead_local_trials(study)  # with heartbeats, stale trials are failed and retried by Optuna
         run_id = uuid.uuid4().hex[:12]
@@ -165,15 +167,19 @@ def _resolve_spec(spec: Any, overrides: Mapping[str, Any]) -> StudySpec:
         if isinstance(overrides.get("space"), SearchSpace):
             base = base.replace(space=overrides["space"])
         return base
-    if isinstance(spec, StudySpec):
-        base = spec
-    elif isinstance(spec, Mapping):
-        base = spec_from_dict(spec, source="spec")
+    if isinstance(spec, StudySpec):  # built already: its space stays as built (StudySpec.replace)
+        return spec.replace(**overrides) if overrides else spec
+    # a file or dict is built with the overrides, as the command line does: a space whose default ranges follow
+    # the epochs (warm-up, step size, patience) follows an epochs= override too
+    space = overrides.pop("space", None)
+    dotted = {f"study.{k}": v for k, v in overrides.items()}
+    if isinstance(spec, Mapping):
+        base = spec_from_dict(apply_overrides(spec, dotted), source="spec")
     elif isinstance(spec, (str, os.PathLike)):
-        base = load_spec(spec)
+        base = spec_from_sources(spec, dotted)
     else:
         raise ConfigError(f"spec must be a StudySpec, a TOML path or a dict; got {type(spec).__name__}.")
-    return base.replace(**overrides) if overrides else base
+    return base.replace(space=space) if space is not None else base
 
 
 def _resolve_dataset(dataset: Any, spec: StudySpec) -> Any:
@@ -343,6 +349,8 @@ def _diff(old: Any, new: Any) -> str:
             out.append(f"{prefix.rstrip('.')}: {_short(a)} -> {_short(b)}")
 
     walk(old, new, "")
+    # the least nested keys first: a changed space.optimizer explains the space.lr.<optimizer> entries after it
+    out.sort(key=lambda line: line.split(":", 1)[0].count("."))
     return "; ".join(out[:4]) + (f"; and {len(out) - 4} more" if len(out) > 4 else "")
 
 
@@ -409,8 +417,10 @@ def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: S
 
     frame = trials_frame(study)
     states = frame["state"].value_counts().to_dict() if len(frame) else {}
+    # trials this run finished (complete or pruned); a failed one (Ctrl-C, a dead worker) is rerun, not counted
+    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     this_run = sum(1 for t in study.get_trials(deepcopy=False)
-                   if t.user_attrs.get("run") == run_id and t.state.is_finished())  # fmt: skip
+                   if t.user_attrs.get("run") == run_id and t.state in done)  # fmt: skip
     best_params: dict[str, Any] = {}
     best_value = best_number = best_result = None
     best_val: dict[str, float] = {}

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from lrsearch.exceptions import ConfigError
@@ -25,6 +26,34 @@ def check_sampler(name: str) -> None:
         module, fix = needs[name]
         if importlib.util.find_spec(module) is None:
             raise ConfigError(f"sampler {name!r} needs the {module} package, which is not installed: {fix}.")
+
+
+_PARTIAL = {
+    "gp": "models only the parameters every trial has (optimizer, schedule); each optimizer's rate and the schedule "
+          "parameters are drawn at random",
+    "cmaes": "models no categorical parameter and only those every trial has, so here every parameter is drawn by its "
+             "independent sampler (univariate TPE)",
+    "qmc": "spreads only the parameters of the study's first trial (one optimizer's rate, one schedule's "
+           "parameters); the others are drawn at random",
+}
+
+
+def sampler_notes(name: str, optimizers: Sequence[str], schedules: Sequence[str]) -> list[str]:
+    """Warnings for a sampler that cannot model a conditional space (several optimizers or schedules).
+
+    Optuna's GP, CMA-ES and QMC samplers work on the parameters every trial has;
+    the per-optimizer rates and per-schedule parameters of a space with several
+    of either are left to their independent sampler.
+
+    >>> sampler_notes("tpe", ["adam", "sgd"], ["cosine"])
+    []
+    >>> len(sampler_notes("gp", ["adam", "sgd"], ["cosine"]))
+    1
+    """
+    if name not in _PARTIAL or (len(optimizers) <= 1 and len(schedules) <= 1):
+        return []
+    return [f"sampler {name!r} {_PARTIAL[name]}: with {len(optimizers)} optimizers and {len(schedules)} schedules "
+            f"use sampler 'tpe' (or 'random'), or restrict the space to one optimizer and one schedule"]  # fmt: skip
 
 
 def make_sampler(name: str, seed: int, base_seed: int | None = None) -> Any:
@@ -52,7 +81,8 @@ def make_sampler(name: str, seed: int, base_seed: int | None = None) -> Any:
             return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False,
                                                 independent_sampler=tpe_sampler(seed=seed))  # fmt: skip
         if name == "qmc":
-            # one scrambled Sobol sequence shared by all workers (indexed by trial number)
+            # one scrambled Sobol sequence shared by all workers (Optuna indexes it by a counter kept in
+            # the study, read and advanced at a trial's first suggestion)
             return optuna.samplers.QMCSampler(
                 qmc_type="sobol", scramble=True, seed=seed if base_seed is None else base_seed,
                 independent_sampler=optuna.samplers.RandomSampler(seed=seed), warn_independent_sampling=False,

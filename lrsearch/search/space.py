@@ -574,11 +574,15 @@ def _validate_space(space: SearchSpace) -> None:
             raise ConfigError(f"warmup must be whole epochs >= 0; got {_dim_to_json(space.warmup)!r}.")
     for name in space.schedules:
         params = space.schedule_params.get(name, {})
-        for corner in (0, 1):
+        # both corners (every bound low, every bound high), then each choice with the others at their low end:
+        # a Choice's third value used to go unchecked and stop the study at the first trial that drew it
+        combos = [{k: dim_values(d)[min(corner, len(dim_values(d)) - 1)] for k, d in params.items()}
+                  for corner in (0, 1)]  # fmt: skip
+        for key, dim in params.items():
+            combos += [{**combos[0], key: v} for v in dim_values(dim)[2:]]
+        for combo in combos:
             concrete: dict[str, Any] = {}
-            for key, dim in params.items():
-                values = dim_values(dim)
-                value = values[min(corner, len(values) - 1)]
+            for key, value in combo.items():
                 if key == "eta_min_factor":
                     if not (_is_number(value) and 0.0 <= value <= 1.0):
                         raise ConfigError(
@@ -599,9 +603,12 @@ def _validate_space(space: SearchSpace) -> None:
         "weight_decay": ("adam", {"weight_decay": None}),
         "adamw_weight_decay": ("adamw", {"weight_decay": None}),
     }
+    if "nesterov" in space.optimizers:  # Nesterov needs momentum > 0, which the momentum optimizer does not
+        checks["nesterov momentum"] = ("nesterov", {"momentum": None})
     for key, (opt, template) in checks.items():
-        if key in extra:
-            for v in dim_values(extra[key]):
+        dim = extra.get(key.split()[-1])
+        if dim is not None:
+            for v in dim_values(dim):
                 try:
                     make_optimizer(opt, {k: v for k in template})
                 except ConfigError as exc:
