@@ -127,3 +127,63 @@ def merge_options(kind: str, name: str, defaults: Mapping[str, Any], given: Mapp
             f"its {word}s are: {', '.join(defaults)}."
         )
     return {**defaults, **given}
+
+
+def check_no_clash(outputs: Mapping[str, Any], inputs: Mapping[str, Any]) -> None:
+    """Refuse an output path that names an input file, or another output: writing it would destroy the other.
+
+    ``outputs`` maps a flag (``"--report"``) to a path or None; ``inputs`` maps a
+    description (``"the study's journal"``) to a path or None. Paths compare after
+    resolving symlinks and ``..``.
+
+    >>> check_no_clash({"--csv": "a.csv"}, {"the --data file": "b.csv"})
+    >>> check_no_clash({"--csv": "x/../a.csv"}, {"the --data file": "a.csv"})
+    Traceback (most recent call last):
+    ...
+    lrsearch.exceptions.ConfigError: --csv 'x/../a.csv' is the --data file: writing it would destroy that; pick another file name.
+    """
+    import os
+
+    def key(path: Any) -> str | None:
+        if path is None or path is False or path is True:
+            return None
+        try:
+            return os.path.realpath(os.fspath(path))
+        except (OSError, TypeError, ValueError):
+            return None
+
+    seen: dict[str, str] = {}
+    for flag, path in outputs.items():
+        k = key(path)
+        if k is None:
+            continue
+        for what, other in inputs.items():
+            if key(other) == k:
+                raise ConfigError(f"{flag} {os.fspath(path)!r} is {what}: writing it would destroy that; "
+                                  "pick another file name.")  # fmt: skip
+        if k in seen:
+            raise ConfigError(f"{seen[k]} and {flag} name the same file {os.fspath(path)!r}; give each its own.")
+        seen[k] = flag
+
+
+def storage_file(storage: Any, study_name: str | None, studies_dir: Any = "studies") -> str | None:
+    """The file a study's storage lives in: a journal file or an SQLite database (None for servers and memory).
+
+    ``storage=None`` is ``$LRSEARCH_STORAGE`` or the default journal
+    ``<studies_dir>/<study_name>.journal`` (None when the name is not known yet).
+
+    >>> storage_file("sqlite:///db/x.db", "s"), storage_file(None, "iris"), storage_file("postgresql://h/d", "s")
+    ('db/x.db', 'studies/iris.journal', None)
+    """
+    import os
+
+    if storage is None:
+        storage = os.environ.get("LRSEARCH_STORAGE") or None
+    if storage is None:
+        return None if study_name is None else os.path.join(os.fspath(studies_dir), f"{study_name}.journal")
+    text = os.fspath(storage).strip()
+    if text.startswith("sqlite:///"):
+        return text[len("sqlite:///"):] or None
+    if "://" in text or text in ("", "memory", ":memory:"):
+        return None
+    return text

@@ -477,3 +477,51 @@ def test_recommend_study_offers_and_honours_overwrite(capsys, tmp_path):
     code, out, err = run(capsys, *base, "--epochs", "3", "--overwrite")
     assert code == 0, err
     assert json.loads(out)["epochs"] == 3
+
+
+# ----------------------------------------------------------------------------- outputs over inputs (session 6)
+
+
+def test_an_output_over_the_data_file_is_refused_before_the_work(capsys, tmp_path, no_work):
+    """``find --csv`` over its own --data file replaced the data with the curve (exit 0)."""
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n" + "".join(f"{i % 7},{i % 3},{i % 2}\n" for i in range(40)))
+    before = data.read_text()
+    code, _, err = run(capsys, "find", "--data", str(data), "--csv", str(tmp_path / "x" / ".." / "d.csv"))
+    assert code == 2 and "is the --data file" in one_error(err, "find")
+    code, _, err = run(capsys, "recommend", "--data", str(data), "--report", str(data))
+    assert code == 2 and "is the --data file" in one_error(err, "recommend")
+    assert data.read_text() == before
+
+
+def test_a_study_output_over_its_journal_or_another_output_is_refused(capsys, tmp_path, monkeypatch):
+    """``--report studies/<name>.journal`` replaced the journal with HTML: every trial was gone."""
+    monkeypatch.chdir(tmp_path)
+    fast = ["--data", "iris", "--n-trials", "2", "--epochs", "2", "--optimizers", "adam", "--schedules", "constant",
+            "--no-progress"]  # fmt: skip
+    code, _, err = run(capsys, "study", *fast, "--study-name", "w", "--report", "studies/w.journal")
+    assert code == 2 and "is the study's storage" in one_error(err, "study")
+    assert not (tmp_path / "studies" / "w.journal").exists()  # refused before the study
+    code, _, err = run(capsys, "study", *fast, "--results", "o/a.json", "--report", "o/a.json")
+    assert code == 2 and "--report and --results name the same file" in one_error(err, "study")
+    # a name only known once the data is loaded (the study is named after it): the report is refused, the study kept
+    code, out, err = run(capsys, "study", *fast, "--report", "studies/iris.journal")
+    assert code == 2 and "is the study's storage" in one_error(err, "study") and "results above are kept" in err
+    assert "best" in out and (tmp_path / "studies" / "iris.journal").read_text().startswith("{")  # still a journal
+    code, _, err = run(capsys, "report", "--study-name", "iris", "--out", "studies/iris.journal")
+    assert code == 2 and "is the study's storage" in one_error(err, "report")
+    assert run(capsys, "study", *fast)[0] == 0  # and it resumes
+
+
+def test_a_file_name_too_long_is_bad_input(capsys, tmp_path, no_work):
+    code, _, err = run(capsys, "find", *FIND, "--plot", str(tmp_path / ("a" * 300 + ".png")))
+    assert code == 2 and "pick" in one_error(err, "find")
+
+
+def test_run_study_refuses_results_over_its_journal(tmp_path):
+    from lrsearch.search import run_study
+
+    journal = tmp_path / "s.journal"
+    with pytest.raises(ConfigError, match="is the study's storage"):
+        run_study("iris", None, storage=str(journal), results_path=str(journal), n_trials=1, epochs=1)
+    assert not journal.exists()

@@ -68,12 +68,19 @@ def check_output_path(path: str | None, flag: str) -> None:
 
     Folders that do not exist yet are fine (the writers create them).
     """
-    import os
     from pathlib import Path
 
     if path is None:
         return
-    out = Path(path)
+    try:
+        _check_output_path(Path(path), path, flag)
+    except OSError as exc:  # e.g. a file name longer than the file system allows
+        raise ConfigError(f"{flag} {path!r}: {exc.strerror or exc}; pick another path.") from None
+
+
+def _check_output_path(out: Any, path: str, flag: str) -> None:
+    import os
+
     if out.exists() and not out.is_dir() and not out.is_file():
         raise ConfigError(f"{flag} {path!r} is not a regular file (a device, pipe or socket); pass a file name.")
     if out.is_dir():
@@ -86,6 +93,14 @@ def check_output_path(path: str | None, flag: str) -> None:
         raise ConfigError(f"{flag} {path!r}: '{parent}' is a file, not a folder; pick another path.")
     if not os.access(parent, os.W_OK | os.X_OK) or not _can_create_in(parent):
         raise ConfigError(f"{flag} {path!r}: the folder '{parent}' is not writable; pick another path.")
+    try:
+        longest = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest = 255
+    for part in out.parts:
+        if len(os.fsencode(part)) > longest:
+            raise ConfigError(f"{flag}: the name {part[:20]!r}... is longer than the file system allows "
+                              f"({longest} bytes); pick a shorter one.")  # fmt: skip
 
 
 #: a file name to suggest when a flag is given a folder

@@ -19,11 +19,13 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lrsearch._validation import check_no_clash
 from lrsearch.cli._common import add_data_args, add_model_args, check_output_path, dump_json, parse_hidden, parse_pairs
 from lrsearch.cli._help import defaults_formatter, fill_api_defaults
 from lrsearch.exceptions import ConfigError
@@ -79,7 +81,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _check_paths(args: argparse.Namespace) -> None:
-    """Fail before the (short) work if an output path cannot be written."""
+    """Fail before the (short) work if an output path cannot be written, or would overwrite the data."""
+    check_no_clash({"--plot": args.plot, "--csv": args.csv}, {"the --data file": args.data if os.path.isfile(args.data) else None})
     for flag, value in (("--plot", args.plot), ("--csv", args.csv)):
         if value is None:
             continue

@@ -9,10 +9,12 @@ never the results.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from lrsearch._validation import check_no_clash, storage_file
 from lrsearch.cli._common import add_data_args, check_output_path, dump_json, parse_hidden
 from lrsearch.cli._help import defaults_formatter, fill_api_defaults
 
@@ -90,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.recommend import recommend
 
     check_output_path(args.report, "--report")  # before the work: a bad path must not cost its results
+    check_no_clash({"--report": args.report},
+                   {"the --data file": args.data if os.path.isfile(args.data) else None,
+                    "the study's storage (--storage)": storage_file(args.storage, None)})  # fmt: skip
     if args.val_size == 0:
         raise ConfigError("recommend compares its candidates on the validation split, which --val-size 0 leaves "
                           "empty; set --val-size above 0 (default 0.2).")  # fmt: skip

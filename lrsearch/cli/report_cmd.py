@@ -20,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from lrsearch._validation import check_no_clash, storage_file
 from lrsearch.cli._common import check_output_path
 from lrsearch.cli._help import defaults_formatter, fill_api_defaults
 from lrsearch.exceptions import ConfigError
@@ -73,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--top-k must be a positive integer; got {args.top_k}.")
     out = Path(args.out) if args.out else Path("reports") / f"{_slug(args.study_name or 'range_test')}.html"
     check_output_path(str(out), "--out")
+    inputs = {"the study's storage": storage_file(args.storage, args.study_name) if args.study_name else None}
+    inputs.update({f"the --find-json file {i + 1}": f for i, f in enumerate(args.find_json or [])})
+    check_no_clash({"--out": str(out)}, inputs)
     range_tests = [rt for path in args.find_json or [] for rt in load_range_tests(path)]
     study = load_study(args.study_name, args.storage) if args.study_name else None
     notes = args.notes

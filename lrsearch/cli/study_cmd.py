@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import sys
 from typing import Any
+
+from lrsearch._validation import check_no_clash, storage_file
+from lrsearch.exceptions import ConfigError
 
 log = logging.getLogger("lrsearch.cli.study")
 
@@ -146,6 +150,12 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.results, "--results")
     optuna.logging.set_verbosity(optuna.logging.INFO if getattr(args, "verbose", 0) >= 2 else optuna.logging.WARNING)
     spec = build_spec(args)
+    # an output must not overwrite what the study reads or writes (its journal held the trials)
+    name = args.study_name or spec.name
+    check_no_clash({"--report": args.report, "--results": args.results},
+                   {"the --data file": spec.data if isinstance(spec.data, str) and os.path.isfile(spec.data) else None,
+                    "the --spec file": args.spec,
+                    "the study's storage": storage_file(args.storage, name, args.studies_dir)})  # fmt: skip
     show = not args.json and not args.no_progress and sys.stderr.isatty()
     bar = _ProgressLine(spec.objective) if show else None
     result = run_study(
@@ -156,8 +166,12 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     report_error = None
     try:
+        # the names known now (a study named after its data): never write the report over the study's own files
+        check_no_clash({"--report": args.report},
+                       {"the study's results JSON": result.results_path,
+                        "the study's storage": storage_file(result.storage, result.study_name)})  # fmt: skip
         report_path = _write_report(args.report, result) if args.report else None
-    except OSError as exc:  # the study is done: still print its results
+    except (OSError, ConfigError) as exc:  # the study is done: still print its results
         report_path, report_error = None, exc
     if args.json:
         out = result.to_dict()
@@ -167,8 +181,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_summary(result, report_path)
     if report_error is not None:
-        print(f"lrsearch study: error: could not write the report {args.report!r} ({report_error}); "
-              f"the results above are kept; run 'lrsearch report' to write it again", file=sys.stderr)  # fmt: skip
+        why = str(report_error).rstrip(".") if isinstance(report_error, ConfigError) else (
+            f"could not write the report {args.report!r} ({report_error})")  # fmt: skip
+        print(f"lrsearch study: error: {why}; the results above are kept; run 'lrsearch report' to write "
+              f"the report again", file=sys.stderr)  # fmt: skip
         return 2  # a path the user gave could not be written: bad input, as for every command
     return 130 if result.interrupted else 0
 

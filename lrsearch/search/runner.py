@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from lrsearch._validation import check_no_clash, storage_file
 from lrsearch.exceptions import ConfigError
 from lrsearch.search.objective import direction_of, trial_config
 from lrsearch.search.results import StudyProgress, StudyResult, trials_frame
@@ -96,6 +97,10 @@ def run_study(
         if cfg.kind == "memory" and n_jobs > 1:
             raise ConfigError("In-memory storage is private to one process; use n_jobs=1 or a journal file/database.")
         check_sampler(spec.sampler)
+        source = dataset if dataset is not None else spec.data
+        check_no_clash({"results_path (--results)": _results_path(results_path, cfg, name, studies_dir)},
+                       {"the study's storage": storage_file(cfg.location, name),
+                        "the data file": source if isinstance(source, (str, os.PathLike)) and os.path.isfile(source) else None})  # fmt: skip
 
         # the workers start while this process opens the study (no more than the trials asked for)
         pool = prestart_workers(min(n_jobs, spec.n_trials), ds, spec.dtype)
