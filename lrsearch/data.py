@@ -533,6 +533,10 @@ def _reread_if_misparsed(
                 "holds numbers above the number columns and values of the text columns above them")
         logger.warning("'%s': the first row %s, so it is read as data, not as a header; columns are named 0..%d "
                        "(the target, by default, is the last)", path, what, frame.shape[1] - 1)  # fmt: skip
+    elif len(first_row) == len(header) and len(set(first_row)) < len(first_row):
+        renamed = ", ".join(f"{h!r} (written {c!r})" for h, c in zip(header, first_row) if h != c)
+        logger.warning("'%s': several columns have the same name, and the repeats are read as %s: rename them in "
+                       "the file to choose a target or tell them apart", path, renamed)  # fmt: skip
     return frame, sep
 
 
@@ -944,8 +948,12 @@ def _take(index: np.ndarray, n_take: int, labels: np.ndarray | None, seed: int, 
     if labels is not None:
         try:
             return tuple(train_test_split(index, test_size=n_take, random_state=seed, stratify=labels[index]))
-        except ValueError as exc:
-            logger.warning("cannot stratify the %s split (%s); using a non-stratified split", part, exc)
+        except ValueError:
+            classes, counts = np.unique(labels[index], return_counts=True)
+            why = (f"its {n_take} rows cannot hold one of each of the {len(classes)} classes" if n_take < len(classes)
+                   else f"a class has {counts.min()} row(s) to share" if counts.min() < 2
+                   else "the rest cannot hold one of each class")  # fmt: skip
+            logger.warning("cannot stratify the %s split (%s); using a non-stratified split", part, why)
     return tuple(train_test_split(index, test_size=n_take, random_state=seed))
 
 

@@ -525,3 +525,41 @@ def test_run_study_refuses_results_over_its_journal(tmp_path):
     with pytest.raises(ConfigError, match="is the study's storage"):
         run_study("iris", None, storage=str(journal), results_path=str(journal), n_trials=1, epochs=1)
     assert not journal.exists()
+
+
+def test_flags_that_would_do_nothing_are_refused_or_warned(capsys, tmp_path, monkeypatch, caplog):
+    code, _, err = run(capsys, "train", "--data", "iris", "--min-delta", "0.1", "--epochs", "1")
+    assert code == 2 and "add --early-stopping" in one_error(err, "train")
+    code, _, err = run(capsys, "study", "--data", "iris", "--search", "lr", "--n-trials", "1")
+    assert code == 2 and "always searched" in one_error(err, "study") and "batch_size" in err
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LRSEARCH_STORAGE", raising=False)
+    with caplog.at_level("WARNING", logger="lrsearch"):
+        code = main(["study", "--data", "iris", "--n-trials", "1", "--epochs", "1", "--optimizers", "adam",
+                     "--schedules", "constant", "--heartbeat", "5", "--no-progress"])  # fmt: skip
+    assert code == 0 and "--heartbeat applies to database storages" in caplog.text
+
+
+def test_a_study_results_file_is_not_a_range_test(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["study", "--data", "iris", "--n-trials", "1", "--epochs", "1", "--optimizers", "adam",
+                 "--schedules", "constant", "--no-progress"]) == 0  # fmt: skip
+    capsys.readouterr()
+    code, _, err = run(capsys, "report", "--find-json", "studies/iris.json", "--out", "r.html")
+    assert code == 2 and "is a study's results" in one_error(err, "report") and "--study-name" in err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_repeated_column_names_and_unstratifiable_splits_are_explained(tmp_path, caplog):
+    from lrsearch.data import load
+
+    path = tmp_path / "dup.csv"
+    path.write_text("a,a,b,y\n" + "".join(f"{i},{i * 2 % 5},{i % 3},{i % 2}\n" for i in range(30)))
+    with caplog.at_level("WARNING", logger="lrsearch"):
+        ds = load(str(path), val_size=0, test_size=0)
+    assert "several columns have the same name" in caplog.text and "'a.1' (written 'a')" in caplog.text
+    assert ds.X_train.shape[1] == 3
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="lrsearch"):
+        load("iris", val_size=0.001)
+    assert "its 1 rows cannot hold one of each of the 3 classes" in caplog.text

@@ -114,10 +114,11 @@ def test_internal_error_hint_depends_on_verbosity(monkeypatch, capsys):
 
     monkeypatch.setattr(lrsearch.data, "load", boom)
     assert main(["train", "--data", "iris", "--epochs", "1"]) == 1
-    assert "boom (run with -vv for details)" in capsys.readouterr().err
+    # the flag goes before the command (a subcommand does not take it): the hint shows where
+    assert "boom (run 'lrsearch -vv train ...' for details)" in capsys.readouterr().err
     assert main(["-vv", "train", "--data", "iris", "--epochs", "1"]) == 1
     err = capsys.readouterr().err
-    assert "run with -vv" not in err and "boom (the traceback is above)" in err
+    assert "-vv train" not in err and "boom (the traceback is above)" in err
 
 
 def test_output_paths_that_are_not_regular_files_are_refused(tmp_path):

@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
     logging.getLogger("lrsearch").debug("internal error", exc_info=exc)
-    hint = " (the traceback is above)" if args.verbose >= 2 else " (run with -vv for details)"
+    hint = " (the traceback is above)" if args.verbose >= 2 else f" (run 'lrsearch -vv {args.command} ...' for details)"
     print(f"lrsearch {args.command}: internal error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
     return 1
 

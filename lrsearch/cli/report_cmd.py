@@ -122,6 +122,9 @@ def load_range_tests(path: str | Path) -> list[SimpleNamespace]:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"--find-json {str(p)!r} is not JSON ({exc.msg} at line {exc.lineno}); "
                           "save it with 'lrsearch find ... --json > FILE'.") from None  # fmt: skip
+    is_study = isinstance(data, dict) and "study_name" in data and "trials" in data
+    if is_study:  # an aimed study's results hold its range tests; another study's hold none
+        data = data.get("range_tests") or []
     if isinstance(data, dict) and "lrs" not in data:
         listed = [data[k] for k in ("results", "range_tests", "tests") if isinstance(data.get(k), list)]
         if listed:
@@ -129,6 +132,12 @@ def load_range_tests(path: str | Path) -> list[SimpleNamespace]:
         elif data and all(isinstance(v, dict) and "lrs" in v for v in data.values()):  # {optimizer: result}
             data = list(data.values())
     items = data if isinstance(data, list) else [data]
+    if not items:
+        if is_study:
+            raise ConfigError(f"--find-json {str(p)!r} is a study's results (lrsearch study) without range tests: "
+                              "report that study with --study-name NAME, and range tests from a file saved with "
+                              "'lrsearch find ... --json > FILE'.")  # fmt: skip
+        raise ConfigError(f"--find-json {str(p)!r} holds no range-test result (an empty list); {_RESAVE}.")
     out = []
     for i, item in enumerate(items):
         where = f"--find-json {str(p)!r}" + (f", entry {i}," if len(items) > 1 else "")

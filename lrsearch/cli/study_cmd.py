@@ -98,7 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "space.step.gamma=[0.2,0.8] (repeatable)")  # fmt: skip
     g = p.add_argument_group("storage and output")
     g.add_argument("--overwrite", action="store_true", help="delete an existing study of that name first")
-    g.add_argument("--heartbeat", type=int, default=10, metavar="SECONDS",
+    g.add_argument("--heartbeat", type=int, default=None, metavar="SECONDS",
                    help="heartbeat interval for database storages; a dead worker's trial is retried after 3x "
                         "(default 10; 0: off)")  # fmt: skip
     g.add_argument("--studies-dir", default="studies", help="where default journals and results go (default studies/)")
@@ -131,7 +131,18 @@ def build_spec(args: argparse.Namespace) -> Any:
         overrides["space.optimizer"] = _names(args.optimizers)
     if args.schedules is not None:
         overrides["space.schedule"] = _names(args.schedules)
+    import difflib
+
+    from lrsearch.search.space import OPTIONAL_PARAMS
+
     for name in _names(args.search) if args.search else []:
+        if name not in OPTIONAL_PARAMS:
+            always = " (always searched: set its range with --set)" if name in ("lr", "optimizer", "schedule",
+                                                                                 "warmup") else ""  # fmt: skip
+            close = difflib.get_close_matches(name, list(OPTIONAL_PARAMS), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"--search {name!r} is not an optional dimension{always}.{hint} --search takes "
+                              f"{', '.join(OPTIONAL_PARAMS)}.")  # fmt: skip
         overrides[f"space.{name}"] = True
     return spec_from_sources(args.spec, overrides, args.overrides)
 
@@ -150,6 +161,10 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.results, "--results")
     optuna.logging.set_verbosity(optuna.logging.INFO if getattr(args, "verbose", 0) >= 2 else optuna.logging.WARNING)
     spec = build_spec(args)
+    storage = args.storage or os.environ.get("LRSEARCH_STORAGE") or ""
+    if args.heartbeat and "://" not in storage:  # a journal file (or memory): Optuna's heartbeats need a database
+        log.warning("--heartbeat applies to database storages (sqlite:///, postgresql://); a journal file has no "
+                    "heartbeats (it is for one machine: a dead worker's trial is failed when the study is next opened there)")  # fmt: skip
     # an output must not overwrite what the study reads or writes (its journal held the trials)
     name = args.study_name or spec.name
     check_no_clash({"--report": args.report, "--results": args.results},
@@ -160,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
     bar = _ProgressLine(spec.objective) if show else None
     result = run_study(
         None, spec, storage=args.storage, overwrite=args.overwrite, results_path=args.results,
-        progress=bar, studies_dir=args.studies_dir, heartbeat_interval=args.heartbeat or None,
+        progress=bar, studies_dir=args.studies_dir,
+        heartbeat_interval=(10 if args.heartbeat is None else args.heartbeat) or None,
     )  # fmt: skip
     if bar is not None:
         bar.close()

@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
                    help="stop after PATIENCE epochs without a lower validation loss and keep the best epoch "
                         "(default: off)")  # fmt: skip
-    g.add_argument("--min-delta", type=float, default=0.0,
+    g.add_argument("--min-delta", type=float, default=None,
                    help="with --early-stopping: the least fall of the validation loss that counts (default 0)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.evaluation import fit_dataset
     from lrsearch.exceptions import ConfigError
 
+    if args.min_delta is not None and args.early_stopping is None:
+        raise ConfigError("--min-delta applies with --early-stopping PATIENCE only (no early stopping runs without "
+                          "it); add --early-stopping, or drop --min-delta.")  # fmt: skip
     schedule_params = parse_pairs(args.schedule_param, "--schedule-param")
     if args.warmup is not None:
         schedule_params["warmup"] = args.warmup
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         schedule_params=schedule_params, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
         dtype=args.dtype, clip_norm=args.clip_norm, clip_value=args.clip_value,
         normalize_grad=args.normalize_grad, layer_lrs=layer_lrs, callback=progress,
-        early_stopping=args.early_stopping, min_delta=args.min_delta,
+        early_stopping=args.early_stopping, min_delta=0.0 if args.min_delta is None else args.min_delta,
     )  # fmt: skip
     res = fit.result
     if args.json:
