@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-
 from lrsearch.metrics import compute_metrics
 from lrsearch.nn.training import TrainResult, evaluate_output, predict_output, train
 
