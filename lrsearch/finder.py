@@ -785,6 +785,11 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
         why = "probes=0" if probes == 0 else ("no held-out rows (fewer than 25 rows of arrays)"
                                               if data.X_held is None else "the range test gave no edge to place them")
         warns.append(f"rule='probe' needs probes, but there were none ({why}): lr is the edge rule's answer")
+    elif rule == "default" and chosen != "probe" and probes > 0:  # asked for probes, got none: say the answer is rougher
+        why = ("no held-out rows: fewer than 25 rows of arrays, or a data set without a validation split"
+               if data.X_held is None else "the range test gave no edge to place them")
+        warns.append(f"the probes did not run ({why}): lr is the edge rule's answer, rougher than the probes' "
+                     "(docs/finder.md measures both)")  # fmt: skip
     if math.isfinite(answer) and answer < start_lr:
         warns.append(f"the suggested rate {answer:.3g} is below start_lr={start_lr:g}, where the range test did not "
                      f"look: lower start_lr (e.g. {start_lr / 100:g}) to measure it")  # fmt: skip

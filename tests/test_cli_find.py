@@ -106,3 +106,30 @@ def test_bad_input_exits_2_with_one_line(capsys, argv, fragment):
     assert "Traceback" not in err and out == ""
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("lrsearch find: error:") and fragment in lines[0], err
+
+
+def test_one_repeat_measures_no_spread_and_a_missing_rate_shows_a_dash(capsys):
+    """'spread 0.0 decades' after one repeat claimed a measurement that was never made."""
+    from types import SimpleNamespace
+
+    from lrsearch.cli.find_cmd import _table
+
+    assert main(["find", "--data", "iris", "--hidden", "8", "--repeats", "1", "--probes", "1", "--probe-steps",
+                 "10"]) == 0  # fmt: skip
+    assert "spread not measured: 1 repeat)" in capsys.readouterr().out
+    nan = float("nan")
+    probes = SimpleNamespace(losses=[0.0])
+    ok = SimpleNamespace(lr=0.1, lr_range=(0.05, 0.2), spread_decades=0.2, repeats=(1, 2), probes=probes,
+                         rule="probe", stop_reason="diverged")  # fmt: skip
+    bad = SimpleNamespace(lr=nan, lr_range=(nan, nan), spread_decades=nan, repeats=(1, 2), probes=None,
+                          rule="edge", stop_reason="diverged")  # fmt: skip
+    table = _table({"sgd": bad, "adam": ok, "rmsprop": ok})
+    assert "nan" not in table
+    marked = [line for line in table.splitlines()[1:-1] if " *" in line]  # the legend's '* lowest' aside
+    assert len(marked) == 1 and marked[0].startswith("adam")
+
+
+def test_probes_that_cannot_run_are_warned_about(capsys):
+    assert main(["find", "--data", "iris", "--hidden", "8", "--val-size", "0", "--repeats", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "rule: edge" in out and "the probes did not run (no held-out rows" in err

@@ -98,10 +98,23 @@ def summary_line(res: Any) -> str:
     """``suggested learning rate for adam: 3.2e-03 (range 8.0e-04 to 1.6e-02, rule: probe, spread 0.1 decades)``."""
     if not math.isfinite(res.lr):
         why = res.warnings[-1] if res.warnings else res.stop_reason
+        prefix = "no rate could be suggested: "
+        why = why[len(prefix):] if why.startswith(prefix) else why  # said once, not twice
         return f"no learning rate suggested for {res.optimizer}: {why}"
     lo, hi = res.lr_range
     return (f"suggested learning rate for {res.optimizer}: {res.lr:.1e} (range {lo:.1e} to {hi:.1e}, "
-            f"rule: {res.rule}, spread {res.spread_decades:.1f} decades)")  # fmt: skip
+            f"rule: {res.rule}, {_spread(res)})")  # fmt: skip
+
+
+def _spread(res: Any) -> str:
+    """The repeats' spread, or that one test measured none."""
+    if len(getattr(res, "repeats", ())) < 2:
+        return "spread not measured: 1 repeat"
+    return f"spread {res.spread_decades:.1f} decades"
+
+
+def _num(value: float, width: int = 9) -> str:
+    return f"{value:{width}.2e}" if math.isfinite(value) else f"{'-':>{width}}"
 
 
 def _table(results: dict[str, Any]) -> str:
@@ -110,16 +123,19 @@ def _table(results: dict[str, Any]) -> str:
             return math.nan
         return float(min(res.probes.losses))
 
-    best = min((held(r) for r in results.values()), default=math.nan)
+    finite = {name: held(r) for name, r in results.items() if math.isfinite(held(r))}
+    best = min(finite, key=finite.__getitem__) if finite else None  # the first of any tie: one mark
     head = f"{'optimizer':<10} {'lr':>9} {'base_lr':>9} {'max_lr':>9} {'spread':>7} {'held-out':>9}  {'rule':<6} stop"
     lines = [head]
     for name, r in results.items():
         h = held(r)
-        mark = " *" if math.isfinite(h) and h == best else "  "
+        mark = " *" if name == best else "  "
         h_txt = f"{h:9.4f}" if math.isfinite(h) else f"{'-':>9}"
-        lines.append(f"{name:<10} {r.lr:9.2e} {r.lr_range[0]:9.2e} {r.lr_range[1]:9.2e} {r.spread_decades:7.1f} "
+        measured = len(getattr(r, "repeats", ())) > 1 and math.isfinite(r.spread_decades)
+        spread = f"{r.spread_decades:7.1f}" if measured else f"{'-':>7}"
+        lines.append(f"{name:<10} {_num(r.lr)} {_num(r.lr_range[0])} {_num(r.lr_range[1])} {spread} "
                      f"{h_txt}{mark}{r.rule:<6} {r.stop_reason}")  # fmt: skip
-    if math.isfinite(best):
+    if best is not None:
         lines.append("held-out: loss of the best probe (same steps and data for every optimizer); * lowest")
     return "\n".join(lines)
 
