@@ -96,7 +96,7 @@ def test_warnings_go_to_stderr(capsys):
         (["--repeats", "0"], "repeats"),
         (["--smoothing", "1.5"], "weight on the past"),
         (["--plot", "curve.txt"], ".png, .svg or .pdf"),
-        (["--plot", "/no/such/folder/lr.png"], "does not exist"),
+        (["--plot", "/dev/null/lr.png"], "is a file, not a folder"),
         (["--data", "no_such_set"], "unknown data set"),
     ],
 )

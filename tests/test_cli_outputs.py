@@ -563,3 +563,16 @@ def test_repeated_column_names_and_unstratifiable_splits_are_explained(tmp_path,
     with caplog.at_level("WARNING", logger="lrsearch"):
         load("iris", val_size=0.001)
     assert "its 1 rows cannot hold one of each of the 3 classes" in caplog.text
+
+
+def test_find_makes_a_new_output_folder_as_the_other_commands_do(capsys, tmp_path):
+    code, _, _ = run(capsys, "find", *FIND, "--csv", str(tmp_path / "new" / "c.csv"))
+    assert code == 0 and (tmp_path / "new" / "c.csv").read_text().startswith("optimizer,")
+
+
+def test_cli_messages_name_the_flags(capsys):
+    code, _, err = run(capsys, "train", "--data", "iris", "--early-stopping", "2", "--val-size", "0")
+    assert code == 2 and "--val-size 0 leaves empty" in one_error(err, "train")
+    code, _, err = run(capsys, "find", "--data", "iris", "--optimizer", "all", "--opt-param", "momentum=0.5",
+                       "--hidden", "8", "--repeats", "1", "--probes", "0", "--num-iter", "20")  # fmt: skip
+    assert code == 2 and "--opt-param applies to every optimizer" in one_error(err, "find")

@@ -90,8 +90,6 @@ def _check_paths(args: argparse.Namespace) -> None:
         check_output_path(value, flag)  # a folder: names an example file for the flag
         if flag == "--plot" and path.suffix.lower() not in (".png", ".svg", ".pdf"):
             raise ConfigError(f"--plot {value!r} must end in .png, .svg or .pdf; e.g. --plot lr.png.")
-        if not path.parent.exists():
-            raise ConfigError(f"{flag}: the folder of '{path}' does not exist; create it or pick another path.")
 
 
 def summary_line(res: Any) -> str:
@@ -180,7 +178,13 @@ def run(args: argparse.Namespace) -> int:
         finder_log.setLevel(logging.ERROR)  # the CLI prints the warnings itself, once
     try:
         if args.optimizer == "all":
-            results = find_lr_all(dataset, **kwargs)
+            try:
+                results = find_lr_all(dataset, **kwargs)
+            except ConfigError as exc:
+                if not args.opt_param:
+                    raise
+                raise ConfigError(f"{exc} With --optimizer all, --opt-param applies to every optimizer: name one "
+                                  "optimizer with --optimizer to give it options.") from None  # fmt: skip
         else:
             results = {args.optimizer: find_lr(dataset, optimizer=args.optimizer, **kwargs)}
     finally:
@@ -214,6 +218,7 @@ def _write_outputs(args: argparse.Namespace, results: dict[str, Any]) -> int:
         if path is None:
             continue
         try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)  # as every other output: a new folder is made
             write(path)
         except (OSError, ConfigError) as exc:
             why = getattr(exc, "strerror", None) or str(exc)

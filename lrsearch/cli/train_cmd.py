@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.evaluation import fit_dataset
     from lrsearch.exceptions import ConfigError
 
+    if args.early_stopping is not None and args.val_size == 0:
+        raise ConfigError("--early-stopping watches the validation loss, which --val-size 0 leaves empty; set "
+                          "--val-size above 0 (default 0.2), or drop --early-stopping.")  # fmt: skip
     if args.min_delta is not None and args.early_stopping is None:
         raise ConfigError("--min-delta applies with --early-stopping PATIENCE only (no early stopping runs without "
                           "it); add --early-stopping, or drop --min-delta.")  # fmt: skip
