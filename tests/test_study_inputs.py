@@ -399,3 +399,24 @@ def test_a_changed_optimizer_list_is_named_first_in_the_definition_diff():
     old = {"space": {"lr": {o: [1e-4, 1.0] for o in "abcde"}, "optimizer": list("abcde")}}
     new = {"space": {"lr": {"a": [1e-4, 1.0]}, "optimizer": ["a"]}}
     assert _diff(old, new).startswith("space.optimizer: ['a', 'b', 'c', 'd', 'e'] -> ['a']")
+
+
+def test_an_aimed_first_trial_that_fails_is_queued_again():
+    """A Ctrl-C or a dead worker on a journal failed an aimed first trial, and the range test's rate was lost: the
+    study sampled a new trial in its place."""
+    from optuna.trial import TrialState
+
+    from lrsearch.search.workers import fail_and_requeue
+
+    study = optuna.create_study()
+    study.enqueue_trial({"x": 0.25}, user_attrs={"aimed_by": "finder"})
+    aimed = study.ask()
+    aimed.suggest_float("x", 0, 1)
+    fail_and_requeue(study, aimed.number)
+    retry = study.ask()
+    assert retry.suggest_float("x", 0, 1) == 0.25 and retry.user_attrs["retry_of"] == aimed.number
+    sampled = study.ask()
+    sampled.suggest_float("x", 0, 1)
+    fail_and_requeue(study, sampled.number)  # a sampled trial is only failed: the study samples anew
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states == [TrialState.FAIL, TrialState.RUNNING, TrialState.FAIL]

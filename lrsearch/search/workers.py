@@ -160,7 +160,7 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
             if beat is not None:
                 beat.stop()
             if trial is not None:
-                study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+                fail_and_requeue(study, trial.number)
             if raise_interrupt:
                 raise
             done["interrupted"] = True
@@ -173,7 +173,7 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
         except (KeyboardInterrupt, StopRequested) as exc:  # fail this trial (resuming reruns it), stop
             beat.stop()
             trial.set_user_attr("interrupted", True)
-            study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+            fail_and_requeue(study, trial.number)
             if raise_interrupt and isinstance(exc, KeyboardInterrupt):
                 raise
             done["interrupted"] = True
@@ -378,6 +378,25 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def fail_and_requeue(study: Any, number: int) -> None:
+    """Mark trial ``number`` failed; an aimed first trial (enqueued from a range test) is queued again.
+
+    A failed trial does not count against the budget, so the study samples a
+    new one in its place; the finder's first trials carry the range test's rate
+    and would be lost. Database storages with heartbeats re-queue their stale
+    trials through Optuna's retry callback; this does the same for trials failed
+    by a Ctrl-C or a worker that died on a journal.
+    """
+    from optuna.trial import TrialState
+
+    study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
+    frozen = next((t for t in study.get_trials(deepcopy=False) if t.number == number), None)
+    fixed = None if frozen is None else frozen.system_attrs.get("fixed_params")
+    if frozen is not None and fixed and frozen.user_attrs.get("aimed_by") and frozen.state == TrialState.FAIL:
+        study.enqueue_trial(dict(fixed), user_attrs={"aimed_by": frozen.user_attrs["aimed_by"], "retry_of": number})
+        log.info("trial %d (an aimed first trial) failed; queued again with the same parameters", number)
+
+
 def fail_dead_local_trials(study: Any) -> None:
     """Fail RUNNING trials of worker processes of this machine that no longer exist.
 
@@ -394,7 +413,7 @@ def fail_dead_local_trials(study: Any) -> None:
         if len(parts) >= 2 and parts[0] == host and parts[1].isdigit() and not _pid_alive(int(parts[1])):
             log.warning("trial %d was left running by worker process %s, which is gone; marking it failed",
                         t.number, parts[1])  # fmt: skip
-            study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
+            fail_and_requeue(study, t.number)
 
 
 def fail_orphans(study: Any, run_id: str) -> None:
@@ -404,6 +423,6 @@ def fail_orphans(study: Any, run_id: str) -> None:
     try:
         for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             if t.user_attrs.get("run") == run_id:
-                study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
+                fail_and_requeue(study, t.number)
     except Exception as exc:  # never mask the real outcome
         log.warning("could not mark interrupted trials as failed: %s", exc)
