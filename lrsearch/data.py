@@ -187,7 +187,7 @@ def load(
         logger.info("%s: task=%s (target %r; %s)", name, task, target_name, "built-in" if known_task else "inferred")
     n_val, n_test = _split_sizes(len(features), val_size, test_size)
     if 0 < n_val < MIN_RELIABLE_VAL_ROWS:
-        logger.warning("%s: the validation split holds %d rows: scores on it (a study's objective, a finder's "
+        logger.warning("%s: the validation split holds %d row(s): scores on it (a study's objective, a finder's "
                        "probes) move by a whole row's worth; more rows or a larger val_size make them steadier",
                        name, n_val)  # fmt: skip
     n_splits = 1 + (n_val > 0) + (n_test > 0)

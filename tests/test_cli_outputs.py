@@ -576,3 +576,20 @@ def test_cli_messages_name_the_flags(capsys):
     code, _, err = run(capsys, "find", "--data", "iris", "--optimizer", "all", "--opt-param", "momentum=0.5",
                        "--hidden", "8", "--repeats", "1", "--probes", "0", "--num-iter", "20")  # fmt: skip
     assert code == 2 and "--opt-param applies to every optimizer" in one_error(err, "find")
+
+
+def test_a_study_stopped_by_its_timeout_says_so(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "study", "--data", "iris", "--n-trials", "100000", "--epochs", "1", "--timeout", "1",
+                       "--optimizers", "adam", "--schedules", "constant", "--no-progress")  # fmt: skip
+    assert code == 0 and "stopped at the --timeout of 1 s" in out and ": done;" not in out
+
+
+def test_a_huge_metric_prints_in_significant_digits(capsys, tmp_path):
+    data = tmp_path / "big.csv"
+    rng = __import__("numpy").random.default_rng(0)
+    rows = "".join(f"{a:.3f},{a * 1e11:.1f}\n" for a in rng.normal(size=60))
+    data.write_text("x,y\n" + rows)
+    code, out, _ = run(capsys, "train", "--data", str(data), "--task", "regression", "--epochs", "1", "--lr", "1e-5")
+    line = next(x for x in out.splitlines() if x.startswith("test"))
+    assert code == 0 and "e+" in line and not any(len(tok) > 14 for tok in line.split())

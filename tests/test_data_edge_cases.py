@@ -432,7 +432,7 @@ def test_a_tiny_validation_split_is_warned_about(caplog) -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 2))
     load((X, (X[:, 0] > 0).astype(int)))
-    assert "the validation split holds 6 rows" in caplog.text
+    assert "the validation split holds 6 row(s)" in caplog.text
     caplog.clear()
     load("iris")  # 30 validation rows
     assert "validation split holds" not in caplog.text

@@ -9,6 +9,7 @@ never the results.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -110,10 +111,17 @@ def run(args: argparse.Namespace) -> int:
     hidden = parse_hidden(args.hidden) if isinstance(args.hidden, str) else tuple(args.hidden)
     ds = load(args.data, target=args.target, task=args.task, val_size=args.val_size, test_size=args.test_size,
               seed=args.seed)  # fmt: skip
-    rec = recommend(ds, method=args.method, optimizers=optimizers, hidden=hidden, activation=args.activation,
-                    batch_size=args.batch_size, epochs=args.epochs, seed=args.seed, n_trials=args.n_trials,
-                    n_jobs=args.n_jobs, storage=args.storage, study_name=args.study_name,
-                    overwrite=bool(args.overwrite))  # fmt: skip
+    finder_log = logging.getLogger("lrsearch.finder")
+    level = finder_log.level
+    if getattr(args, "verbose", 0) == 0 and args.method != "study":
+        finder_log.setLevel(logging.ERROR)  # the chosen range test's warnings are printed once, in the evidence
+    try:
+        rec = recommend(ds, method=args.method, optimizers=optimizers, hidden=hidden, activation=args.activation,
+                        batch_size=args.batch_size, epochs=args.epochs, seed=args.seed, n_trials=args.n_trials,
+                        n_jobs=args.n_jobs, storage=args.storage, study_name=args.study_name,
+                        overwrite=bool(args.overwrite))  # fmt: skip
+    finally:
+        finder_log.setLevel(level)
 
     # the results first: a report that cannot be written must not cost them
     if args.json:

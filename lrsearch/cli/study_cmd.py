@@ -251,8 +251,9 @@ def _print_summary(result: Any, report_path: Any) -> None:
     if s.get("running"):
         parts.append(f"{s['running']} still running elsewhere")
     if s.get("waiting"):
-        parts.append(f"{s['waiting']} queued, not started (the finder's first trials run first on resume)")
-    head = "interrupted" if result.interrupted else "done"
+        parts.append(f"{s['waiting']} queued, not started: the finder's first trials run first on resume")
+    head = ("interrupted" if result.interrupted else
+            f"stopped at the --timeout of {s['timeout_s']:g} s" if s.get("timed_out") else "done")  # fmt: skip
     # every trial is listed (the parts add up to it); the budget counts those the workers count: complete,
     # pruned and running (a failed trial is rerun, a queued one has not started)
     total, target = s["n_trials"], s["target_trials"]
@@ -262,7 +263,7 @@ def _print_summary(result: Any, report_path: Any) -> None:
     elif total <= target:
         count = f"{total} of {target} trials"
     else:
-        count = f"{total} trials, {used} of the {target} asked for (failed and queued trials do not count)"
+        count = f"{total} trials, {used} of the {target} asked for, as failed and queued trials do not count"
     print(f"study {result.study_name} ({result.storage}): {head}; {count} ({', '.join(parts)})")
     rate = f", {s['trials_per_min']:.0f} trials/min" if s.get("trials_per_min") else ""
     print(f"this run: {s['trials_this_run']} trials in {s['elapsed_s']:.1f} s with {s['n_jobs']} worker(s){rate}")

@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     elif res.info.get("restored_epoch"):
         print(f"completed {res.epochs_run} epochs; the best validation loss was at epoch "
               f"{res.info['restored_epoch']}, whose weights and metrics are kept")  # fmt: skip
-    shown = "  ".join(f"{k} {v:.4f}" for k, v in fit.test_metrics.items() if not math.isnan(v))
+    # 4 decimals, or 5 significant digits for a value too large or small for them (a raw regression target's MSE)
+    shown = "  ".join(f"{k} {v:.4f}" if 1e-3 <= abs(v) < 1e6 or v == 0 else f"{k} {v:.5g}"
+                      for k, v in fit.test_metrics.items() if not math.isnan(v))  # fmt: skip
     print(f"test  {shown}" if fit.test_metrics else "test  (no test split: --test-size is 0)")
     return 0

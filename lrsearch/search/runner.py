@@ -466,6 +466,8 @@ def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: S
         "seed": spec.seed,
         "created": created,
         "interrupted": interrupted,
+        "timeout_s": spec.timeout,
+        "timed_out": bool(spec.timeout) and not interrupted and elapsed >= spec.timeout,
         "space": space.to_dict(),
         "aim_range_tests": study.user_attrs.get(ATTR + "range_tests", []),
         "importances": _importances(study) if not interrupted else {},
