@@ -287,3 +287,26 @@ def test_a_short_test_warns_that_its_suggestion_is_rough():
     short = find_lr(X, y, hidden=(4,), num_iter=5, repeats=1)
     assert any("num_iter=5 is a short test" in w for w in short.warnings)
     assert not any("short test" in w for w in find_lr(X, y, hidden=(4,), num_iter=30, repeats=1).warnings)
+
+
+def test_shapes_the_kernels_would_trust_are_refused():
+    """A narrower X_val made the compiled kernel read and write past its rows (the process aborted at exit), and
+    row indices out of range crashed it (segmentation fault): both are DataErrors now."""
+    from lrsearch.exceptions import DataError
+    from lrsearch.finder import range_test
+    from lrsearch.nn import Trainer
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 10)), rng.integers(0, 3, 60)
+    tr = Trainer(X, y, hidden=(8,), seed=0)
+    for width in (5, 20):
+        with pytest.raises(DataError, match=f"X_val has {width} columns but the network was built for 10"):
+            tr.evaluate(rng.normal(size=(7, width)), rng.integers(0, 3, 7))
+        with pytest.raises(DataError, match="columns"):
+            range_test(tr, num_iter=5, X_val=rng.normal(size=(7, width)), y_val=rng.integers(0, 3, 7))
+    for bad in (np.arange(60, 92), np.arange(-32, 0)):
+        with pytest.raises(DataError, match="row indices must lie in 0..59"):
+            tr.run_steps(bad, np.full(1, 0.1))
+    reg = Trainer(X, rng.normal(size=(60, 2)), task="regression", hidden=(8,), seed=0)
+    with pytest.raises(DataError, match="y_val has 1 outputs but the network has 2"):
+        reg.evaluate(X[:5], np.zeros(5))

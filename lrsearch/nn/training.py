@@ -297,6 +297,11 @@ class Trainer:
         is not applied), or after an update that made the parameters non-finite.
         """
         order = np.ascontiguousarray(order, dtype=np.int64)
+        if order.ndim != 1:
+            raise DataError(f"run_steps takes a 1-D array of row indices; got shape {order.shape}.")
+        if order.size and (order.min() < 0 or order.max() >= self.n_rows):  # the kernel does not check: a crash
+            raise DataError(f"run_steps: row indices must lie in 0..{self.n_rows - 1} (the trainer's rows); got "
+                            f"{order.min()}..{order.max()}.")  # fmt: skip
         lrs = np.ascontiguousarray(lrs, dtype=np.float64)
         n_batches = (order.shape[0] + self.batch_size - 1) // self.batch_size
         if lrs.shape[0] < n_batches:
@@ -327,6 +332,13 @@ class Trainer:
     def evaluate(self, X: Any, y: Any) -> tuple[float, np.ndarray]:
         """Mean loss on (X, y) and the outputs (probabilities or predictions)."""
         prob = _as_problem(X, y, self.task, self.prob.n_classes, self.np_dtype, "evaluate", what="X_val")
+        # the kernel trusts the shapes: a narrower X read past its rows (and corrupted memory)
+        if prob.X.shape[1] != self.prob.X.shape[1]:
+            raise DataError(f"X_val has {prob.X.shape[1]} columns but the network was built for "
+                            f"{self.prob.X.shape[1]}; pass rows with the training data's columns.")  # fmt: skip
+        if prob.Y.shape[1] != self.prob.Y.shape[1]:
+            raise DataError(f"y_val has {prob.Y.shape[1]} outputs but the network has {self.prob.Y.shape[1]}; "
+                            "pass targets shaped as the training targets.")  # fmt: skip
         return _evaluate(prob, self.layout, self.act, self.theta, self.buf)
 
     def snapshot(self) -> dict[str, Any]:
