@@ -90,6 +90,8 @@ VAL_ROWS = 512
 HOLDOUT_SHARE = 0.2
 #: arrays of fewer rows hold none out (the probes need held-out rows; the edge rule answers)
 MIN_ROWS_TO_HOLD_OUT = 25
+#: a data set's validation split needs this many rows for the probes (a fifth of MIN_ROWS_TO_HOLD_OUT)
+MIN_HELD_ROWS = 5
 #: a spread (p10 to p90 of per-repeat answers) wider than this draws a warning
 WIDE_SPREAD = 0.5
 
@@ -349,10 +351,15 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
             ds = X
             if task is not None and task != ds.task:
                 raise ConfigError(f"task={task!r} does not match the data set's task {ds.task!r}; leave task=None.")
-        held = (ds.X_val, ds.y_val) if len(ds.X_val) else (None, None)
+        held = (ds.X_val, ds.y_val) if len(ds.X_val) >= MIN_HELD_ROWS else (None, None)
+        notes = _scale_warnings(ds.X_train, ds.y_train, ds.task)
+        if 0 < len(ds.X_val) < MIN_HELD_ROWS:
+            notes.append(f"the validation split holds {len(ds.X_val)} row(s), too few to rank the probes (at least "
+                         f"{MIN_HELD_ROWS}, as arrays of {MIN_ROWS_TO_HOLD_OUT} rows hold out): a larger val_size "
+                         "lets them run")  # fmt: skip
         return _Data(ds.X_train, ds.y_train, ds.X_train, ds.y_train, held[0], held[1],
                      "validation split" if held[0] is not None else "none", ds.task, ds.n_classes,
-                     tuple(_scale_warnings(ds.X_train, ds.y_train, ds.task)))  # fmt: skip
+                     tuple(notes))  # fmt: skip
     if y is None:
         raise ConfigError("find_lr needs targets: pass find_lr(X, y, ...) or a data-set name such as find_lr('iris').")
     X = np.asarray(X)
@@ -380,8 +387,37 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
     if n < MIN_ROWS_TO_HOLD_OUT:  # the documented threshold (a fifth of 25 rows: 5 held out)
         return _Data(X, y, X, y, None, None, "none", task, n_classes, notes)
     perm = np.random.default_rng([seed, 2]).permutation(n)
-    held, rest = np.sort(perm[:n_held]), np.sort(perm[n_held:])
+    groups = _duplicate_groups(X, y)
+    if groups is None:
+        held, rest = np.sort(perm[:n_held]), np.sort(perm[n_held:])
+    else:  # a row and its copies go to one side: a held-out copy of a training row measures memorising it
+        first = np.zeros(int(groups.max()) + 1, dtype=bool)
+        order = []
+        for i in perm:  # the groups in the order their first member appears in the permutation
+            if not first[groups[i]]:
+                first[groups[i]] = True
+                order.append(groups[i])
+        sizes = np.bincount(groups)
+        taken = np.cumsum(sizes[order]) <= n_held
+        held_groups = np.zeros(sizes.size, dtype=bool)
+        held_groups[np.asarray(order)[taken]] = True
+        held, rest = np.flatnonzero(held_groups[groups]), np.flatnonzero(~held_groups[groups])
+        if held.size == 0 or rest.size == 0:
+            return _Data(X, y, X, y, None, None, "none", task, n_classes, notes)
     return _Data(X, y, X[rest], y[rest], X[held], y[held], "held-out rows", task, n_classes, notes)
+
+
+def _duplicate_groups(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """A group id per row (identical rows of X and y share one), or None when every row is distinct.
+
+    >>> _duplicate_groups(np.array([[1.0], [2.0], [1.0]]), np.array([0, 1, 0])).tolist()
+    [0, 1, 0]
+    """
+    rows = np.concatenate([np.asarray(X, dtype=np.float64).reshape(len(X), -1),
+                           np.asarray(y, dtype=np.float64).reshape(len(y), -1)], axis=1)  # fmt: skip
+    _, groups = np.unique(rows, axis=0, return_inverse=True)
+    groups = np.asarray(groups).reshape(-1)
+    return None if groups.max() + 1 == len(groups) else groups
 
 
 # --------------------------------------------------------------------------- the finder
@@ -484,7 +520,7 @@ def _diverged_early(stop_reason: str, stop_index: int, num_iter: int) -> bool:
 
 
 def _warnings(result_curve: np.ndarray, stop_reason: str, stop_index: int, num_iter: int, end_lr: float,
-              start_lr: float, spread: float, repeats: int) -> list[str]:  # fmt: skip
+              start_lr: float, spread: float, repeats: int, mode: str = "exp") -> list[str]:  # fmt: skip
     out: list[str] = []
     x = result_curve[np.isfinite(result_curve)]
     if stop_reason == "completed":
@@ -495,7 +531,11 @@ def _warnings(result_curve: np.ndarray, stop_reason: str, stop_index: int, num_i
                    "values in X, y or init= (float32 overflows above 3.4e38; dtype='float64' has more room)")  # fmt: skip
     elif _diverged_early(stop_reason, stop_index, num_iter):
         steps = f"{stop_index + 1} step{'s' if stop_index else ''}"
-        out.append(f"the loss diverged within {steps} of start_lr={start_lr:g}: lower start_lr")
+        if mode == "linear":  # the second rung is about end_lr/num_iter whatever start_lr is
+            out.append(f"the loss diverged within {steps}: a linear ladder's steps are end_lr/num_iter apart, so "
+                       "lower end_lr or use mode='exp' (lowering start_lr does not help)")  # fmt: skip
+        else:
+            out.append(f"the loss diverged within {steps} of start_lr={start_lr:g}: lower start_lr")
     if x.size >= 5:
         i, _, descent = edge_point(x)
         noise = noise_scale(x)
@@ -516,6 +556,9 @@ def _warnings(result_curve: np.ndarray, stop_reason: str, stop_index: int, num_i
 
 #: range tests of fewer steps than this get a warning: too few points per decade to read
 SHORT_TEST = 30
+
+#: the training lengths (optimizer steps) over which benchmarks/lr_quality.py measured the horizon correction
+MEASURED_TRAIN_STEPS = (60, 940)
 
 #: root-mean-square sizes beyond which inputs count as unscaled (standardised data have 1)
 FEATURE_SCALE_LIMIT = 100.0
@@ -538,6 +581,9 @@ def _scale_warnings(X: np.ndarray, y: np.ndarray, task: str) -> list[str]:
         out.append(f"features are far from unit scale (column {worst} has a root-mean-square of "
                    f"{feature_rms[worst]:.3g}): the suggested rate holds for these units only and training in them "
                    "is slow; standardise X (lrsearch.data.load does)")  # fmt: skip
+    if task == "classification" and y.size and np.unique(y).size < 2:
+        out.append("the targets hold one class: there is nothing to learn but a bias, so the suggested rate says "
+                   "little about a real target")  # fmt: skip
     if task == "regression" and y.size:
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         constant = np.ptp(Y, axis=0) == 0
@@ -748,11 +794,16 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
     spread = _quantile_spread(s.lr for s in per_repeat) if repeats > 1 else 0.0
 
     probe_result = None
+    probe_note = None
+    held_start = math.nan
     edge = suggest_edge(view)
     if probes > 0 and data.X_held is not None and math.isfinite(edge.lr):
         train_steps = epochs * -(-len(data.X) // min(batch_size, len(data.X)))
         tr = make(data.X_probe, data.y_probe, seed)
         snap = tr.snapshot()
+        # what a probe must beat: the untrained network, and the best constant answer (the class prior, the mean)
+        held_start, _ = tr.evaluate(data.X_held, data.y_held)
+        held_start = min(held_start, _constant_loss(data.y_probe, data.y_held, data.task, tr.prob.n_classes))
         order = _order(tr.n_rows, probe_steps * tr.batch_size, np.random.default_rng([seed, 4]))
 
         def probe(rate: float) -> float:
@@ -768,6 +819,14 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
 
         rates, losses = _probe_search(probe, PROBE_CENTER * edge.lr, probes)
         probe_result = ProbeResult(rates, losses, probe_steps, data.held_out, train_steps)
+        finite = losses[np.isfinite(losses)]
+        if finite.size and math.isfinite(held_start) and not finite.min() < held_start - 0.02 * abs(held_start):
+            probe_note = (f"the probes' best held-out loss ({finite.min():.4g}) is no better than a constant "
+                          f"answer's or the untrained network's ({held_start:.4g}): in {probe_steps} steps no rate "
+                          "tried learned anything that carries to held-out rows (nothing is learned that fast, or "
+                          "the network overfits at once), so they rank the rates poorly and the suggestion is "
+                          "rough; check that the features predict the target, or try more probe_steps, a smaller "
+                          "network, another activation or optimizer")  # fmt: skip
     view = _View(lrs, raw, sm, num_iter, probe_result)
     suggestions = {name: fn(view) for name, fn in RULES.items()}
     chosen = DEFAULT_RULE if rule == "default" else rule
@@ -779,8 +838,20 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
     answer = suggestions[chosen].lr
     edge_lr = float(lrs[edge.index]) if edge.index >= 0 else math.nan
     lr_range, one_cycle, bounds = _ranges(answer, edge_lr, spread)
-    warns = _warnings(raw, reason, stop, num_iter, end_lr, start_lr, spread, repeats)
+    warns = _warnings(raw, reason, stop, num_iter, end_lr, start_lr, spread, repeats, mode)
     warns += data.notes
+    if reason == "completed" and chosen == "edge" and math.isfinite(answer):
+        warns.append(f"without a divergence the edge rule's answer ({answer:.3g}) is set by the ladder's end "
+                     "(end_lr), not measured: raising end_lr raises it too; give the probes held-out rows, or "
+                     "read the curve")  # fmt: skip
+    if probe_result is not None and chosen == "probe" and not (
+            MEASURED_TRAIN_STEPS[0] / 4 <= probe_result.train_steps <= MEASURED_TRAIN_STEPS[1] * 4):
+        warns.append(f"the training this rate is for has {probe_result.train_steps} steps (epochs={epochs}); the "
+                     f"correction from the probes' {probe_steps} steps to it was measured for "
+                     f"{MEASURED_TRAIN_STEPS[0]} to {MEASURED_TRAIN_STEPS[1]} steps, so the suggestion is "
+                     "rough: check it against a neighbour or two (x3, /3)")  # fmt: skip
+    if probe_note is not None and chosen == "probe":
+        warns.append(probe_note)
     if rule == "probe" and chosen != "probe":
         why = "probes=0" if probes == 0 else ("no held-out rows (fewer than 25 rows of arrays)"
                                               if data.X_held is None else "the range test gave no edge to place them")
@@ -815,8 +886,27 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
         probes=probe_result, validation=validation, task=data.task, steps=int(steps), seconds=seconds,
         info={"edge_lr": edge_lr, "edge_divisor": EDGE_DIVISOR, "epochs": epochs, "held_out": data.held_out,
               "horizon_factor": None if probe_result is None
-              else horizon_factor(probe_result.train_steps, probe_steps)},
+              else horizon_factor(probe_result.train_steps, probe_steps),
+              "probe_start_loss": held_start},
     )  # fmt: skip
+
+
+def _constant_loss(y_train: np.ndarray, y_held: np.ndarray, task: str, n_classes: int | None) -> float:
+    """The held-out loss of the best constant answer learned from ``y_train``, in the core's loss.
+
+    Classification: the cross-entropy of the training class frequencies (add-one
+    smoothed); regression: the mean squared error of the training mean.
+
+    >>> round(_constant_loss(np.array([0, 1, 0, 1]), np.array([0, 1]), "classification", 2), 4)
+    0.6931
+    """
+    if task == "classification":
+        k = int(n_classes or (max(y_train.max(), y_held.max()) + 1))
+        prior = (np.bincount(y_train.astype(np.int64), minlength=k) + 1.0) / (len(y_train) + k)
+        return float(-np.mean(np.log(prior[y_held.astype(np.int64)])))
+    yt = np.asarray(y_train, dtype=np.float64).reshape(len(y_train), -1)
+    yh = np.asarray(y_held, dtype=np.float64).reshape(len(y_held), -1)
+    return float(np.mean((yh - yt.mean(axis=0)) ** 2))
 
 
 def _probe_search(probe: Any, center: float, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -310,3 +310,56 @@ def test_shapes_the_kernels_would_trust_are_refused():
     reg = Trainer(X, rng.normal(size=(60, 2)), task="regression", hidden=(8,), seed=0)
     with pytest.raises(DataError, match="y_val has 1 outputs but the network has 2"):
         reg.evaluate(X[:5], np.zeros(5))
+
+
+def test_probes_that_learn_nothing_say_the_suggestion_is_rough():
+    """Labels independent of X: the probes' held-out loss is chance level, and the rate they pick is arbitrary."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(400, 5)), rng.integers(0, 2, 400)
+    res = find_lr(X, y, hidden=(16,), optimizer="sgd", seed=0)
+    assert any("no better than a constant answer's" in w for w in res.warnings)
+    signal = find_lr(X, (X[:, 0] > 0).astype(int), hidden=(16,), optimizer="sgd", seed=0)
+    assert not any("no better than a constant" in w for w in signal.warnings)
+
+
+def test_constant_loss_is_the_class_prior_or_the_mean():
+    from lrsearch.finder import _constant_loss
+
+    y_train, y_held = np.array([0, 0, 0, 1]), np.array([0, 1])
+    prior = np.array([4.0, 2.0]) / 6.0  # add-one smoothed counts
+    assert _constant_loss(y_train, y_held, "classification", 2) == pytest.approx(-np.mean(np.log(prior[y_held])))
+    assert _constant_loss(np.array([1.0, 3.0]), np.array([0.0, 4.0]), "regression", None) == pytest.approx(4.0)
+
+
+def test_copies_of_a_row_stay_on_one_side_of_the_probes_hold_out():
+    """200 rows repeated 5 times: the held-out fifth held copies of training rows and ranked memorising."""
+    from lrsearch.finder import _prepare
+
+    rng = np.random.default_rng(1)
+    base_X, base_y = rng.normal(size=(200, 4)), rng.integers(0, 3, 200)
+    X, y = np.repeat(base_X, 5, axis=0), np.repeat(base_y, 5)
+    data = _prepare(X, y, None, 0, "float64")
+    held = {r.tobytes() for r in data.X_held}
+    assert held and not held & {r.tobytes() for r in data.X_probe}
+    assert abs(len(data.X_held) - 200) <= 5  # about a fifth, whole groups
+    distinct = _prepare(base_X, base_y, None, 0, "float64")  # no copies: the plain seeded fifth, as before
+    perm = np.random.default_rng([0, 2]).permutation(200)
+    np.testing.assert_array_equal(distinct.X_held, base_X[np.sort(perm[:40])])
+
+
+def test_warnings_for_answers_the_test_did_not_measure(caplog):
+    from lrsearch.data import load
+
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(20, 3)), rng.integers(0, 2, 20)  # under 25 rows: no probes, the edge rule
+    res = find_lr(X, y, hidden=(4,), optimizer="adam", end_lr=1e-3, seed=0)
+    assert res.rule == "edge" and any("set by the ladder's end" in w for w in res.warnings)
+    one_class = find_lr(rng.normal(size=(40, 3)), np.full(40, 2.0), hidden=(4,), repeats=1, probes=0, num_iter=30)
+    assert any("the targets hold one class" in w for w in one_class.warnings)
+    linear = find_lr(X, y, hidden=(4,), mode="linear", end_lr=1e4, repeats=1, probes=0, num_iter=40)
+    assert linear.stop_index < 10 and any("lowering start_lr does not help" in w for w in linear.warnings)
+    long_run = find_lr("iris", hidden=(8,), optimizer="adam", epochs=2000, seed=0)
+    assert any("was measured for 60 to 940 steps" in w for w in long_run.warnings)
+    ds = load("iris", val_size=0.02)  # 3 validation rows: too few to rank probes
+    tiny = find_lr(ds, hidden=(8,), optimizer="adam", repeats=1)
+    assert tiny.rule == "edge" and any("too few to rank the probes" in w for w in tiny.warnings)
