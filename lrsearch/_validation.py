@@ -172,18 +172,22 @@ def storage_file(storage: Any, study_name: str | None, studies_dir: Any = "studi
     ``storage=None`` is ``$LRSEARCH_STORAGE`` or the default journal
     ``<studies_dir>/<study_name>.journal`` (None when the name is not known yet).
 
-    >>> storage_file("sqlite:///db/x.db", "s"), storage_file(None, "iris"), storage_file("postgresql://h/d", "s")
-    ('db/x.db', 'studies/iris.journal', None)
+    >>> storage_file("sqlite:///db/x.db?timeout=30", "s"), storage_file("sqlite+pysqlite:////abs.db", "s")
+    ('db/x.db', '/abs.db')
+    >>> storage_file("x.journal", "s"), storage_file("postgresql://h/d", "s"), storage_file("memory", "s")
+    ('x.journal', None, None)
     """
     import os
+    import re
 
     if storage is None:
         storage = os.environ.get("LRSEARCH_STORAGE") or None
     if storage is None:
         return None if study_name is None else os.path.join(os.fspath(studies_dir), f"{study_name}.journal")
     text = os.fspath(storage).strip()
-    if text.startswith("sqlite:///"):
-        return text[len("sqlite:///"):] or None
+    sqlite = re.match(r"sqlite(\+\w+)?:///", text)
+    if sqlite:
+        return text[sqlite.end():].split("?", 1)[0] or None
     if "://" in text or text in ("", "memory", ":memory:"):
         return None
     return text

@@ -533,11 +533,22 @@ def _reread_if_misparsed(
                 "holds numbers above the number columns and values of the text columns above them")
         logger.warning("'%s': the first row %s, so it is read as data, not as a header; columns are named 0..%d "
                        "(the target, by default, is the last)", path, what, frame.shape[1] - 1)  # fmt: skip
-    elif len(first_row) == len(header) and len(set(first_row)) < len(first_row):
-        renamed = ", ".join(f"{h!r} (written {c!r})" for h, c in zip(header, first_row) if h != c)
+    elif len(first_row) == len(header) and _repeated_names(first_row):
+        repeated = _repeated_names(first_row)
+        renamed = ", ".join(f"{h!r} (written {c!r})" for h, c in zip(header, first_row) if h != c and c in repeated)
         logger.warning("'%s': several columns have the same name, and the repeats are read as %s: rename them in "
                        "the file to choose a target or tell them apart", path, renamed)  # fmt: skip
     return frame, sep
+
+
+def _repeated_names(cells: Sequence[str]) -> set[str]:
+    """The header cells written more than once (blank cells, which pandas names 'Unnamed: k', do not count).
+
+    >>> sorted(_repeated_names(["a", "a", "b", "nan", "nan", ""]))
+    ['a']
+    """
+    named = [c for c in cells if c and c.lower() != "nan"]
+    return {c for c in named if named.count(c) > 1}
 
 
 _INT_THOUSANDS = r"^\s*[+-]?[1-9]\d{0,2}(?:,\d{3})+\s*$"

@@ -316,6 +316,7 @@ class _Data:
     task: str
     n_classes: int | None
     notes: tuple[str, ...] = ()  # warnings about the data itself (its scale, an inferred task), for every optimizer
+    no_held: str = ""  # why there are no held-out rows (for the probes' warning)
 
 
 def _infer_task(y: np.ndarray) -> tuple[str, str | None]:
@@ -357,9 +358,11 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
             notes.append(f"the validation split holds {len(ds.X_val)} row(s), too few to rank the probes (at least "
                          f"{MIN_HELD_ROWS}, as arrays of {MIN_ROWS_TO_HOLD_OUT} rows hold out): a larger val_size "
                          "lets them run")  # fmt: skip
+        why = ("the data set has no validation split" if len(ds.X_val) == 0 else
+               f"its validation split holds {len(ds.X_val)} row(s), under {MIN_HELD_ROWS}")  # fmt: skip
         return _Data(ds.X_train, ds.y_train, ds.X_train, ds.y_train, held[0], held[1],
                      "validation split" if held[0] is not None else "none", ds.task, ds.n_classes,
-                     tuple(notes))  # fmt: skip
+                     tuple(notes), why)  # fmt: skip
     if y is None:
         raise ConfigError("find_lr needs targets: pass find_lr(X, y, ...) or a data-set name such as find_lr('iris').")
     X = np.asarray(X)
@@ -380,12 +383,13 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
                 raise DataError("classification targets must be integer labels 0..K-1; encode them first, or pass "
                                 "a data-set name or path (lrsearch.data.load encodes labels).")  # fmt: skip
             y = y.astype(np.int64)
-        n_classes = int(y.max()) + 1 if y.size else None
+        n_classes = max(int(y.max()) + 1, 2) if y.size else None  # one class (all 0s): warned about, as all 1s
     notes = (*_scale_warnings(X, y, task), *([note] if note else []))
     n = X.shape[0]
     n_held = int(round(HOLDOUT_SHARE * n))
     if n < MIN_ROWS_TO_HOLD_OUT:  # the documented threshold (a fifth of 25 rows: 5 held out)
-        return _Data(X, y, X, y, None, None, "none", task, n_classes, notes)
+        return _Data(X, y, X, y, None, None, "none", task, n_classes, notes,
+                     f"{n} rows of arrays, under {MIN_ROWS_TO_HOLD_OUT}")  # fmt: skip
     perm = np.random.default_rng([seed, 2]).permutation(n)
     groups = _duplicate_groups(X, y)
     if groups is None:
@@ -398,12 +402,17 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
                 first[groups[i]] = True
                 order.append(groups[i])
         sizes = np.bincount(groups)
-        taken = np.cumsum(sizes[order]) <= n_held
         held_groups = np.zeros(sizes.size, dtype=bool)
-        held_groups[np.asarray(order)[taken]] = True
+        room = n_held
+        for g in order:  # each group that still fits, in turn (a large one is skipped, not an end)
+            if sizes[g] <= room:
+                held_groups[g] = True
+                room -= sizes[g]
         held, rest = np.flatnonzero(held_groups[groups]), np.flatnonzero(~held_groups[groups])
-        if held.size == 0 or rest.size == 0:
-            return _Data(X, y, X, y, None, None, "none", task, n_classes, notes)
+        if held.size < MIN_HELD_ROWS or rest.size == 0:
+            return _Data(X, y, X, y, None, None, "none", task, n_classes, notes,
+                         f"the rows are copies of a few distinct ones: {held.size} could be held out apart from "
+                         f"their copies, under {MIN_HELD_ROWS}")  # fmt: skip
     return _Data(X, y, X[rest], y[rest], X[held], y[held], "held-out rows", task, n_classes, notes)
 
 
@@ -853,12 +862,12 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
     if probe_note is not None and chosen == "probe":
         warns.append(probe_note)
     if rule == "probe" and chosen != "probe":
-        why = "probes=0" if probes == 0 else ("no held-out rows (fewer than 25 rows of arrays)"
+        why = "probes=0" if probes == 0 else (f"no held-out rows: {data.no_held}"
                                               if data.X_held is None else "the range test gave no edge to place them")
         warns.append(f"rule='probe' needs probes, but there were none ({why}): lr is the edge rule's answer")
-    elif rule == "default" and chosen != "probe" and probes > 0:  # asked for probes, got none: say the answer is rougher
-        why = ("no held-out rows: fewer than 25 rows of arrays, or a data set without a validation split"
-               if data.X_held is None else "the range test gave no edge to place them")
+    elif rule == "default" and chosen != "probe" and probes > 0 and math.isfinite(answer):
+        # asked for probes, got none: the answer is rougher
+        why = f"no held-out rows: {data.no_held}" if data.X_held is None else "the range test gave no edge to place them"
         warns.append(f"the probes did not run ({why}): lr is the edge rule's answer, rougher than the probes' "
                      "(docs/finder.md measures both)")  # fmt: skip
     if math.isfinite(answer) and answer < start_lr:
@@ -868,7 +877,9 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
         if not np.isfinite(raw).any():
             why = "the loss was not finite before the first update (check X, y and init= for extreme values)"
         elif _diverged_early(reason, stop, num_iter):
-            why = f"the loss diverged within {stop + 1} steps of start_lr={start_lr:g}; lower start_lr"
+            why = (f"the loss diverged within {stop + 1} steps of the linear ladder, whose steps are "
+                   "end_lr/num_iter apart; lower end_lr or use mode='exp'" if mode == "linear" else
+                   f"the loss diverged within {stop + 1} steps of start_lr={start_lr:g}; lower start_lr")  # fmt: skip
         else:
             why = f"the curve is too short for the {chosen} rule; lower start_lr or raise num_iter"
         warns.append(f"no rate could be suggested: {why}")

@@ -593,3 +593,39 @@ def test_a_huge_metric_prints_in_significant_digits(capsys, tmp_path):
     code, out, _ = run(capsys, "train", "--data", str(data), "--task", "regression", "--epochs", "1", "--lr", "1e-5")
     line = next(x for x in out.splitlines() if x.startswith("test"))
     assert code == 0 and "e+" in line and not any(len(tok) > 14 for tok in line.split())
+
+
+def test_review_of_session_6_fixes(capsys, tmp_path, monkeypatch, caplog):
+    """A study finished within its --timeout is not 'stopped at the timeout'; the --opt-param hint goes only with
+    an optimizer's error; blank header cells are not repeated names; the spec's storage is the one checked."""
+    from lrsearch.data import load
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LRSEARCH_STORAGE", raising=False)
+    code, out, _ = run(capsys, "study", "--data", "iris", "--n-trials", "1", "--epochs", "1", "--timeout", "0.01",
+                       "--optimizers", "adam", "--schedules", "constant", "--no-progress", "--storage", "memory")  # fmt: skip
+    assert code == 0 and ": done; 1 of 1 trials" in out
+    code, _, err = run(capsys, "find", "--data", "iris", "--optimizer", "all", "--opt-param", "weight_decay=0.01",
+                       "--start-lr", "1", "--end-lr", "0.1")  # fmt: skip
+    assert code == 2 and "--opt-param applies" not in err
+    path = tmp_path / "blank.csv"
+    path.write_text(",,a,y\n" + "".join(f"{i},{i % 4},{i % 3},{i % 2}\n" for i in range(30)))
+    with caplog.at_level("WARNING", logger="lrsearch"):
+        load(str(path), val_size=0, test_size=0)
+    assert "same name" not in caplog.text
+    spec = tmp_path / "s.toml"
+    spec.write_text('[study]\ndata = "iris"\nstorage = "sqlite:///hb.db"\nepochs = 1\nn_trials = 1\n')
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="lrsearch"):
+        code, _, err = run(capsys, "study", "--spec", str(spec), "--heartbeat", "5", "--report", "hb.db",
+                           "--no-progress")  # fmt: skip
+    assert code == 2 and "is the study's storage" in one_error(err, "study") and "--heartbeat" not in caplog.text
+    assert not (tmp_path / "hb.db").exists()  # refused before the study
+
+
+def test_recommend_report_over_its_study_journal_is_refused(capsys, tmp_path, monkeypatch, no_work):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LRSEARCH_STORAGE", raising=False)
+    code, _, err = run(capsys, "recommend", "--data", "iris", "--method", "study", "--study-name", "foo",
+                       "--report", "studies/foo.journal")  # fmt: skip
+    assert code == 2 and "is the study's storage" in one_error(err, "recommend")

@@ -264,7 +264,7 @@ def test_rows_to_hold_out_match_the_documented_25():
     for n in (23, 24):
         res = find_lr(X[:n], y[:n], hidden=(4,), repeats=1, rule="probe")
         assert res.probes is None and res.rule == "edge"
-        assert any("fewer than 25 rows" in w for w in res.warnings)
+        assert any(f"{n} rows of arrays, under 25" in w for w in res.warnings)
     assert find_lr(X, y, hidden=(4,), repeats=1).probes is not None
 
 
@@ -363,3 +363,19 @@ def test_warnings_for_answers_the_test_did_not_measure(caplog):
     ds = load("iris", val_size=0.02)  # 3 validation rows: too few to rank probes
     tiny = find_lr(ds, hidden=(8,), optimizer="adam", repeats=1)
     assert tiny.rule == "edge" and any("too few to rank the probes" in w for w in tiny.warnings)
+
+
+def test_one_large_group_of_copies_does_not_empty_the_hold_out():
+    """60 of 200 rows copies of one row: the hold-out stopped at that group and held out 0 to 5 rows."""
+    from lrsearch.finder import _prepare
+
+    rng = np.random.default_rng(0)
+    for seed in range(8):
+        X, y = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
+        X[:60], y[:60] = X[0], y[0]
+        data = _prepare(X, y, None, seed, "float64")
+        assert data.X_held is not None and len(data.X_held) == 40, seed
+        assert not {r.tobytes() for r in data.X_held} & {r.tobytes() for r in data.X_probe}
+    X = np.repeat(rng.normal(size=(3, 2)), 20, axis=0)  # three distinct rows, 20 copies each: no 12-row fifth fits
+    data = _prepare(X, np.repeat([0, 1, 0], 20), None, 0, "float64")
+    assert data.X_held is None and "copies of a few distinct ones" in data.no_held

@@ -420,3 +420,24 @@ def test_an_aimed_first_trial_that_fails_is_queued_again():
     fail_and_requeue(study, sampled.number)  # a sampled trial is only failed: the study samples anew
     states = [t.state for t in study.get_trials(deepcopy=False)]
     assert states == [TrialState.FAIL, TrialState.RUNNING, TrialState.FAIL]
+    # a second process finding the same failed trial queues nothing more
+    fail_and_requeue(study, aimed.number)
+    assert not study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+
+
+def test_an_aimed_trial_that_keeps_failing_is_requeued_at_most_twice():
+    from optuna.trial import TrialState
+
+    from lrsearch.search.workers import MAX_REQUEUE, fail_and_requeue
+
+    study = optuna.create_study()
+    study.enqueue_trial({"x": 0.5}, user_attrs={"aimed_by": "finder"})
+    for _ in range(MAX_REQUEUE + 2):
+        waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+        if not waiting:
+            break
+        trial = study.ask()
+        trial.suggest_float("x", 0, 1)
+        fail_and_requeue(study, trial.number)
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states == [TrialState.FAIL] * (MAX_REQUEUE + 1)

@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 results = find_lr_all(dataset, **kwargs)
             except ConfigError as exc:
-                if not args.opt_param:
+                if not args.opt_param or "ptimizer " not in str(exc):  # not about an optimizer's options
                     raise
                 raise ConfigError(f"{exc} With --optimizer all, --opt-param applies to every optimizer: name one "
                                   "optimizer with --optimizer to give it options.") from None  # fmt: skip

@@ -93,9 +93,11 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.recommend import recommend
 
     check_output_path(args.report, "--report")  # before the work: a bad path must not cost its results
+    study_name = args.study_name if args.method == "study" else None
     check_no_clash({"--report": args.report},
                    {"the --data file": args.data if os.path.isfile(args.data) else None,
-                    "the study's storage (--storage)": storage_file(args.storage, None)})  # fmt: skip
+                    "the study's storage": storage_file(args.storage, study_name) if args.method == "study"
+                    else None})  # fmt: skip
     if args.val_size == 0:
         raise ConfigError("recommend compares its candidates on the validation split, which --val-size 0 leaves "
                           "empty; set --val-size above 0 (default 0.2).")  # fmt: skip
@@ -131,6 +133,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.report:
         return 0
     try:
+        result = getattr(rec, "study", None)
+        if result is not None:  # its name is known now: never write the report over the study's own files
+            check_no_clash({"--report": args.report},
+                           {"the study's storage": storage_file(result.storage, result.study_name),
+                            "the study's results JSON": result.results_path})  # fmt: skip
         path = _write_report(args.report, ds, rec)
     except (OSError, ConfigError) as exc:
         why = getattr(exc, "strerror", None) or str(exc)

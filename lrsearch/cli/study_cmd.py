@@ -161,16 +161,22 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.results, "--results")
     optuna.logging.set_verbosity(optuna.logging.INFO if getattr(args, "verbose", 0) >= 2 else optuna.logging.WARNING)
     spec = build_spec(args)
-    storage = args.storage or os.environ.get("LRSEARCH_STORAGE") or ""
-    if args.heartbeat and "://" not in storage:  # a journal file (or memory): Optuna's heartbeats need a database
-        log.warning("--heartbeat applies to database storages (sqlite:///, postgresql://); a journal file has no "
-                    "heartbeats (it is for one machine: a dead worker's trial is failed when the study is next opened there)")  # fmt: skip
+    # the storage run_study will use: --storage, the spec's, $LRSEARCH_STORAGE, else the default journal
+    storage = args.storage or spec.storage or os.environ.get("LRSEARCH_STORAGE") or None
+    if args.heartbeat and (storage is None or "://" not in storage):  # Optuna's heartbeats need a database
+        kind = "memory storage" if storage in ("memory", ":memory:") else "a journal file"
+        log.warning("--heartbeat applies to database storages (sqlite:///, postgresql://); %s has no heartbeats "
+                    "(it is for one machine: a dead worker's trial is failed when the study is next opened there)",
+                    kind)  # fmt: skip
     # an output must not overwrite what the study reads or writes (its journal held the trials)
     name = args.study_name or spec.name
+    journal = storage_file(storage, name, args.studies_dir)
+    results = (os.path.join(os.path.dirname(journal), f"{name}.json") if journal and name and not args.results
+               and (storage is None or "://" not in storage) else None)  # the default results file, beside it
     check_no_clash({"--report": args.report, "--results": args.results},
                    {"the --data file": spec.data if isinstance(spec.data, str) and os.path.isfile(spec.data) else None,
-                    "the --spec file": args.spec,
-                    "the study's storage": storage_file(args.storage, name, args.studies_dir)})  # fmt: skip
+                    "the --spec file": args.spec, "the study's storage": journal,
+                    "the study's results JSON": results})  # fmt: skip
     show = not args.json and not args.no_progress and sys.stderr.isatty()
     bar = _ProgressLine(spec.objective) if show else None
     result = run_study(

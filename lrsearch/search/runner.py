@@ -467,7 +467,8 @@ def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: S
         "created": created,
         "interrupted": interrupted,
         "timeout_s": spec.timeout,
-        "timed_out": bool(spec.timeout) and not interrupted and elapsed >= spec.timeout,
+        "timed_out": bool(spec.timeout) and not interrupted and elapsed >= spec.timeout
+                     and int(states.get("COMPLETE", 0)) + int(states.get("PRUNED", 0)) < spec.n_trials,
         "space": space.to_dict(),
         "aim_range_tests": study.user_attrs.get(ATTR + "range_tests", []),
         "importances": _importances(study) if not interrupted else {},

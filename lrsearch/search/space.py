@@ -580,7 +580,7 @@ def _validate_space(space: SearchSpace) -> None:
                   for corner in (0, 1)]  # fmt: skip
         for key, dim in params.items():
             combos += [{**combos[0], key: v} for v in dim_values(dim)[2:]]
-        for combo in combos:
+        for n_combo, combo in enumerate(combos):
             concrete: dict[str, Any] = {}
             for key, value in combo.items():
                 if key == "eta_min_factor":
@@ -593,7 +593,10 @@ def _validate_space(space: SearchSpace) -> None:
             try:
                 make_schedule(name, concrete)
             except ConfigError as exc:
-                raise ConfigError(f"{name}: {exc}") from None
+                ranges = n_combo < 2 and any(isinstance(d, Range) for d in params.values())
+                hint = " A range's ends can be drawn (samplers such as GP and CMA-ES clip to them): move the end " \
+                       "inside the allowed values (e.g. 0.01 rather than 0)." if ranges else ""  # fmt: skip
+                raise ConfigError(f"{name}: {exc}{hint}") from None
     extra = space.optional
     for key in extra:
         if key not in OPTIONAL_PARAMS:
@@ -612,7 +615,9 @@ def _validate_space(space: SearchSpace) -> None:
                 try:
                     make_optimizer(opt, {k: v for k in template})
                 except ConfigError as exc:
-                    raise ConfigError(f"{key}: {exc}") from None
+                    hint = " A range's ends can be drawn: move the end inside the allowed values (e.g. 0.01 " \
+                           "rather than 0)." if isinstance(dim, Range) else ""  # fmt: skip
+                    raise ConfigError(f"{key}: {exc}{hint}") from None
     for key in ("beta1", "beta2"):
         if key in extra and any(not (_is_number(v) and 0.0 <= v < 1.0) for v in dim_values(extra[key])):
             raise ConfigError(f"{key} must lie in [0, 1); got {_dim_to_json(extra[key])!r}.")

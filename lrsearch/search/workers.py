@@ -378,23 +378,40 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def fail_and_requeue(study: Any, number: int) -> None:
+def fail_and_requeue(study: Any, number: int, frozen: Any = None) -> None:
     """Mark trial ``number`` failed; an aimed first trial (enqueued from a range test) is queued again.
 
     A failed trial does not count against the budget, so the study samples a
     new one in its place; the finder's first trials carry the range test's rate
     and would be lost. Database storages with heartbeats re-queue their stale
-    trials through Optuna's retry callback; this does the same for trials failed
-    by a Ctrl-C or a worker that died on a journal.
+    trials through Optuna's retry callback (at most :data:`MAX_REQUEUE` times);
+    this does the same for trials failed by a Ctrl-C or a worker that died on a
+    journal. Only a trial that was still running is queued again, and only once
+    (a second call, from another process finding the same dead trial, does not).
+    ``frozen``: the trial as already read (saves reading every trial again).
     """
     from optuna.trial import TrialState
 
+    if frozen is None or frozen.number != number:
+        frozen = next((t for t in study.get_trials(deepcopy=False) if t.number == number), None)
+    was_running = frozen is not None and frozen.state == TrialState.RUNNING
     study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
-    frozen = next((t for t in study.get_trials(deepcopy=False) if t.number == number), None)
-    fixed = None if frozen is None else frozen.system_attrs.get("fixed_params")
-    if frozen is not None and fixed and frozen.user_attrs.get("aimed_by") and frozen.state == TrialState.FAIL:
-        study.enqueue_trial(dict(fixed), user_attrs={"aimed_by": frozen.user_attrs["aimed_by"], "retry_of": number})
-        log.info("trial %d (an aimed first trial) failed; queued again with the same parameters", number)
+    if not was_running:
+        return
+    fixed = frozen.system_attrs.get("fixed_params")
+    retries = int(frozen.user_attrs.get("requeued", 0))
+    if not fixed or not frozen.user_attrs.get("aimed_by") or retries >= MAX_REQUEUE:
+        return
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    if any(t.user_attrs.get("retry_of") == number for t in waiting):
+        return  # another process queued it already
+    study.enqueue_trial(dict(fixed), user_attrs={"aimed_by": frozen.user_attrs["aimed_by"], "retry_of": number,
+                                                 "requeued": retries + 1})  # fmt: skip
+    log.info("trial %d (an aimed first trial) failed; queued again with the same parameters", number)
+
+
+#: how many times one aimed first trial is queued again after failing (Optuna's retry callback default: 2)
+MAX_REQUEUE = 2
 
 
 def fail_dead_local_trials(study: Any) -> None:
@@ -413,7 +430,7 @@ def fail_dead_local_trials(study: Any) -> None:
         if len(parts) >= 2 and parts[0] == host and parts[1].isdigit() and not _pid_alive(int(parts[1])):
             log.warning("trial %d was left running by worker process %s, which is gone; marking it failed",
                         t.number, parts[1])  # fmt: skip
-            fail_and_requeue(study, t.number)
+            fail_and_requeue(study, t.number, t)
 
 
 def fail_orphans(study: Any, run_id: str) -> None:
@@ -423,6 +440,6 @@ def fail_orphans(study: Any, run_id: str) -> None:
     try:
         for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             if t.user_attrs.get("run") == run_id:
-                fail_and_requeue(study, t.number)
+                fail_and_requeue(study, t.number, t)
     except Exception as exc:  # never mask the real outcome
         log.warning("could not mark interrupted trials as failed: %s", exc)
