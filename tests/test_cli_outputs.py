@@ -629,3 +629,10 @@ def test_recommend_report_over_its_study_journal_is_refused(capsys, tmp_path, mo
     code, _, err = run(capsys, "recommend", "--data", "iris", "--method", "study", "--study-name", "foo",
                        "--report", "studies/foo.journal")  # fmt: skip
     assert code == 2 and "is the study's storage" in one_error(err, "recommend")
+
+
+def test_report_refuses_to_write_over_the_studys_results_json(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LRSEARCH_STORAGE", raising=False)
+    code, _, err = run(capsys, "report", "--study-name", "iris", "--out", "studies/iris.json")
+    assert code == 2 and "is the study's results JSON" in one_error(err, "report")

@@ -101,7 +101,8 @@ def test_report_when_every_trial_failed_or_was_pruned(tmp_path):
     study = fake_study(trials=bad, best_params={}, best_value=None, best_val_metrics={}, best_test_metrics={}, summary={})
     html = build_report(tmp_path / "f.html", study=study).read_text()
     text = assert_self_contained(html).visible
-    assert "No trial of the study 'demo' completed: 6 trials, 3 pruned, 3 failed, 2 diverged" in text
+    # trials 2 and 4 diverged: they are pruned trials, counted once (not a fourth kind beside pruned and failed)
+    assert "No trial of the study 'demo' completed: 6 trials, 3 pruned (2 of them diverged), 3 failed." in text
     assert "lower the learning-rate bounds" in text
     assert "non-finite loss at step 7" in text  # the reasons are still listed
     assert "Learning rate of every trial that diverged" in text and html.count("data:image/png") >= 1

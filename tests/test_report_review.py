@@ -155,7 +155,7 @@ def test_a_truncated_trials_table_still_lists_every_failed_trial(tmp_path):
     html = build_report(tmp_path / "t.html", study=fake_study(trials=trials), max_trial_rows=2).read_text()
     part = _visible(_section(html, "trials"))
     assert "out of memory" in part  # trial 4 failed; best-first order puts it last, past the cut
-    assert "Showing 3 of 6 trials: the first 2 and the 1 failed trials after them." in part
+    assert "Showing 3 of 6 trials: the first 2 and the 1 failed trial after them." in part
 
 
 # ----------------------------------------------------------------------------- figures
@@ -173,7 +173,7 @@ def test_diverged_trials_sit_on_the_worst_edge_of_a_maximised_objective(tmp_path
     assert diverged_y(study) == {0.03}  # the top edge is where a maximised study's best values are
     assert diverged_y(fake_study()) == {0.97}
     html = build_report(tmp_path / "m.html", study=study).read_text()
-    assert "red crosses on the bottom (worst) edge" in html
+    assert "Crosses in the strip along the bottom (worst) edge: the 2 diverged trials" in html
 
 
 def test_top_curves_of_one_optimizer_can_be_told_apart():
@@ -205,7 +205,7 @@ def test_near_zero_importances_are_left_out_as_the_note_says(tmp_path):
     html = build_report(tmp_path / "imp.html", study=study).read_text()
     imp = html[html.index("Hyperparameter importance"):html.index('id="best"')]
     assert "warmup" not in imp and "optimizer" in imp
-    assert "1 parameters of (near) zero importance are not shown" in imp
+    assert "1 parameter of (near) zero importance is not shown" in imp
 
 
 def test_parameters_named_lr_something_are_not_taken_for_per_optimizer_rates():

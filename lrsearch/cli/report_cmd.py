@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import math
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -74,11 +75,16 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--top-k must be a positive integer; got {args.top_k}.")
     out = Path(args.out) if args.out else Path("reports") / f"{_slug(args.study_name or 'range_test')}.html"
     check_output_path(str(out), "--out")
-    inputs = {"the study's storage": storage_file(args.storage, args.study_name) if args.study_name else None}
+    journal = storage_file(args.storage, args.study_name) if args.study_name else None
+    inputs = {"the study's storage": journal,  # and the results JSON beside it, which the report reads too
+              "the study's results JSON": os.path.join(os.path.dirname(journal), f"{args.study_name}.json")
+              if journal else None}  # fmt: skip
     inputs.update({f"the --find-json file {i + 1}": f for i, f in enumerate(args.find_json or [])})
     check_no_clash({"--out": str(out)}, inputs)
     range_tests = [rt for path in args.find_json or [] for rt in load_range_tests(path)]
     study = load_study(args.study_name, args.storage) if args.study_name else None
+    if study is not None and range_tests:
+        range_tests = _with_study_range_tests(study, range_tests)
     notes = args.notes
     if notes and notes.startswith("@"):
         try:
@@ -96,6 +102,29 @@ def run(args: argparse.Namespace) -> int:
                           "pick another path.") from None  # fmt: skip
     print(f"wrote {path}")
     return 0
+
+
+def _with_study_range_tests(study: Any, range_tests: list[Any]) -> list[Any]:
+    """The study's own range tests (an aimed study's) followed by the ``--find-json`` ones, so that
+    neither replaces the other; a warning for every file whose range tests ran on another data set."""
+    own = list(getattr(study, "range_tests", None) or ())
+    study_data = (getattr(study, "dataset_summary", None) or {}).get("name")
+    name = getattr(study, "name", None) or getattr(study, "study_name", "")
+    warned: set[str] = set()
+    for rt in range_tests:
+        saved_data = getattr(rt, "data", None)  # lrsearch find --json records the data set it ran on
+        data = saved_data.get("name") if isinstance(saved_data, dict) else None
+        source = getattr(rt, "source", "--find-json")
+        if study_data and data and data != study_data and source not in warned:
+            warned.add(source)
+            log.warning("--find-json %s: its range tests ran on the data set %r, but the study %r on %r, so their "
+                        "rates are for %r; the report shows them beside the study's own. For this data set, save "
+                        "range tests with 'lrsearch find --data %s ... --json > FILE'", source, data, name,
+                        study_data, data, study_data)  # fmt: skip
+    if own:
+        log.info("the study %r has %d range tests of its own (--aim finder): shown before the --find-json ones",
+                 name, len(own))  # fmt: skip
+    return [*own, *range_tests]
 
 
 def _slug(name: str) -> str:
@@ -123,8 +152,10 @@ def load_range_tests(path: str | Path) -> list[SimpleNamespace]:
         raise ConfigError(f"--find-json {str(p)!r} is not JSON ({exc.msg} at line {exc.lineno}); "
                           "save it with 'lrsearch find ... --json > FILE'.") from None  # fmt: skip
     is_study = isinstance(data, dict) and "study_name" in data and "trials" in data
-    if is_study:  # an aimed study's results hold its range tests; another study's hold none
-        data = data.get("range_tests") or []
+    if is_study:  # a study's results hold at most summaries of its range tests (no curves): report the study
+        raise ConfigError(f"--find-json {str(p)!r} is a study's results (lrsearch study), not a range test: report "
+                          "that study with --study-name NAME (an aimed study's range tests come with it), and "
+                          "range tests from a file saved with 'lrsearch find ... --json > FILE'.")  # fmt: skip
     if isinstance(data, dict) and "lrs" not in data:
         listed = [data[k] for k in ("results", "range_tests", "tests") if isinstance(data.get(k), list)]
         if listed:
@@ -133,17 +164,15 @@ def load_range_tests(path: str | Path) -> list[SimpleNamespace]:
             data = list(data.values())
     items = data if isinstance(data, list) else [data]
     if not items:
-        if is_study:
-            raise ConfigError(f"--find-json {str(p)!r} is a study's results (lrsearch study) without range tests: "
-                              "report that study with --study-name NAME, and range tests from a file saved with "
-                              "'lrsearch find ... --json > FILE'.")  # fmt: skip
         raise ConfigError(f"--find-json {str(p)!r} holds no range-test result (an empty list); {_RESAVE}.")
     out = []
     for i, item in enumerate(items):
         where = f"--find-json {str(p)!r}" + (f", entry {i}," if len(items) > 1 else "")
         if not isinstance(item, dict) or "lrs" not in item or "optimizer" not in item:
             raise ConfigError(f"{where} is not a range-test result (it needs 'optimizer' and 'lrs'); {_RESAVE}.")
-        out.append(_range_test(item, where))
+        rt = _range_test(item, where)
+        rt.source = p.name  # which file it came from, when the page shows range tests of several sources
+        out.append(rt)
     return out
 
 
@@ -219,15 +248,25 @@ def _range_test(d: dict[str, Any], where: str = "range test") -> SimpleNamespace
         raise bad("curves", "a list of {seed, losses, ...} objects", curves_raw)
     curves = tuple(SimpleNamespace(**{**c, "losses": arr(f"curves[{k}].losses", c.get("losses"))})
                    for k, c in enumerate(curves_raw or []) if isinstance(c, dict))  # fmt: skip
+    probes_raw = d.get("probes")
+    if probes_raw is not None and not isinstance(probes_raw, dict):
+        raise bad("probes", "an object {lrs, losses, steps, held_out, train_steps} or null", probes_raw)
+    probes = None
+    if probes_raw is not None:
+        p_lrs = arr("probes.lrs", probes_raw.get("lrs"))
+        probes = SimpleNamespace(**{**probes_raw, "lrs": p_lrs,
+                                    "losses": arr("probes.losses", probes_raw.get("losses"), len(p_lrs))})  # fmt: skip
     fields = dict(d)
+    # what the file does not hold stays missing (None/NaN, a dash on the page): a study's saved summary of its
+    # range tests has no rule, stop reason, mode or smoothing, and none is made up for it
     fields.update(
         lrs=lrs, losses=arr("losses", d.get("losses"), n), smoothed=arr("smoothed", d.get("smoothed"), n),
         suggestions=sugg, lr=num("lr", d.get("lr")), lr_range=pair("lr_range", d.get("lr_range")),
         one_cycle_range=pair("one_cycle_range", d.get("one_cycle_range")),
-        spread_decades=num("spread_decades", d.get("spread_decades"), 0.0), warnings=list(warnings or []),
-        stop_reason=text("stop_reason", d.get("stop_reason")), rule=text("rule", d.get("rule")),
-        mode=text("mode", d.get("mode"), "exp"), smoothing=num("smoothing", d.get("smoothing")), curves=curves,
-        probes=None,
+        spread_decades=num("spread_decades", d.get("spread_decades")), warnings=list(warnings or []),
+        stop_reason=text("stop_reason", d.get("stop_reason")) or None, rule=text("rule", d.get("rule")) or None,
+        mode=text("mode", d.get("mode")) or None, smoothing=num("smoothing", d.get("smoothing")), curves=curves,
+        probes=probes, probe_loss=num("probe_loss", d.get("probe_loss")),
     )  # fmt: skip
     return SimpleNamespace(**fields)
 
@@ -375,7 +414,8 @@ def _with_saved_results(view: Any, path: Path | None) -> Any:
         changes["dataset_summary"] = saved["dataset"]
     if saved.get("range_tests"):
         try:
-            changes["range_tests"] = tuple(_range_test(rt, f"the study results {str(path)!r}")
+            changes["range_tests"] = tuple(_range_test({**rt, "source": "this study's --aim finder"},
+                                                       f"the study results {str(path)!r}")
                                            for rt in saved["range_tests"] if isinstance(rt, dict))  # fmt: skip
         except ConfigError as exc:
             log.warning("ignoring the range tests of the study results: %s", exc)

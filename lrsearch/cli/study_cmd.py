@@ -227,18 +227,10 @@ def _at_a_bound(cfg: dict[str, Any], space: dict[str, Any], decades: float = 0.0
     >>> _at_a_bound({"optimizer": "adam", "lr": 0.0985}, {"lr": {"adam": [1e-4, 0.1]}})
     "the best rate 0.0985 sits at the upper bound of adam's search (0.1): the best may lie beyond it; widen lr.adam"
     """
+    from lrsearch.search.results import rate_bound_note
+
     bounds = (space.get("lr") or {}).get(cfg.get("optimizer"))
-    lr = cfg.get("lr")
-    if not (isinstance(bounds, (list, tuple)) and len(bounds) == 2 and isinstance(lr, (int, float)) and lr > 0):
-        return None
-    low, high = (float(b) for b in bounds)
-    for name, bound in (("upper", high), ("lower", low)):
-        if bound > 0 and abs(math.log10(lr / bound)) <= decades:
-            fix = (f"the range test set this bound: run a study without --aim finder, with lr.{cfg['optimizer']} "
-                   f"reaching past it" if aimed else f"widen lr.{cfg['optimizer']}")
-            return (f"the best rate {lr:.3g} sits at the {name} bound of {cfg['optimizer']}'s search ({bound:.3g}): "
-                    f"the best may lie beyond it; {fix}")  # fmt: skip
-    return None
+    return rate_bound_note(cfg.get("optimizer"), cfg.get("lr"), bounds, aimed=aimed, decades=decades)
 
 
 def _fmt(v: Any) -> str:

@@ -14,8 +14,9 @@ from lrsearch._lazy import lazy_getattr
 _TABLES = ("ReportRecommendation", "StudyView", "best_metrics_table", "best_params_table", "candidates_table",
            "dataset_table",
            "format_value", "group_summary", "optimizer_summary", "param_importances",
-           "range_rules_table", "range_test_table", "recommendation_summary", "schedule_summary",
-           "study_summary_table", "study_view", "trials_from_optuna", "trials_table")  # fmt: skip
+           "range_rules_table", "range_test_table", "rank_trials", "rate_bound_note", "recommendation_summary",
+           "schedule_summary", "search_space_table", "study_summary_table", "study_view", "trial_counts_text",
+           "trials_from_optuna", "trials_table")  # fmt: skip
 _PLOTS = ("optimizer_colors", "plot_curves", "plot_history", "plot_importances", "plot_lr_schedule",
           "plot_lr_vs_value", "plot_optimizer_values", "plot_range_test", "plot_training")  # fmt: skip
 

@@ -168,16 +168,20 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
         else:
             parts.append(_callout(
                 "bad",
-                f"No trial of the study '{view.name}' completed: {n} trials, {s.get('pruned', 0)} pruned, "
-                f"{s.get('failed', 0)} failed, {s.get('diverged', 0)} diverged. If most diverged, lower the "
+                f"No trial of the study '{view.name}' completed: {n} trials, "
+                f"{tables.trial_counts_text(view, complete=False)}. If most diverged, lower the "
                 "learning-rate bounds (lrsearch find suggests where they should end); if they failed, rerun with -vv "
                 "to see the error. The reasons are in the trials table below.",
             ))  # fmt: skip
             if s.get("diverged", 0) > 0:  # where the usable range ends: the rates at which trials diverged
                 parts.append(_grid([page.figure(
                     "lr_vs_value", plots.plot_lr_vs_value, view,
-                    caption="Learning rate of every trial that diverged (red crosses): the usable range lies "
-                            "below them.")]))  # fmt: skip
+                    caption="Learning rate of every trial that diverged (crosses in their optimizer's colour, in "
+                            "the strip marked 'diverged': they have no value, so the height means nothing): the "
+                            "usable range lies below them.")]))  # fmt: skip
+    space = tables.search_space_table(view)
+    if len(space):
+        parts += ["<h3>Search space</h3>", _search_space_html(view, space)]
     by_opt, by_sched = tables.optimizer_summary(view), tables.schedule_summary(view)
     if len(by_opt):
         parts += ["<h3>By optimizer</h3>", _table(by_opt)]
@@ -186,17 +190,22 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
     if view.has_result:
         n_curves = _n_curves(view, top_k)
         parts.append("<h3>Figures</h3>")
+        n_div = int((view.trials["diverged_reason"].notna() & ~view.trials.index.isin(view.complete.index)).sum())
+        edge = "bottom" if view.maximize else "top"
         parts.append(_grid([
             page.figure("history", plots.plot_history, view,
-                        caption="Each complete trial's value; the line is the best so far."),
+                        caption="Each complete trial's value against its trial number (the axis counts every trial; "
+                                "pruned and failed ones have no point); the line is the best so far."),
             page.figure("lr_vs_value", plots.plot_lr_vs_value, view,
-                        caption="Learning rate against value per optimizer; red crosses on the "
-                                f"{'bottom' if view.maximize else 'top'} (worst) edge: diverged trials."),
+                        caption="Learning rate against value per optimizer." + (
+                            f" Crosses in the strip along the {edge} (worst) edge: the {n_div} diverged trials, "
+                            "at their rate and in their optimizer's colour (they have no value)." if n_div else "")),
             page.figure("by_optimizer", plots.plot_optimizer_values, view,
                         caption="Distribution of complete trials' values per optimizer."),
             page.figure("curves", plots.plot_curves, view, top_k=top_k,
-                        caption=(f"Reported validation values per epoch: the {n_curves} best "
-                                 f"trials; pruned trials grey." if n_curves
+                        caption=(f"Reported validation values per epoch: the {n_curves} best trials (ties in "
+                                 "trial order, as in the trials table); pruned trials grey. The axis frames the "
+                                 "best trials: pruned curves far above them run off it." if n_curves
                                  else "No complete trial reported a validation curve.")),
         ]))  # fmt: skip
         imp = tables.param_importances(view)
@@ -205,13 +214,54 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
             shown = imp[imp["importance"] >= _MIN_IMPORTANCE].head(_MAX_IMPORTANCES)
             note = f"Evaluator: {imp.attrs.get('evaluator', '')}."
             if len(shown) < len(imp):
-                note += f" {len(imp) - len(shown)} parameters of (near) zero importance are not shown."
+                n_hidden = len(imp) - len(shown)
+                note += (f" {n_hidden} parameter{'s' if n_hidden != 1 else ''} of (near) zero importance "
+                         f"{'are' if n_hidden != 1 else 'is'} not shown.")  # fmt: skip
+            notes = [note, *_importance_notes(view, imp)]
             height = 1.2 + 0.3 * max(len(shown), 2)
-            parts.append(_grid([_table(shown) + f'<p class="small">{_esc(note)}</p>',
+            parts.append(_grid([_table(shown) + "".join(f'<p class="small">{_esc(n)}</p>' for n in notes),
                                 page.figure("importance", plots.plot_importances, shown, figsize=(6.0, height))]))  # fmt: skip
         else:
             parts.append(f'<p class="small">{_esc(imp.attrs.get("note", "not available"))}.</p>')
     page.section("study", f"Study: {view.name}", parts)
+
+
+def _search_space_html(view: tables.StudyView, space: pd.DataFrame) -> str:
+    """The search-space table, with the best rate's bound note (as the terminal prints it) under it."""
+    parts = [_table(space, kv=True)]
+    if view.summary.get("aim") == "finder":
+        parts.append('<p class="small">The rate bounds were set by a range test per optimizer (--aim finder); '
+                     "see the range tests below.</p>")  # fmt: skip
+    note = tables.rate_bound_note(view)
+    if note:
+        parts.append(_callout("warn", f"Note: {note}."))
+    return "".join(parts)
+
+
+#: Optuna's warning when a parameter's value ranges hold too few trials for a reliable importance
+_FEW_TRIALS = re.compile(r"Some regimes for parameter `([^`]+)` have less than (\d+) trials\.")
+
+
+def _importance_notes(view: tables.StudyView, imp: pd.DataFrame) -> list[str]:
+    """What the importance evaluator warned about (``imp.attrs["note"]``), condensed, and how to read
+    the importance of rates sampled per optimizer (``lr_<optimizer>``)."""
+    out = []
+    raw = [m.strip() for m in str(imp.attrs.get("note") or "").split("; ") if m.strip()]
+    few = list(dict.fromkeys(m.group(1) for m in map(_FEW_TRIALS.match, raw) if m))
+    if few:
+        least = next(m.group(2) for m in map(_FEW_TRIALS.match, raw) if m)
+        out.append(f"Optuna warns that some value ranges of {', '.join(few)} hold fewer than {least} complete "
+                   "trials, so their importance may be inaccurate; more trials make it firmer.")  # fmt: skip
+    out += [f"Optuna: {m}" for m in dict.fromkeys(raw) if not _FEW_TRIALS.match(m)]
+    optimizers = set(view.trials["param_optimizer"].dropna().astype(str)) if "param_optimizer" in view.trials else set()
+    rates = [p for p in imp["parameter"].astype(str) if p.startswith("lr_") and p[3:] in optimizers]
+    if rates:
+        out.append("Importance is per parameter: the learning rate is sampled as one parameter per optimizer "
+                   f"({', '.join(sorted(rates))}), each set only in that optimizer's trials, so the rate's importance "
+                   "is split by optimizer and reads near zero for an optimizer with few trials. The optimizer's own "
+                   "importance and the 'By optimizer' table show how much the choice of optimizer (and its rate) "
+                   "matters.")  # fmt: skip
+    return out
 
 
 def _best_section(page: _Page, view: tables.StudyView | None, train_result: Any) -> None:
@@ -242,9 +292,37 @@ def _best_section(page: _Page, view: tables.StudyView | None, train_result: Any)
                      "per-epoch curves of the retrained run yet.</p>")  # fmt: skip
     elif view is not None and view.has_result:
         parts.append('<p class="small">The best run itself (per-epoch losses and per-step rates) is not in the '
-                     "study storage; pass train_result (or the StudyResult from run_study) to include it.</p>")  # fmt: skip
+                     "study storage, so lrsearch report cannot show it. On the command line, run the same "
+                     "lrsearch study command again with --report FILE: a finished study runs no new trial, retrains "
+                     "its best configuration and writes the report with that run. In Python, pass train_result (or "
+                     "the StudyResult from run_study) to build_report.</p>")  # fmt: skip
     if parts:
         page.section("best", "Best configuration", parts)
+
+
+def _task(dataset_summary: Mapping[str, Any] | None, train_result: Any, range_tests: Sequence[Any]) -> str | None:
+    """The task (regression or classification) as the data set, the best run or a range test records it."""
+    for source in (dataset_summary, train_result, *range_tests):
+        task = _get(source, "task", None)
+        if isinstance(task, str) and task:
+            return task
+    return None
+
+
+def _units_note(view: tables.StudyView | None, rec: tables.ReportRecommendation,
+                dataset_summary: Mapping[str, Any] | None, train_result: Any, range_tests: Sequence[Any]) -> str:
+    """For a regression: which numbers are on the standardised targets the network trains on and which
+    are in the target's own units (an empty string otherwise)."""
+    if _task(dataset_summary, train_result, range_tests) != "regression":
+        return ""
+    objective = view.objective if view is not None else None
+    if objective == "val_loss" or (view is None and any("val_loss" in k for k in rec.expected)):
+        return ("Regression: val_loss is the mean squared error on the standardised targets the network trains "
+                "on (predicting the mean scores about 1), while mse is in the target's own squared units, so "
+                "val_loss and mse differ in scale; r2 is the same on both.")  # fmt: skip
+    return ("Regression: mse is in the target's own squared units; the training and validation "
+            "losses of the runs (val_loss, the loss figures) are the mean squared error on the standardised "
+            "targets the network trains on, so they differ in scale; r2 is the same on both.")  # fmt: skip
 
 
 def _has_curve(rt: Any) -> bool:
@@ -253,11 +331,32 @@ def _has_curve(rt: Any) -> bool:
     return lrs is not None and len(lrs) > 0
 
 
-def _range_section(page: _Page, range_tests: Sequence[Any]) -> None:
+def _data_name(summary: Any) -> str | None:
+    name = _get(summary, "name", None) if isinstance(summary, Mapping) else None
+    return str(name) if name else None
+
+
+def _range_section(page: _Page, range_tests: Sequence[Any], dataset_summary: Mapping[str, Any] | None = None) -> None:
     rt_table = tables.range_test_table(range_tests).drop(columns="warnings")
     unused = [c for c in ("search_low", "search_high") if rt_table[c].isna().all()]
+    if rt_table["source"].nunique() < 2:  # one source (or none recorded): nothing to tell apart
+        unused.append("source")
     parts = [_table(rt_table.drop(columns=unused))]
+    page_data = _data_name(dataset_summary)
+    foreign: dict[tuple[str, str], list[str]] = {}  # (source, data set) -> optimizers
+    for rt in range_tests:  # a range test of another data set measured rates for that data, not this one
+        data = _data_name(_get(rt, "data", None))
+        if page_data and data and data != page_data:
+            foreign.setdefault((str(_get(rt, "source", None) or ""), data), []).append(str(_get(rt, "optimizer", "")))
+    for (source, data), opts in foreign.items():
+        what = f"The range test{'s' if len(opts) > 1 else ''} for {', '.join(opts)}" + (
+            f" (from {source})" if source else "")  # fmt: skip
+        parts.append(_callout("warn", f"{what} ran on the data set '{data}', not on this report's '{page_data}': "
+                                      f"{'their' if len(opts) > 1 else 'its'} rates are for '{data}'. For this data "
+                                      f"set, run lrsearch find --data {page_data} --json > FILE."))  # fmt: skip
     settings = tables.range_test_settings(range_tests)
+    if "source" not in unused and len(settings):  # tests of several sources: say which row is which
+        settings["source"] = rt_table["source"].to_numpy()
     if settings.shape[1] > 1:
         parts += ["<h3>How the tests ran</h3>", _table(settings)]
     for rt in range_tests:
@@ -274,6 +373,12 @@ def _range_section(page: _Page, range_tests: Sequence[Any]) -> None:
     figs = [page.figure(f"range_test_{i}_{_get(rt, 'optimizer', i)}", plots.plot_range_test, rt,
                         caption=f"Range test for {_get(rt, 'optimizer', '')}: loss against learning rate.")
             for i, rt in enumerate(range_tests) if _has_curve(rt)]
+    bare = [str(_get(rt, "optimizer", "?")) for rt in range_tests if not _has_curve(rt)]
+    if bare:
+        parts.append(f'<p class="small">No loss curve for {_esc(", ".join(bare))}: a study stores only the summary '
+                     "of its range tests (rates, bounds, probe loss), not their curves, so "
+                     f"{'their figures are' if len(bare) > 1 else 'its figure is'} omitted. Range tests saved with "
+                     "lrsearch find --json keep their curves (pass them with --find-json).</p>")  # fmt: skip
     parts.append(_grid(figs))
     page.section("range-tests", "LR range tests", parts)
 
@@ -331,6 +436,9 @@ def build_report(
     else:
         rec = tables.recommendation_summary(view, range_tests, recommendation)
         parts = [_recommendation_html(rec)]
+        units = _units_note(view, rec, dataset_summary, train_result, range_tests)
+        if units:
+            parts.append(f'<p class="small">{_esc(units)}</p>')
         cands = tables.candidates_table(recommendation) if recommendation is not None else None
         if cands is not None and len(cands):
             if cands["reason"].isna().all():
@@ -343,10 +451,12 @@ def build_report(
         _study_sections(page, view, top_k)
     _best_section(page, view, train_result)
     if range_tests:
-        _range_section(page, range_tests)
+        _range_section(page, range_tests, dataset_summary)
     if view is not None and len(trials):
-        intro = (f"Best first by {view.objective} ({view.direction}); parameters a trial did not sample "
-                 "are shown as a dash.")  # fmt: skip
+        intro = (f"Best first by {view.objective} ({view.direction}), ties in trial order; parameters a trial did "
+                 "not sample are shown as a dash. A pruned trial's value is the last one it reported before it "
+                 "was stopped (a partial run's, not comparable with a complete trial's); a diverged or failed "
+                 "trial has none.")  # fmt: skip
         table = _trials_html(trials, max_trial_rows)
         page.section("trials", "All trials", [f'<p class="small">{_esc(intro)}</p>', table])
     if notes:
@@ -373,8 +483,9 @@ def _trials_html(trials: pd.DataFrame, max_rows: int) -> str:
     failed = trials["state"] == "FAIL"
     shown = trials[keep | failed]
     note = f"Showing {len(shown)} of {len(trials)} trials: the first {max_rows}"
-    if (failed & ~keep).any():
-        note += f" and the {int((failed & ~keep).sum())} failed trials after them"
+    n_failed = int((failed & ~keep).sum())
+    if n_failed:
+        note += f" and the {n_failed} failed trial{'s' if n_failed != 1 else ''} after them"
     return _table(shown) + f'<p class="small">{_esc(note)}.</p>'
 
 

@@ -62,7 +62,9 @@ def plot_range_test(result: Any, ax: Axes | None = None) -> Axes:
         ax.plot(lrs[:m], curve.losses[:m], color="0.75", lw=0.6, alpha=0.6)
     pooled = "median of repeats" if len(getattr(result, "curves", ())) > 1 else "raw"
     ax.plot(lrs, raw, color="0.45", lw=0.8, alpha=0.8, label=f"loss ({pooled})")
-    ax.plot(lrs, sm, color="C0", lw=1.8, label=f"EMA (smoothing {result.smoothing:g})")
+    smoothing = getattr(result, "smoothing", None)
+    known = smoothing is not None and math.isfinite(smoothing)
+    ax.plot(lrs, sm, color="C0", lw=1.8, label=f"EMA (smoothing {smoothing:g})" if known else "EMA")
     if raw.size >= 3:
         ax.plot(lrs, trend(raw, trend_window(raw.size)), color="C2", lw=1.2, ls="--", label="trend (centred)")
     for name, s in result.suggestions.items():
@@ -80,7 +82,8 @@ def plot_range_test(result: Any, ax: Axes | None = None) -> Axes:
         lo, hi = result.lr_range
         if math.isfinite(lo) and math.isfinite(hi):
             ax.axvspan(lo, hi, color="C3", alpha=0.12, label=f"cyclic range {lo:.2g} to {hi:.2g}")
-    ax.set_xscale("log" if result.mode == "exp" else "linear")
+    mode = getattr(result, "mode", None)  # a saved result without its mode: a ladder of positive rates reads on a log axis
+    ax.set_xscale("log" if mode == "exp" or (mode is None and lrs.size and np.nanmin(lrs) > 0) else "linear")
     finite = raw[np.isfinite(raw)]
     if finite.size:
         # the blow-up at the end would flatten everything else: show up to the start level or the 90th percentile
@@ -91,10 +94,10 @@ def plot_range_test(result: Any, ax: Axes | None = None) -> Axes:
         ax.set_ylim(low - pad, high + pad)
     ax.set_xlabel("learning rate")
     ax.set_ylabel("validation loss" if getattr(result, "validation", False) else "training loss (batch)")
-    title = f"{result.optimizer}: suggested {result.lr:.2g} ({result.rule})"
+    title = f"{result.optimizer}: suggested {result.lr:.2g}" + (f" ({result.rule})" if result.rule else "")
     if getattr(result, "spread_decades", 0.0) > 0:
         title += f", spread {result.spread_decades:.1f} decades"
-    ax.set_title(title + f"; stop: {result.stop_reason}", fontsize=10)
+    ax.set_title(title + (f"; stop: {result.stop_reason}" if result.stop_reason else ""), fontsize=10)
     ax.legend(fontsize=7, loc="best")
     ax.grid(True, which="major", alpha=0.3)
     return ax

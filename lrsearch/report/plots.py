@@ -120,10 +120,16 @@ def plot_history(study: Any, ax: Axes | None = None) -> Axes:
     y = done["value"].to_numpy(dtype=float)
     best = np.maximum.accumulate(y) if view.maximize else np.minimum.accumulate(y)
     ax.scatter(x, y, s=18, color="#1f77b4", alpha=0.6, label="complete trial")
+    numbers = view.trials["number"].to_numpy(dtype=float)
+    last = float(np.nanmax(numbers)) if numbers.size else x.max()
+    # the line runs to the last trial: pruned and failed trials are counted on the axis, not drawn
+    if last > x.max():
+        x, best = np.append(x, last), np.append(best, best[-1])
     ax.step(x, best, where="post", color="#d62728", lw=2, label="best so far")
     _maybe_log_y(ax, y)
+    ax.set_xlim(-0.5, x.max() + 0.5)
     ax.xaxis.set_major_locator(_integer_locator())
-    ax.set_xlabel("trial number")
+    ax.set_xlabel("trial number (pruned and failed trials not drawn)")
     ax.set_ylabel(view.objective)
     ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3)
@@ -139,8 +145,8 @@ def plot_curves(study: Any, top_k: int = 5, ax: Axes | None = None) -> Axes:
     view = study_view(study)
     t = view.trials
     pruned = t[(t["state"] == "PRUNED") & (t["curve"].map(len) > 0)]
-    done = view.complete[view.complete["curve"].map(len) > 0]
-    done = done.sort_values("value", ascending=not view.maximize).head(top_k)
+    done = view.ranked
+    done = done[done["curve"].map(len) > 0].head(top_k)  # the trials table's order: ties by trial number
     ax.set_title(f"Validation curves: top {len(done) or top_k} trials, pruned faded")
     if done.empty and pruned.empty:
         return _empty(ax, "no trial reported a validation curve")
@@ -159,13 +165,9 @@ def plot_curves(study: Any, top_k: int = 5, ax: Axes | None = None) -> Axes:
         ax.plot(x, c, lw=2.2 if rank == 0 else 1.4, color=colors.get(opt), alpha=1.0 if rank == 0 else 0.8,
                 ls=_RANK_STYLES[rank % len(_RANK_STYLES)], label=label,
                 marker="." if len(c) == 1 else None)  # fmt: skip
-    _maybe_log_y(ax, np.concatenate(all_values))
-    if len(done) and len(pruned):  # pruned curves may run far off; frame the ones that matter
-        top = np.concatenate([np.asarray(c, dtype=float) for c in done["curve"]])
-        top = top[np.isfinite(top)]
-        if top.size and ax.get_yscale() == "linear":
-            pad = 0.08 * (top.max() - top.min() or abs(top.max()) or 1.0)
-            ax.set_ylim(top.min() - pad, top.max() + pad)
+    # the scale and the limits follow the top trials: pruned curves that run far off leave the axes
+    framed = [np.asarray(c, dtype=float) for c in done["curve"]] if len(done) else all_values
+    _frame_y(ax, _framed_values(framed))
     ax.xaxis.set_major_locator(_integer_locator())
     ax.set_xlabel("epoch (report step)")
     ax.set_ylabel(view.objective)
@@ -173,6 +175,35 @@ def plot_curves(study: Any, top_k: int = 5, ax: Axes | None = None) -> Axes:
         ax.legend(loc="best", fontsize="x-small")
     ax.grid(alpha=0.3)
     return ax
+
+
+def _framed_values(curves: list[np.ndarray]) -> np.ndarray:
+    """The values of ``curves`` a figure must keep in view: all of them, unless a brief spike (above
+    twice the larger of the 90th percentile and every curve's first and last value) would flatten
+    the rest; then the values up to that level (the spike runs off the top)."""
+    values = np.concatenate(curves) if curves else np.empty(0)
+    values = values[np.isfinite(values)]
+    if values.size < 10:
+        return values
+    ends = [float(v) for c in curves for v in (c[np.isfinite(c)][:1].tolist() + c[np.isfinite(c)][-1:].tolist())]
+    level = max([float(np.percentile(values, 90)), *ends])
+    return values if values.max() <= 2 * level or level <= 0 else values[values <= level]
+
+
+def _frame_y(ax: Axes, values: np.ndarray, pad: float = 0.08) -> None:
+    """Scale (log when every value is positive and they span more than two decades) and y limits
+    that frame ``values`` with a margin; whatever else is drawn may run off the axes."""
+    v = values[np.isfinite(values)]
+    if not v.size:
+        return
+    lo, hi = float(v.min()), float(v.max())
+    if lo > 0 and hi / lo > 100:
+        ax.set_yscale("log")
+        span = math.log10(hi / lo)
+        ax.set_ylim(lo / 10 ** (pad * span), hi * 10 ** (pad * span))
+        return
+    margin = pad * (hi - lo or abs(hi) or 1.0)
+    ax.set_ylim(lo - margin, hi + margin)
 
 
 def _curve_xy(row: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -191,10 +222,16 @@ def _finite_number(x: Any) -> bool:
         return False
 
 
+#: height (axes fraction) of the strip along the worst edge where diverged trials are marked
+_STRIP = 0.1
+
+
 def plot_lr_vs_value(study: Any, ax: Axes | None = None) -> Axes:
-    """Learning rate (log axis) against value, one scatter per optimizer; trials that
-    diverged (no usable value) are red crosses at their rate along the worst edge: the top
-    when the study minimises, the bottom when it maximises.
+    """Learning rate (log axis) against value, one scatter per optimizer. Trials that diverged have
+    no value: they are crosses (in their optimizer's colour, one collection labelled ``diverged``)
+    at their rate inside a shaded strip labelled "diverged" along the worst edge (the top when the
+    study minimises, the bottom when it maximises), which the values' axis range leaves free. When
+    no trial has a value the value axis has no tick labels.
     """
     ax = _axes(ax)
     view = study_view(study)
@@ -205,30 +242,76 @@ def plot_lr_vs_value(study: Any, ax: Axes | None = None) -> Axes:
     ax.set_xscale("log")
     done = view.complete
     opt_col = "param_optimizer" if "param_optimizer" in t.columns else None
+    div = t[t["diverged_reason"].notna() & ~t.index.isin(done.index) & (t["param_lr"].astype(float) > 0)]
+    names = list(dict.fromkeys(
+        [*done[opt_col].astype(str), *div[opt_col].astype(str)] if opt_col else ["all"]))  # fmt: skip
+    colors = optimizer_colors(sorted(names))
     groups = done.groupby(done[opt_col].astype(str)) if opt_col else [("all", done)]
-    colors = optimizer_colors([g for g, _ in groups])
     for name, g in groups:
         ax.scatter(g["param_lr"].astype(float), g["value"], s=22, alpha=0.75, color=colors[str(name)], label=str(name))
-    div = t[t["diverged_reason"].notna() & ~t.index.isin(done.index) & (t["param_lr"].astype(float) > 0)]
     lrs = np.concatenate([done["param_lr"].to_numpy(dtype=float), div["param_lr"].to_numpy(dtype=float)])
     lrs = lrs[np.isfinite(lrs) & (lrs > 0)]
     if lrs.size:  # blended transforms do not autoscale: set the rate axis from every plotted rate
         lo, hi = np.log10(lrs.min()), np.log10(lrs.max())
         pad = max(0.1, 0.05 * (hi - lo))
         ax.set_xlim(10 ** (lo - pad), 10 ** (hi + pad))
+    values = done["value"].to_numpy(dtype=float)
+    _maybe_log_y(ax, values)
     if len(div):
-        import matplotlib.transforms as mtransforms
-
-        trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
-        edge = 0.03 if view.maximize else 0.97
-        ax.scatter(div["param_lr"].astype(float), np.full(len(div), edge), marker="x", s=36, color=_DIVERGED,
-                   transform=trans, label="diverged", clip_on=False)  # fmt: skip
-    _maybe_log_y(ax, done["value"].to_numpy(dtype=float))
+        _diverged_strip(ax, div, colors, opt_col, top=not view.maximize, values=values)
+        if opt_col:  # an optimizer whose trials all diverged still needs its colour in the legend
+            for name in sorted(set(div[opt_col].astype(str)) - set(done[opt_col].astype(str))):
+                ax.scatter([], [], s=22, color=colors[name], label=name)
+    if not np.isfinite(values).any():  # nothing has a value: no value scale to read
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "no trial finished with a value", ha="center", va="center", transform=ax.transAxes,
+                color="#555555")  # fmt: skip
+        ax.set_ylabel("")
+    else:
+        ax.set_ylabel(view.objective)
     ax.set_xlabel("learning rate")
-    ax.set_ylabel(view.objective)
-    ax.legend(loc="best", fontsize="x-small")
+    handles, labels = ax.get_legend_handles_labels()
+    if "diverged" in labels:  # the crosses take their optimizer's colour; the legend's cross is neutral
+        from matplotlib.lines import Line2D
+
+        i = labels.index("diverged")
+        handles[i] = Line2D([], [], marker="x", ls="", color="#333333")
+        labels[i] = "diverged (no value)"
+    ax.legend(handles, labels, loc="best", fontsize="x-small")
     ax.grid(alpha=0.3)
     return ax
+
+
+def _diverged_strip(ax: Axes, div: pd.DataFrame, colors: dict[str, str], opt_col: str | None, *, top: bool,
+                    values: np.ndarray) -> None:  # fmt: skip
+    """Mark ``div`` (trials without a value) as crosses in a shaded, labelled strip along one edge of
+    ``ax`` and set the value axis so that no value falls into the strip."""
+    import matplotlib.transforms as mtransforms
+    from matplotlib.patches import Rectangle
+
+    v = values[np.isfinite(values)]
+    if v.size:  # leave the strip free: the values take the rest of the height
+        log = ax.get_yscale() == "log"
+        lo, hi = (np.log10(v.min()), np.log10(v.max())) if log else (float(v.min()), float(v.max()))
+        span = (hi - lo) or (abs(hi) if not log and hi else 1.0)
+        lo, hi = lo - 0.08 * span, hi + 0.08 * span
+        extra = (hi - lo) * _STRIP / (1 - _STRIP)
+        lo, hi = (lo, hi + extra) if top else (lo - extra, hi)
+        ax.set_ylim(*((10**lo, 10**hi) if log else (lo, hi)))
+        # value ticks only beside the values: none in the strip, whose height means nothing
+        edge = hi - extra if top else lo + extra
+        edge = 10**edge if log else edge
+        ax.set_yticks([y for y in ax.get_yticks() if (y <= edge if top else y >= edge)])
+        ax.set_ylim(*((10**lo, 10**hi) if log else (lo, hi)))
+    y0 = 1 - _STRIP if top else 0.0
+    ax.add_patch(Rectangle((0, y0), 1, _STRIP, transform=ax.transAxes, color="#eeeeee", zorder=0, lw=0))
+    ax.text(0.01, y0 + _STRIP / 2, "diverged", transform=ax.transAxes, ha="left", va="center", fontsize="x-small",
+            color="#555555")  # fmt: skip
+    trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+    point_colors = [colors[str(o)] for o in div[opt_col]] if opt_col else [colors["all"]] * len(div)
+    y = 1 - _STRIP * 0.3 if top else _STRIP * 0.3
+    ax.scatter(div["param_lr"].astype(float), np.full(len(div), y), marker="x", s=36, c=point_colors,
+               transform=trans, label="diverged", clip_on=False, zorder=3)  # fmt: skip
 
 
 def plot_optimizer_values(study: Any, ax: Axes | None = None) -> Axes:

@@ -41,10 +41,14 @@ __all__ = [
     "param_importances",
     "range_rules_table",
     "range_test_table",
+    "rank_trials",
+    "rate_bound_note",
     "recommendation_summary",
     "schedule_summary",
+    "search_space_table",
     "study_summary_table",
     "study_view",
+    "trial_counts_text",
     "trials_from_optuna",
     "trials_table",
 ]
@@ -114,8 +118,13 @@ class StudyView:
 
     @property
     def best_index(self) -> Any:
-        """The ``trials`` index of the best complete trial, or None."""
+        """The ``trials`` index of the best complete trial (the earliest of tied ones), or None."""
         return _best_index(self.complete, self.maximize)
+
+    @property
+    def ranked(self) -> pd.DataFrame:
+        """The complete trials best first; tied values in trial-number order (the trials table's order)."""
+        return rank_trials(self.complete, self.maximize)
 
     @property
     def param_names(self) -> list[str]:
@@ -146,11 +155,26 @@ def _state_name(state: Any) -> str:
     return str(getattr(state, "name", state)).upper().replace("TRIALSTATE.", "")
 
 
+def rank_trials(trials: pd.DataFrame, maximize: bool) -> pd.DataFrame:
+    """``trials`` best ``value`` first, ties broken by trial number (a stable sort, so every table
+    and figure of a report agrees on which trials are the top ones); missing values last.
+
+    >>> t = pd.DataFrame({"number": [0, 1, 2, 3], "value": [0.5, 0.2, 0.2, float("nan")]})
+    >>> rank_trials(t, maximize=False)["number"].tolist()
+    [1, 2, 0, 3]
+    """
+    values = pd.to_numeric(trials["value"], errors="coerce").astype(float)
+    key = (-values if maximize else values).where(np.isfinite(values))
+    number = trials["number"] if "number" in trials.columns else pd.Series(range(len(trials)), index=trials.index)
+    order = pd.DataFrame({"missing": key.isna(), "key": key.fillna(0.0), "number": number}, index=trials.index)
+    return trials.loc[order.sort_values(["missing", "key", "number"], kind="mergesort").index]
+
+
 def _best_index(trials: pd.DataFrame, maximize: bool) -> Any:
-    """Index of the row with the best ``value`` (None when there is none)."""
+    """Index of the row with the best ``value``, the earliest trial of tied ones (None when there is none)."""
     if trials.empty:
         return None
-    return trials["value"].idxmax() if maximize else trials["value"].idxmin()
+    return rank_trials(trials, maximize).index[0]
 
 
 def _normalise_trials(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -491,6 +515,8 @@ _SUMMARY_LABELS = {
     "trials_this_run": "trials run (last run)", "elapsed_s": "seconds (last run)",
     "trials_per_min": "trials per minute (last run)", "n_jobs": "workers (last run)",
     "worker_cpu_s": "worker CPU seconds (last run)", "interrupted": "interrupted (last run)",
+    "timed_out": "stopped by its time limit (last run)", "timeout_s": "time limit, seconds (last run)",
+    "report_every": "value reported every (epochs)", "aim": "aim (rate bounds)",
 }
 #: summary entries a reader has no use for
 _HIDDEN_SUMMARY = frozenset({"created"})
@@ -526,7 +552,9 @@ def range_test_table(range_tests: Iterable[Any]) -> pd.DataFrame:
     """One row per range test: optimizer, suggested lr, its rule, the range for cyclic
     schedules (lr_base, lr_max), the one-cycle range (one_cycle_initial, one_cycle_max; NaN
     when the test has none), the rate bounds it gives a study (search_low, search_high; what
-    ``--aim finder`` searched), spread over repeats in decades, stop reason and warnings.
+    ``--aim finder`` searched), spread over repeats in decades, stop reason, warnings and, when
+    a test says where it came from (``source``: a study's own, a ``--find-json`` file), its source.
+    What a test does not record (the summaries a study saves hold no rule or stop reason) is missing.
     """
     rows = []
     for rt in range_tests:
@@ -539,10 +567,11 @@ def range_test_table(range_tests: Iterable[Any]) -> pd.DataFrame:
                      "one_cycle_max": oc_hi, "search_low": s_lo, "search_high": s_hi,
                      "spread_decades": _get(rt, "spread_decades", math.nan),
                      "stop_reason": _get(rt, "stop_reason", None) or None,
-                     "warnings": "; ".join(map(str, warns)) if not isinstance(warns, str) else warns})  # fmt: skip
+                     "warnings": "; ".join(map(str, warns)) if not isinstance(warns, str) else warns,
+                     "source": _get(rt, "source", None) or None})  # fmt: skip
     out = pd.DataFrame(rows, columns=["optimizer", "lr", "rule", "lr_base", "lr_max", "one_cycle_initial",
                                       "one_cycle_max", "search_low", "search_high", "spread_decades", "stop_reason",
-                                      "warnings"])  # fmt: skip
+                                      "warnings", "source"])  # fmt: skip
     floats = ["lr", "lr_base", "lr_max", "one_cycle_initial", "one_cycle_max", "search_low", "search_high",
               "spread_decades"]  # fmt: skip
     return out.astype({c: float for c in floats})
@@ -550,14 +579,16 @@ def range_test_table(range_tests: Iterable[Any]) -> pd.DataFrame:
 
 def range_test_settings(range_tests: Iterable[Any]) -> pd.DataFrame:
     """How each range test ran: optimizer, task, ladder (start_lr, end_lr, num_iter, mode), smoothing,
-    repeats, validation mode, probes (count and their lowest held-out loss), optimizer steps and seconds.
-    Columns no test recorded are left out."""
+    repeats, validation mode, probes (count and their lowest held-out loss; a study's saved summary
+    keeps only that loss, ``probe_loss``), optimizer steps and seconds. Columns no test recorded are left out."""
     from lrsearch.search.results import best_probe_loss
 
     rows = []
     for rt in range_tests:
         probes = _get(rt, "probes", None)
         best_probe = best_probe_loss(rt)
+        if not math.isfinite(best_probe) and _finite(_get(rt, "probe_loss", None)):
+            best_probe = float(_get(rt, "probe_loss"))
         curves = _get(rt, "curves", None)
         rows.append({
             "optimizer": _get(rt, "optimizer", ""), "task": _get(rt, "task", None),
@@ -615,23 +646,26 @@ class ReportRecommendation:
 
 
 def format_value(v: Any) -> str:
-    """A value as report text: numbers to 4 significant digits, missing values as a dash.
+    """A value as report text: numbers to 4 significant digits (thousands separated from 10,000 on),
+    yes/no for booleans, missing values as a dash.
 
     >>> format_value(0.000123456), format_value(3.0), format_value(None), format_value([1, 2])
     ('0.0001235', '3', '—', '[2 values]')
-    >>> format_value(pd.NA)
-    '—'
+    >>> format_value(pd.NA), format_value(True), format_value(27541.2), format_value(2.5e16)
+    ('—', 'yes', '27,540', '2.5e+16')
     """
     if v is None:
         return "—"
     if isinstance(v, (bool, np.bool_)):
-        return str(bool(v))
+        return "yes" if v else "no"
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     if isinstance(v, (float, np.floating)):
         f = float(v)
         if math.isnan(f):
             return "—"
+        if 1e4 <= abs(f) < 1e15:  # 27,540 rather than 2.754e+04: still 4 significant digits
+            return f"{round(f, 3 - math.floor(math.log10(abs(f)))):,.0f}"
         if f.is_integer() and abs(f) < 1e6:
             return str(int(f))
         return f"{f:.4g}"
@@ -670,8 +704,33 @@ def recommendation_summary(
                                     "No recommendation: the report was given neither a study nor a range test.")  # fmt: skip
     s = view.summary
     message = (f"No recommendation: none of the study's {s.get('n_trials', 0)} trials completed "
-               f"({s.get('pruned', 0)} pruned, {s.get('failed', 0)} failed, {s.get('diverged', 0)} diverged).")  # fmt: skip
+               f"({trial_counts_text(view, complete=False)}).")  # fmt: skip
     return ReportRecommendation(None, None, None, {}, {}, {}, [], "none", message)
+
+
+def trial_counts_text(study: Any, *, complete: bool = True) -> str:
+    """The trials by state in words, diverged trials counted within their state (a diverged trial is
+    pruned, not a fourth kind): ``"17 complete, 23 pruned (4 of them diverged), 0 failed"``.
+
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> t = pd.DataFrame({"state": ["COMPLETE", "PRUNED", "PRUNED", "FAIL"],
+    ...                   "diverged_reason": [None, "loss exploded", None, None]})
+    >>> trial_counts_text(SimpleNamespace(trials=t))
+    '1 complete, 2 pruned (1 of them diverged), 1 failed'
+    """
+    view = study_view(study)
+    s, t = view.summary, view.trials
+    diverged = t["diverged_reason"].notna()
+    parts = [f"{s.get('complete', 0)} complete"] if complete else []
+    for key, state in (("pruned", "PRUNED"), ("failed", "FAIL")):
+        n_div = int((diverged & (t["state"] == state)).sum()) if len(t) else (
+            int(s.get("diverged", 0)) if state == "PRUNED" else 0)  # fmt: skip
+        parts.append(f"{s.get(key, 0)} {key}" + (f" ({n_div} of them diverged)" if n_div else ""))
+    for key in ("running", "waiting"):
+        if s.get(key):
+            parts.append(f"{s[key]} {key}")
+    return ", ".join(parts)
 
 
 def interrupted_message(view: StudyView) -> str:
@@ -728,22 +787,31 @@ def _from_study(view: StudyView, rts: Sequence[Any]) -> ReportRecommendation:
     expected = {f"{view.objective} (validation, best trial)": value}
     expected.update({f"{k} (test)": float(v) for k, v in view.best_test_metrics.items() if _finite(v)})
     s = view.summary
-    evidence = [f"best of {len(done)} complete trials ({s.get('n_trials', len(view.trials))} in all: "
-                f"{s.get('pruned', 0)} pruned, {s.get('failed', 0)} failed, {s.get('diverged', 0)} diverged)"]  # fmt: skip
+    evidence = [(f"best of {len(done)} complete trials ({s.get('n_trials', len(view.trials))} in all: "
+                 f"{trial_counts_text(view, complete=False)})")]  # fmt: skip
+    tied = done[done["value"] == best_row["value"]]
+    if len(tied) > 1:
+        evidence.append(f"{len(tied)} trials tie at the best value ({format_value(float(best_row['value']))}); "
+                        f"the earliest, #{int(best_row['number'])}, is shown")  # fmt: skip
     if s.get("interrupted"):
         evidence.append(interrupted_message(view))
     others = done.drop(index=best_i)["value"]
     if len(others):
         runner = others.max() if view.maximize else others.min()
         evidence.append(f"runner-up trial scored {format_value(float(runner))} ({view.objective})")
+    note = rate_bound_note(view)
+    if note:
+        evidence.append(note)
     per_opt = group_summary(view, "optimizer")
     if len(per_opt) > 1:
         shown = [f"{r.optimizer} {format_value(r.best_value)}" for r in per_opt.itertuples() if _finite(r.best_value)]
         evidence.append("best per optimizer: " + ", ".join(shown))
+    several = len({_get(rt, "source", None) for rt in rts}) > 1  # the study's own and a file's, say
     for rt in rts:
         if _get(rt, "optimizer") == opt and _finite(_get(rt, "lr")) and _finite(lr):
             suggested = float(_get(rt, "lr"))
-            evidence.append(f"the range test for {opt} suggested {format_value(suggested)}, "
+            where = f" from {_get(rt, 'source')}" if several and _get(rt, "source", None) else ""
+            evidence.append(f"the range test for {opt}{where} suggested {format_value(suggested)}, "
                             f"{_decades(float(lr), suggested):.2f} decades from the study's rate")  # fmt: skip
     return ReportRecommendation(optimizer=opt, lr=float(lr) if _finite(lr) else None, schedule=schedule,
                                 schedule_params=sched, settings=settings, expected=expected, evidence=evidence,
@@ -777,6 +845,87 @@ def _best_setup(view: StudyView, best_row: pd.Series) -> tuple[Any, Any, Any, di
     settings = {k: v for k, v in params.items()
                 if k not in (*_LEADING_PARAMS, "warmup") and not k.startswith(("lr_", prefix))}  # fmt: skip
     return opt, lr, schedule, sched, settings
+
+
+def rate_bound_note(study: Any, decades: float = 0.05) -> str | None:
+    """The terminal summary's note when the best rate lies within ``decades`` of its optimizer's
+    search bound (``summary["space"]["lr"][optimizer]``): the best may lie beyond it. None otherwise.
+
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> t = pd.DataFrame({"number": [0], "state": ["COMPLETE"], "value": [0.1]})
+    >>> s = SimpleNamespace(trials=t, best_config={"optimizer": "adam", "lr": 0.0985},
+    ...                     summary={"space": {"lr": {"adam": [1e-4, 0.1]}}})
+    >>> rate_bound_note(s)
+    "the best rate 0.0985 sits at the upper bound of adam's search (0.1): the best may lie beyond it; widen lr.adam"
+    """
+    from lrsearch.search.results import rate_bound_note as note  # the terminal summary's own wording
+
+    view = study_view(study)
+    if not view.has_result:
+        return None
+    opt, lr = _best_setup(view, view.complete.loc[view.best_index])[:2]
+    bounds = ((view.summary.get("space") or {}).get("lr") or {}).get(opt)
+    lr = float(lr) if _finite(lr) else None
+    return note(opt, lr, bounds, aimed=view.summary.get("aim") == "finder", decades=decades)
+
+
+def _dim_text(dim: Any) -> str:
+    """One search dimension (``SearchSpace.to_dict()`` form) in words: a range, a choice or a fixed value."""
+    if isinstance(dim, Mapping) and "low" in dim and "high" in dim:
+        kind = "integers" if dim.get("int") else ("log scale" if dim.get("log") else "")
+        return f"{_num_text(dim['low'])} to {_num_text(dim['high'])}" + (f" ({kind})" if kind else "")
+    if isinstance(dim, Mapping) and "choices" in dim:
+        return "one of " + ", ".join(_num_text(c) for c in dim["choices"])
+    if isinstance(dim, (list, tuple)):
+        return ", ".join(_num_text(c) for c in dim)
+    return f"fixed at {_num_text(dim)}"
+
+
+def _num_text(v: Any) -> str:
+    if isinstance(v, (list, tuple)):  # a hidden-layer choice such as [64, 32]
+        return "[" + ", ".join(map(_num_text, v)) + "]"
+    return format_value(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+
+def search_space_table(study: Any) -> pd.DataFrame:
+    """The study's search space (``summary["space"]``, as ``lrsearch study`` records it) as
+    ``parameter``/``searched`` rows: the optimizers and each one's rate bounds (log scale), the
+    schedules and each one's parameter ranges (``<schedule>.<parameter>``), the warm-up, then any
+    optional dimension (batch_size, hidden, momentum, ...). Empty when the study recorded no space.
+
+    >>> space = {"optimizer": ["adam"], "lr": {"adam": [1e-4, 0.1]}, "schedule": ["constant", "step"],
+    ...          "warmup": {"low": 0, "high": 1, "log": False, "int": True},
+    ...          "step": {"gamma": {"low": 0.1, "high": 0.9, "log": False, "int": False}}}
+    >>> from types import SimpleNamespace
+    >>> table = search_space_table(SimpleNamespace(trials=None, summary={"space": space}))
+    >>> table["parameter"].tolist()
+    ['optimizer', 'lr (adam)', 'schedule', 'warmup', 'step.gamma']
+    >>> table["searched"].tolist()[1:4:2]
+    ['0.0001 to 0.1 (log scale)', '0 to 1 (integers)']
+    """
+    view = study_view(study)
+    space = view.summary.get("space")
+    rows: list[tuple[str, str]] = []
+    if not isinstance(space, Mapping) or not space:
+        return pd.DataFrame(rows, columns=["parameter", "searched"])
+    optimizers = list(space.get("optimizer") or [])
+    schedules = list(space.get("schedule") or [])
+    if optimizers:
+        rows.append(("optimizer", ", ".join(map(str, optimizers))))
+    for opt, bounds in (space.get("lr") or {}).items():
+        lo, hi = _pair(bounds)
+        rows.append((f"lr ({opt})", f"{format_value(lo)} to {format_value(hi)} (log scale)"))
+    if schedules:
+        rows.append(("schedule", ", ".join(map(str, schedules))))
+    if "warmup" in space:
+        rows.append(("warmup", _dim_text(space["warmup"])))
+    for name in schedules:
+        for param, dim in (space.get(name) or {}).items():
+            rows.append((f"{name}.{param}", _dim_text(dim)))
+    done = {"optimizer", "lr", "schedule", "warmup", *schedules}
+    rows += [(k, _dim_text(v)) for k, v in space.items() if k not in done]
+    return pd.DataFrame(rows, columns=["parameter", "searched"])
 
 
 def _from_range_tests(rts: Sequence[Any], *, had_study: bool) -> ReportRecommendation:

@@ -24,6 +24,35 @@ TRIAL_COLUMNS = ("number", "state", "value", "duration_s", "epochs_run", "diverg
                  "param_optimizer", "param_lr", "param_schedule", "curve")  # fmt: skip
 
 
+
+#: a best rate this close to its search bound (in decades) gets a note: the best may lie beyond the bound
+BOUND_DECADES = 0.05
+
+
+def rate_bound_note(optimizer: Any, lr: Any, bounds: Any, *, aimed: bool = False,
+                    decades: float = BOUND_DECADES) -> str | None:  # fmt: skip
+    """A note when the best rate ``lr`` lies within ``decades`` of a bound of its optimizer's ``bounds``.
+
+    Shared by the terminal summary and the HTML report; ``aimed``: the bounds came
+    from the range test (``--aim finder``), so widening them means another study.
+
+    >>> rate_bound_note("adam", 0.0985, [1e-4, 0.1])
+    "the best rate 0.0985 sits at the upper bound of adam's search (0.1): the best may lie beyond it; widen lr.adam"
+    >>> rate_bound_note("adam", 0.003, [1e-4, 0.1]) is None
+    True
+    """
+    if not (isinstance(bounds, (list, tuple)) and len(bounds) == 2 and isinstance(lr, (int, float))
+            and math.isfinite(lr) and lr > 0):  # fmt: skip
+        return None
+    low, high = (float(b) for b in bounds)
+    for name, bound in (("upper", high), ("lower", low)):
+        if bound > 0 and abs(math.log10(lr / bound)) <= decades:
+            fix = (f"the range test set this bound: run a study without --aim finder, with lr.{optimizer} reaching "
+                   f"past it" if aimed else f"widen lr.{optimizer}")  # fmt: skip
+            return (f"the best rate {lr:.3g} sits at the {name} bound of {optimizer}'s search ({bound:.3g}): "
+                    f"the best may lie beyond it; {fix}")  # fmt: skip
+    return None
+
 @dataclass(frozen=True)
 class StudyProgress:
     """A snapshot of a running study, for progress displays."""
