@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from lrsearch.exceptions import ConfigError
@@ -301,3 +302,59 @@ def test_a_sparse_matrix_too_large_to_densify_is_refused_clearly(monkeypatch):
     X = sp.random(100, 20, density=0.1, format="csr", random_state=0)
     with pytest.raises(DataError, match="sparse matrix of shape .100, 20.*TruncatedSVD"):
         MLPClassifier(epochs=1).fit(X, np.arange(100) % 2)
+
+
+# -- session 6 review: what a scikit-learn user relies on -------------------------------------------------------------
+
+
+def _sklearn_stop_epoch(losses, tol, n_iter_no_change):
+    """scikit-learn's MLP rule without early stopping (``_update_no_improvement_count``), replayed on a curve."""
+    best, count = np.inf, 0
+    for epoch, loss in enumerate(losses, start=1):
+        count = count + 1 if loss > best - tol else 0
+        best = min(best, loss)
+        if count > n_iter_no_change:
+            return epoch
+    return None
+
+
+def test_a_training_loss_plateau_stops_the_fit_as_in_scikit_learn():
+    X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), epochs=300, tol=0.05, n_iter_no_change=3, random_state=0).fit(X, y)
+    full = MLPClassifier(hidden_layer_sizes=(8,), epochs=300, tol=0.0, n_iter_no_change=300, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="epochs=300 ran out"):
+        full.fit(X, y)
+    expected = _sklearn_stop_epoch(full.loss_curve_, 0.05, 3)  # the same run, read by the reference rule
+    assert expected is not None and clf.n_iter_ == expected and clf.status_ == "converged"
+    np.testing.assert_allclose(clf.loss_curve_, full.loss_curve_[:expected])
+    assert clf.best_loss_ == min(clf.loss_curve_) and clf.out_activation_ == "softmax"
+
+
+def test_warm_start_adds_up_epochs_samples_and_the_curve():
+    X, y = make_regression(n_samples=120, n_features=4, random_state=1)
+    y = y / y.std()
+    reg = MLPRegressor(hidden_layer_sizes=(8,), epochs=5, tol=0.0, n_iter_no_change=99, warm_start=True,
+                       random_state=0)  # fmt: skip
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    first = list(reg.loss_curve_)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    assert reg.n_iter_ == 10 and reg.t_ == 10 * 120 and reg.loss_curve_[:5] == first and len(reg.loss_curve_) == 10
+    assert reg.out_activation_ == "identity"
+
+
+def test_early_stopping_keeps_scikit_learns_score_attributes():
+    X, y = make_classification(n_samples=300, n_features=6, random_state=2)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), epochs=40, early_stopping=True, random_state=0).fit(X, y)
+    assert len(clf.validation_scores_) == clf.n_iter_ and clf.best_loss_ is None
+    assert clf.best_validation_score_ == max(clf.validation_scores_) and 0.5 < clf.best_validation_score_ <= 1.0
+
+
+def test_logistic_is_sigmoid_and_multilabel_targets_are_explained():
+    X, y = make_classification(n_samples=100, n_features=5, random_state=3)
+    a = MLPClassifier(hidden_layer_sizes=(6,), activation="logistic", epochs=3, random_state=0).fit(X, y)
+    b = MLPClassifier(hidden_layer_sizes=(6,), activation="sigmoid", epochs=3, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    with pytest.raises(ValueError, match=r"multilabel .*MultiOutputClassifier"):
+        MLPClassifier(epochs=2).fit(X, np.c_[y, 1 - y, y])

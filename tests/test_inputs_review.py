@@ -233,8 +233,11 @@ def test_estimator_divergence_is_reported_with_a_warning(kind: str) -> None:
         est.fit(X, y if kind == "classifier" else 1e5 * X[:, 0])
     assert est.status_ == "diverged" and np.isfinite(est.predict(X)).all()
     with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)  # a run that completes does not warn
-        est.set_params(lr=1e-3).fit(X, y if kind == "classifier" else X[:, 0])
+        warnings.simplefilter("error", ConvergenceWarning)  # a run that converges does not warn
+        est.set_params(lr=1e-3, epochs=5, tol=10.0, n_iter_no_change=1).fit(X, y if kind == "classifier" else X[:, 0])
+    assert est.status_ == "converged" and est.n_iter_ == 3  # the loss fell by less than tol twice in a row
+    with pytest.warns(ConvergenceWarning, match="epochs=5 ran out"):  # one whose epochs run out first does
+        est.set_params(tol=0.0, n_iter_no_change=50).fit(X, y if kind == "classifier" else X[:, 0])
 
 
 # --- output paths: a bad one must not cost finished work ---------------------------------------

@@ -92,31 +92,62 @@ class _BaseMLP(BaseEstimator):
         if self.warm_start and hasattr(self, "coefs_"):
             self._check_warm_shapes(X, y, hidden, n_classes)
             init = (self.coefs_, self.intercepts_)
+        warm = self.warm_start and hasattr(self, "loss_curve_")
         val: dict[str, Any] = {}
+        plateau: list[int] = []
+        callback = None
         if self.early_stopping:
             X, y, val = self._validation_split(X, y, seed)
+        else:
+            callback = self._plateau_rule(plateau)
         result = train(
-            X, y, task=self._task, hidden=hidden, activation=self.activation, optimizer=self.optimizer,
+            X, y, task=self._task, hidden=hidden, activation=_activation(self.activation), optimizer=self.optimizer,
             lr=self.lr, optimizer_params=self.optimizer_params, schedule=self.schedule,
             schedule_params=self.schedule_params, epochs=self.epochs, batch_size=self.batch_size,
             shuffle=self.shuffle, seed=seed, dtype=self.dtype, init=init, clip_norm=self.clip_norm,
             clip_value=self.clip_value, normalize_grad=self.normalize_grad, layer_lrs=self.layer_lrs,
-            n_classes=n_classes, compute_metrics=False, **val,
+            n_classes=n_classes, compute_metrics=False, callback=callback, **val,
         )  # fmt: skip
         self.result_ = result
         self.validation_loss_curve_ = result.val_loss.tolist() if val else None
         self.best_validation_loss_ = result.best_val_loss if val else None
         self.best_epoch_ = result.info.get("best_epoch") if val else None
+        # scikit-learn's names: the per-epoch validation score (accuracy, R²) and its best, with early stopping;
+        # the best training loss without it
+        self.validation_scores_ = result.val_score.tolist() if val else None
+        finite = [v for v in (self.validation_scores_ or []) if np.isfinite(v)]
+        self.best_validation_score_ = max(finite) if finite else None
         self.coefs_ = result.coefs
         self.intercepts_ = result.intercepts
-        self.loss_curve_ = result.train_loss.tolist()
+        # a warm start continues the run, as scikit-learn's: the curve, epochs and samples seen add up
+        previous = (self.loss_curve_, self.n_iter_, self.t_) if warm else ([], 0, 0)
+        self.loss_curve_ = [*previous[0], *result.train_loss.tolist()]
         self.loss_ = float(result.train_loss[-1]) if result.epochs_run else float("nan")
-        self.n_iter_ = result.epochs_run
-        self.t_ = result.steps_run
+        finite_loss = [v for v in self.loss_curve_ if np.isfinite(v)]
+        self.best_loss_ = None if val else (min(finite_loss) if finite_loss else None)
+        self.n_iter_ = previous[1] + result.epochs_run
+        self.t_ = previous[2] + result.epochs_run * len(X)  # training samples seen, as scikit-learn counts
         self.n_layers_ = len(result.coefs) + 1
         self.n_outputs_ = result.coefs[-1].shape[1]
-        self.status_ = result.status
+        self.out_activation_ = "softmax" if self._task == "classification" else "identity"
+        self.status_ = "converged" if plateau else result.status
         return result
+
+    def _plateau_rule(self, stopped: list[int]) -> Any:
+        """scikit-learn's stop without early stopping: the training loss has not fallen by more than ``tol``
+        below its best for more than ``n_iter_no_change`` epochs (``stopped`` receives the epoch)."""
+        state = {"best": np.inf, "count": 0}
+
+        def rule(epoch: int, partial: TrainResult) -> bool:
+            loss = float(partial.train_loss[-1]) if len(partial.train_loss) else np.inf
+            state["count"] = state["count"] + 1 if not loss < state["best"] - self.tol else 0
+            state["best"] = min(state["best"], loss)
+            if state["count"] > self.n_iter_no_change:
+                stopped.append(epoch + 1)
+                return True
+            return False
+
+        return rule
 
     def _validation_split(self, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Any, Any, dict[str, Any]]:
         """Hold out ``validation_fraction`` of the rows (stratified for classes where it can be) for early stopping.
@@ -147,13 +178,19 @@ class _BaseMLP(BaseEstimator):
                             "min_delta": self.tol}  # fmt: skip
 
     def _warn_if_diverged(self) -> None:
-        """The ConvergenceWarning of a diverged fit; issued last, once every fitted attribute is set."""
+        """The ConvergenceWarning of a diverged fit, or of one whose epochs ran out before it converged (as
+        scikit-learn's at ``max_iter``); issued last, once every fitted attribute is set."""
         result = self.result_
         if result.status == "diverged":
             kept = f"the weights after epoch {result.epochs_run}" if result.epochs_run else "the initial weights"
             warnings.warn(f"{type(self).__name__} training diverged: {result.reason}; kept {kept} "
                           f"(status_ == 'diverged'). Lower lr (lrsearch.find_lr suggests one).",
                           ConvergenceWarning, stacklevel=3)  # fmt: skip
+        elif result.status == "completed" and result.epochs_run == self.epochs:
+            watched = "validation" if self.early_stopping else "training"
+            warnings.warn(f"{type(self).__name__}: epochs={self.epochs} ran out while the {watched} loss still "
+                          f"improved by more than tol={self.tol} within {self.n_iter_no_change} epochs: it has not "
+                          "converged yet; raise epochs (or lr)", ConvergenceWarning, stacklevel=3)  # fmt: skip
 
     @contextlib.contextmanager
     def _unchanged_on_error(self) -> Iterator[None]:
@@ -196,7 +233,7 @@ class _BaseMLP(BaseEstimator):
         # and a row's prediction must not depend on which other rows come with it
         coefs = [np.asarray(w, dtype=np.float64) for w in self.coefs_]
         intercepts = [np.asarray(b, dtype=np.float64) for b in self.intercepts_]
-        return predict_output(X, coefs, intercepts, task=self._task, activation=self.activation)
+        return predict_output(X, coefs, intercepts, task=self._task, activation=_activation(self.activation))
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -209,7 +246,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``n_iter_no_change`` epochs, keeping the best epoch's weights (``best_epoch_``,
     ``validation_loss_curve_``), as scikit-learn's ``MLPClassifier(early_stopping=True)``
     does with its score (its best also moves on gains smaller than ``tol``; here it
-    moves on gains larger than ``tol``, as Keras' ``min_delta``).
+    moves on gains larger than ``tol``, as Keras' ``min_delta``). Without early
+    stopping the same rule watches the training loss (``status_ == "converged"``),
+    and a fit whose ``epochs`` run out first warns (``ConvergenceWarning``), as
+    scikit-learn's MLP does. docs/core-api.md maps scikit-learn's parameter names.
     """
 
     _task = "classification"
@@ -222,6 +262,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         with self._unchanged_on_error():
             warm = self.warm_start and hasattr(self, "coefs_") and hasattr(self, "classes_")
+            shape = getattr(y, "shape", None)  # (not np.ndim: array-likes that refuse NumPy's functions pass here)
+            if isinstance(shape, tuple) and len(shape) == 2 and shape[1] > 1:  # sklearn's message: "1d array"
+                raise DataError(f"y has {shape[1]} columns: multilabel (several 0/1 labels per row) targets "
+                                "are not supported; fit one classifier per label, e.g. "
+                                "sklearn.multioutput.MultiOutputClassifier(MLPClassifier(...)).")  # fmt: skip
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=not warm, accept_sparse=True)
             X = _dense(X)
             check_classification_targets(y)
@@ -286,6 +331,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """Predictions, shaped like the ``y`` given to ``fit``."""
         out = self._output(X).astype(np.float64)
         return out[:, 0] if self._y_ndim == 1 else out
+
+
+def _activation(name: Any) -> Any:
+    """scikit-learn's name ``'logistic'`` is lrsearch's ``'sigmoid'``; any other name goes to the core as is."""
+    return "sigmoid" if name == "logistic" else name
 
 
 #: sparse input is densified up to this many cells (8 GB in float64); beyond, a clear error
