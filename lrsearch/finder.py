@@ -69,6 +69,7 @@ __all__ = [
     "RangeTestCurve",
     "RangeTestResult",
     "Suggestion",
+    "constant_loss",
     "find_lr",
     "find_lr_all",
     "lr_ladder",
@@ -812,7 +813,7 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
         snap = tr.snapshot()
         # what a probe must beat: the untrained network, and the best constant answer (the class prior, the mean)
         held_start, _ = tr.evaluate(data.X_held, data.y_held)
-        held_start = min(held_start, _constant_loss(data.y_probe, data.y_held, data.task, tr.prob.n_classes))
+        held_start = min(held_start, constant_loss(data.y_probe, data.y_held, data.task, tr.prob.n_classes))
         order = _order(tr.n_rows, probe_steps * tr.batch_size, np.random.default_rng([seed, 4]))
 
         def probe(rate: float) -> float:
@@ -902,13 +903,13 @@ def _find(data: _Data, *, optimizer: str, hidden: Sequence[int] = (64,), activat
     )  # fmt: skip
 
 
-def _constant_loss(y_train: np.ndarray, y_held: np.ndarray, task: str, n_classes: int | None) -> float:
+def constant_loss(y_train: np.ndarray, y_held: np.ndarray, task: str, n_classes: int | None) -> float:
     """The held-out loss of the best constant answer learned from ``y_train``, in the core's loss.
 
     Classification: the cross-entropy of the training class frequencies (add-one
     smoothed); regression: the mean squared error of the training mean.
 
-    >>> round(_constant_loss(np.array([0, 1, 0, 1]), np.array([0, 1]), "classification", 2), 4)
+    >>> round(constant_loss(np.array([0, 1, 0, 1]), np.array([0, 1]), "classification", 2), 4)
     0.6931
     """
     if task == "classification":

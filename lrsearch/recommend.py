@@ -84,14 +84,18 @@ class Recommendation:
     range_tests: tuple[Any, ...] = ()
     study: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    seed_check: dict[str, Any] = field(default_factory=dict)
+    """The finder method's check over training seeds: ``seeds`` and each top candidate's validation losses."""
 
     def train_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`lrsearch.nn.train` (or ``fit_dataset``)."""
+        """Keyword arguments for :func:`lrsearch.nn.train` (or ``fit_dataset``), the seed included: training
+        with them reproduces ``expected_score``."""
         return {
             "hidden": self.hidden, "activation": self.activation, "optimizer": self.optimizer, "lr": self.lr,
             "optimizer_params": dict(self.optimizer_params), "schedule": self.schedule,
             "schedule_params": dict(self.schedule_params), "epochs": self.epochs, "batch_size": self.batch_size,
-            **self.extra,
+            **({"seed": self.seed} if self.seed is not None else {}), **self.extra,
         }  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,9 +109,11 @@ class Recommendation:
             "lr_range": list(self.lr_range) if self.lr_range else None,
             "candidates": [
                 {"optimizer": c.optimizer, "lr": c.lr, "schedule": c.schedule, "schedule_params": c.schedule_params,
-                 "val_loss": c.val_loss if math.isfinite(c.val_loss) else None, "status": c.status}
+                 "val_loss": c.val_loss if math.isfinite(c.val_loss) else None, "status": c.status,
+                 "reason": c.reason}
                 for c in self.candidates
             ],
+            "seed": self.seed, "seed_check": dict(self.seed_check),
         }  # fmt: skip
 
 
@@ -135,6 +141,8 @@ def _untrained_val_loss(ds: Any, common: dict[str, Any], seed: int) -> float:
 
 
 def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: int, repeats: int) -> dict[str, Any]:
+    import numpy as np
+
     from lrsearch.evaluation import fit_dataset
     from lrsearch.finder import find_lr
 
@@ -181,16 +189,43 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
             f"(lrsearch.data.load standardises features), look at the range tests (lrsearch find --plot FILE), "
             f"or try a smaller network."
         )
+    # one training seed picked the best of many: train the first two again on more seeds, keep the better mean,
+    # and say how far apart they are (a near-tie is common, and one seed's score is optimistic)
+    seeds = [seed + k for k in range(1 + SEED_CHECKS)]
+    runner = ranked[1] if len(ranked) > 1 and math.isfinite(ranked[1].val_loss) else None
+    losses = {id(c): [c.val_loss] + [_val_loss(fit_dataset(ds, optimizer=c.optimizer, lr=c.lr, schedule=c.schedule,
+                                                           schedule_params=c.schedule_params, seed=s, **common))
+                                     for s in seeds[1:]]
+              for c in (best, runner) if c is not None}  # fmt: skip
+    if runner is not None and np.mean(losses[id(runner)]) < np.mean(losses[id(best)]):
+        best, runner = runner, best
     fit = fits[id(best)]
     rt_best = next(rt for rt in range_tests if rt.optimizer == best.optimizer)
+    seed_check = {"seeds": seeds, "best": losses[id(best)], "runner_up": losses[id(runner)] if runner else None}
     evidence = [
-        f"{best.optimizer} with {best.schedule} at lr {best.lr:.3g}: validation loss {best.val_loss:.4g}, "
-        f"best of {len(candidates)} trainings ({len(opts)} optimizers x constant/cosine/one-cycle) "
-        f"of {common['epochs']} epochs each"
+        f"{best.optimizer} with {best.schedule} at lr {best.lr:.3g}: validation loss {best.val_loss:.4g} "
+        f"(seed {seed}), best of {len(candidates)} trainings ({len(opts)} optimizers x constant/cosine/one-cycle) "
+        f"of {common['epochs']} epochs each, and of the first two by their mean over {len(seeds)} seeds"
     ]
-    if len(ranked) > 1 and math.isfinite(ranked[1].val_loss):
-        r = ranked[1]
-        evidence.append(f"runner-up: {r.optimizer} with {r.schedule} at lr {r.lr:.3g}: validation loss {r.val_loss:.4g}")
+    constant = _constant_answer(ds)
+    if math.isfinite(constant) and not best.val_loss < constant:
+        evidence.insert(0, f"warning: the best candidate's validation loss ({best.val_loss:.4g}) is no better than "
+                           f"a constant answer's ({constant:.4g}, the class prior or the training mean): nothing "
+                           "here learned the target; check the features (their scale: lrsearch.load standardises), "
+                           "the network, or whether X predicts y")  # fmt: skip
+    b = losses[id(best)]
+    line = f"over training seeds {seeds[0]} to {seeds[-1]}: {best.optimizer} {best.schedule} " \
+           f"{np.mean(b):.4g} on average ({min(b):.4g} to {max(b):.4g})"  # fmt: skip
+    if runner is not None:
+        r_l = losses[id(runner)]
+        line += f", runner-up {np.mean(r_l):.4g} ({min(r_l):.4g} to {max(r_l):.4g})"
+        if max(b) >= min(r_l):  # the ranges overlap: which wins depends on the seed
+            line += "; they overlap: a near-tie, either will do"
+    evidence.append(line)
+    if runner is not None:
+        r = runner
+        evidence.append(f"runner-up: {r.optimizer} with {r.schedule} at lr {r.lr:.3g}: validation loss "
+                        f"{r.val_loss:.4g} (seed {seed})")  # fmt: skip
     evidence.append(
         f"range test for {best.optimizer}: suggested {rt_best.lr:.3g} (rule {rt_best.rule}), "
         f"range {rt_best.lr_range[0]:.3g} to {rt_best.lr_range[1]:.3g}, spread {rt_best.spread_decades:.2f} decades"
@@ -201,8 +236,30 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
         "optimizer": best.optimizer, "lr": best.lr, "optimizer_params": {}, "schedule": best.schedule,
         "schedule_params": best.schedule_params, "expected_score": {"val_loss": best.val_loss, **best.val_metrics},
         "test_metrics": dict(fit.test_metrics), "evidence": evidence, "lr_range": tuple(rt_best.lr_range),
-        "candidates": tuple(ranked), "range_tests": tuple(range_tests),
+        "candidates": tuple(ranked), "range_tests": tuple(range_tests), "seed": seed, "seed_check": seed_check,
     }  # fmt: skip
+
+
+#: the finder method trains its first two candidates on this many more seeds before choosing
+SEED_CHECKS = 2
+
+
+def _val_loss(fit: Any) -> float:
+    res = fit.result
+    return float(res.val_loss[-1]) if res.status == "completed" and len(res.val_loss) else math.inf
+
+
+def _constant_answer(ds: Any) -> float:
+    """The validation loss of the best constant answer (the class prior, the training mean), NaN if unknown."""
+    import numpy as np
+
+    from lrsearch.finder import constant_loss
+
+    try:
+        return constant_loss(np.asarray(ds.y_train), np.asarray(ds.y_val), ds.task, ds.n_classes)
+    except Exception as exc:  # a label only
+        log.debug("no constant-answer loss: %s", exc)
+        return math.nan
 
 
 @contextlib.contextmanager
@@ -271,9 +328,31 @@ def _study_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: in
     s = result.summary
     evidence = [
         f"best of {s.get('complete', 0)} complete trials ({s.get('pruned', 0)} pruned, {s.get('diverged', 0)} diverged) "
-        f"of an Optuna study aimed by the range test; {result.objective} {result.best_value:.4g}",
+        f"of an Optuna study aimed by the range test; {result.objective} {result.best_value:.4g} (seed {seed}: one "
+        f"training each, so the best of many is an optimistic estimate)",
     ]
+    constant = _constant_answer(ds)
+    if result.objective == "val_loss" and math.isfinite(constant) and not result.best_value < constant:
+        evidence.insert(0, f"warning: the best trial's validation loss ({result.best_value:.4g}) is no better than a "
+                           f"constant answer's ({constant:.4g}, the class prior or the training mean): nothing here "
+                           "learned the target")  # fmt: skip
+    trials = result.trials
+    if len(trials) and "state" in trials:
+        done = trials[trials["state"] == "COMPLETE"].sort_values(
+            "value", ascending=result.direction == "minimize", kind="mergesort")  # fmt: skip
+        if len(done) > 1:
+            r = done.iloc[1]
+            evidence.append(f"runner-up: trial #{int(r['number'])}, {r.get('param_optimizer')} with "
+                            f"{r.get('param_schedule')} at lr {float(r.get('param_lr') or math.nan):.3g}: "
+                            f"{result.objective} {float(r['value']):.4g}")  # fmt: skip
+    rt = next((t for t in result.range_tests if getattr(t, "optimizer", None) == cfg["optimizer"]), None)
+    lr_range = tuple(rt.lr_range) if rt is not None and getattr(rt, "lr_range", None) else None
+    if rt is not None:
+        evidence.append(f"range test for {rt.optimizer}: suggested {rt.lr:.3g}, range {rt.lr_range[0]:.3g} to "
+                        f"{rt.lr_range[1]:.3g}")  # fmt: skip
+        evidence += [f"warning ({rt.optimizer}): {w}" for w in rt.warnings]
     return {
+        "lr_range": lr_range, "seed": seed,
         "optimizer": cfg["optimizer"], "lr": float(cfg["lr"]), "optimizer_params": dict(cfg.get("optimizer_params") or {}),
         "schedule": cfg.get("schedule", "constant"), "schedule_params": dict(cfg.get("schedule_params") or {}),
         "expected_score": ({"val_loss": float(result.best_value)} if result.objective == "val_loss" else {})

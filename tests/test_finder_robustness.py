@@ -323,12 +323,12 @@ def test_probes_that_learn_nothing_say_the_suggestion_is_rough():
 
 
 def test_constant_loss_is_the_class_prior_or_the_mean():
-    from lrsearch.finder import _constant_loss
+    from lrsearch.finder import constant_loss
 
     y_train, y_held = np.array([0, 0, 0, 1]), np.array([0, 1])
     prior = np.array([4.0, 2.0]) / 6.0  # add-one smoothed counts
-    assert _constant_loss(y_train, y_held, "classification", 2) == pytest.approx(-np.mean(np.log(prior[y_held])))
-    assert _constant_loss(np.array([1.0, 3.0]), np.array([0.0, 4.0]), "regression", None) == pytest.approx(4.0)
+    assert constant_loss(y_train, y_held, "classification", 2) == pytest.approx(-np.mean(np.log(prior[y_held])))
+    assert constant_loss(np.array([1.0, 3.0]), np.array([0.0, 4.0]), "regression", None) == pytest.approx(4.0)
 
 
 def test_copies_of_a_row_stay_on_one_side_of_the_probes_hold_out():

@@ -130,7 +130,8 @@ def run_study(
                     workers = run_parallel(job, n_jobs, report, raw_storage, pool)
         except KeyboardInterrupt:
             interrupted = True
-            log.warning("interrupted: stopping the workers; finished trials are kept")
+            log.warning("interrupted: stopping the workers; finished trials are kept%s",
+                        " in memory, until this process ends" if cfg.kind == "memory" else f" in {cfg.masked}")
         finally:
             fail_orphans(study, run_id)
         elapsed = time.time() - started
