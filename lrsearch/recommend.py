@@ -424,7 +424,17 @@ def recommend(
     check_bool(overwrite, "overwrite", owner)
     if n_jobs != -1:
         n_jobs = check_int(n_jobs, "n_jobs", owner, low=1, fix="Use -1 for one worker per core.")
+    if method == "finder":  # the study's own arguments would be ignored: say so instead
+        given = [name for name, value, default in (("storage", storage, None), ("study_name", study_name, None),
+                                                   ("overwrite", overwrite, False), ("n_jobs", n_jobs, 1),
+                                                   ("n_trials", n_trials, 60)) if value != default]  # fmt: skip
+        if given:
+            raise ConfigError(f"{', '.join(given)} apply to method='study' only (the finder method runs no study); "
+                              f"pass method='study', or drop {', '.join(given)}.")  # fmt: skip
     if isinstance(data, Dataset):
+        if task is not None and task != data.task:
+            raise ConfigError(f"task={task!r} does not match the data set's task {data.task!r}; leave task=None "
+                              "(a loaded Dataset knows its task).")  # fmt: skip
         ds = data
     elif y is not None:
         # arrays are used as given, as find_lr uses them: the rate is for the user's X and y, which a

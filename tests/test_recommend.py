@@ -181,3 +181,10 @@ def test_trainings_that_end_worse_than_untrained_say_so():
     for c in rec.candidates:
         flagged = c.reason is not None and "worse than the untrained network" in c.reason
         assert flagged == (c.status == "completed" and c.val_loss > untrained), c
+
+
+def test_arguments_the_method_would_ignore_are_refused(iris):
+    with pytest.raises(ConfigError, match="storage, n_trials apply to method='study' only"):
+        recommend(iris, storage="memory", n_trials=5)
+    with pytest.raises(ConfigError, match="does not match the data set's task 'classification'"):
+        recommend(iris, task="regression")
