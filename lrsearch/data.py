@@ -104,8 +104,12 @@ class Dataset:
         """
         rows = {"train": len(self.X_train), "val": len(self.X_val), "test": len(self.X_test)}
         classes = None if self.classes is None else self.classes.tolist()
-        return {"name": self.name, "task": self.task, "target": self.target_name, "rows": rows,
-                "features": self.n_features, "classes": classes, "n_outputs": self.n_outputs}
+        out = {"name": self.name, "task": self.task, "target": self.target_name, "rows": rows,
+               "features": self.n_features, "classes": classes, "n_outputs": self.n_outputs}
+        if self.task == "regression" and self.y_scale is not None and self.y_mean is not None:
+            # load(scale=False) keeps the targets as given: losses and metrics share their units
+            out["target_standardised"] = not (np.all(self.y_mean == 0) and np.all(self.y_scale == 1))
+        return out
 
 
 def load(

@@ -5,7 +5,8 @@ Two methods:
 * ``"finder"`` (default, seconds): the LR range test per optimizer gives a
   rate and a range; each optimizer is then trained at its suggestion with a
   constant rate, with cosine decay, and with a one-cycle schedule whose peak is
-  the top of the range; the candidate with the best validation loss wins.
+  the top of the range (one training seed each); the two with the best
+  validation loss are trained on two more seeds, and the better mean wins.
   Every candidate's measured score is kept as evidence.
 * ``"study"`` (minutes): an Optuna study aimed by the range test
   (:func:`lrsearch.search.run_study` with ``aim="finder"``); its best trial,
@@ -113,7 +114,9 @@ class Recommendation:
                  "reason": c.reason}
                 for c in self.candidates
             ],
-            "seed": self.seed, "seed_check": dict(self.seed_check),
+            "seed": self.seed,
+            "seed_check": {k: [x if math.isfinite(x) else None for x in v] if isinstance(v, list) and k != "seeds"
+                           else v for k, v in self.seed_check.items()},  # no Infinity in JSON
         }  # fmt: skip
 
 
@@ -197,15 +200,18 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
                                                            schedule_params=c.schedule_params, seed=s, **common))
                                      for s in seeds[1:]]
               for c in (best, runner) if c is not None}  # fmt: skip
-    if runner is not None and np.mean(losses[id(runner)]) < np.mean(losses[id(best)]):
+    swapped = runner is not None and np.mean(losses[id(runner)]) < np.mean(losses[id(best)])
+    if swapped:
         best, runner = runner, best
     fit = fits[id(best)]
     rt_best = next(rt for rt in range_tests if rt.optimizer == best.optimizer)
     seed_check = {"seeds": seeds, "best": losses[id(best)], "runner_up": losses[id(runner)] if runner else None}
+    rank = ("second of" if swapped else "best of")
     evidence = [
         f"{best.optimizer} with {best.schedule} at lr {best.lr:.3g}: validation loss {best.val_loss:.4g} "
-        f"(seed {seed}), best of {len(candidates)} trainings ({len(opts)} optimizers x constant/cosine/one-cycle) "
-        f"of {common['epochs']} epochs each, and of the first two by their mean over {len(seeds)} seeds"
+        f"(seed {seed}), {rank} {len(candidates)} trainings ({len(opts)} optimizers x constant/cosine/one-cycle) "
+        f"of {common['epochs']} epochs each on that seed, and the better of the first two by their mean over "
+        f"{len(seeds)} seeds"
     ]
     constant = _constant_answer(ds)
     if math.isfinite(constant) and not best.val_loss < constant:
@@ -213,13 +219,18 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
                            f"a constant answer's ({constant:.4g}, the class prior or the training mean): nothing "
                            "here learned the target; check the features (their scale: lrsearch.load standardises), "
                            "the network, or whether X predicts y")  # fmt: skip
+    def over_seeds(name: str, values: list[float]) -> str:
+        bad = sum(not math.isfinite(v) for v in values)
+        if bad:
+            return f"{name} diverged or failed on {bad} of {len(values)} seeds"
+        return f"{name} {np.mean(values):.4g} on average ({min(values):.4g} to {max(values):.4g})"
+
     b = losses[id(best)]
-    line = f"over training seeds {seeds[0]} to {seeds[-1]}: {best.optimizer} {best.schedule} " \
-           f"{np.mean(b):.4g} on average ({min(b):.4g} to {max(b):.4g})"  # fmt: skip
+    line = f"over training seeds {seeds[0]} to {seeds[-1]}: " + over_seeds(f"{best.optimizer} {best.schedule}", b)
     if runner is not None:
         r_l = losses[id(runner)]
-        line += f", runner-up {np.mean(r_l):.4g} ({min(r_l):.4g} to {max(r_l):.4g})"
-        if max(b) >= min(r_l):  # the ranges overlap: which wins depends on the seed
+        line += ", runner-up " + over_seeds(f"{runner.optimizer} {runner.schedule}", r_l)
+        if all(map(math.isfinite, b + r_l)) and max(b) >= min(r_l):  # overlapping ranges: the seed decides
             line += "; they overlap: a near-tie, either will do"
     evidence.append(line)
     if runner is not None:
@@ -327,7 +338,8 @@ def _study_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: in
         raise ConfigError(f"the study finished no trial ({result.summary}); raise n_trials or check the data.")
     s = result.summary
     evidence = [
-        f"best of {s.get('complete', 0)} complete trials ({s.get('pruned', 0)} pruned, {s.get('diverged', 0)} diverged) "
+        f"best of {s.get('complete', 0)} complete trials (and {s.get('pruned', 0)} pruned, {s.get('diverged', 0)} of "
+        f"them diverged) "
         f"of an Optuna study aimed by the range test; {result.objective} {result.best_value:.4g} (seed {seed}: one "
         f"training each, so the best of many is an optimistic estimate)",
     ]
@@ -342,9 +354,16 @@ def _study_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: in
             "value", ascending=result.direction == "minimize", kind="mergesort")  # fmt: skip
         if len(done) > 1:
             r = done.iloc[1]
+            lr = r.get("param_lr")
+            at = f" at lr {float(lr):.3g}" if lr is not None and math.isfinite(float(lr)) else ""
             evidence.append(f"runner-up: trial #{int(r['number'])}, {r.get('param_optimizer')} with "
-                            f"{r.get('param_schedule')} at lr {float(r.get('param_lr') or math.nan):.3g}: "
-                            f"{result.objective} {float(r['value']):.4g}")  # fmt: skip
+                            f"{r.get('param_schedule')}{at}: {result.objective} {float(r['value']):.4g}")  # fmt: skip
+    from lrsearch.search.results import rate_bound_note
+
+    bound = rate_bound_note(cfg["optimizer"], cfg.get("lr"), (s.get("space") or {}).get("lr", {}).get(cfg["optimizer"]),
+                            aimed=True)  # fmt: skip
+    if bound:
+        evidence.append(f"note: {bound}")
     rt = next((t for t in result.range_tests if getattr(t, "optimizer", None) == cfg["optimizer"]), None)
     lr_range = tuple(rt.lr_range) if rt is not None and getattr(rt, "lr_range", None) else None
     if rt is not None:

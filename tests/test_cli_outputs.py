@@ -12,7 +12,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from lrsearch.cli import build_parser, main
@@ -636,3 +638,26 @@ def test_report_refuses_to_write_over_the_studys_results_json(capsys, tmp_path, 
     monkeypatch.delenv("LRSEARCH_STORAGE", raising=False)
     code, _, err = run(capsys, "report", "--study-name", "iris", "--out", "studies/iris.json")
     assert code == 2 and "is the study's results JSON" in one_error(err, "report")
+
+
+def test_report_checks_a_database_studys_results_json_where_it_is(capsys, tmp_path, monkeypatch):
+    """For sqlite:/// the results JSON is studies/<name>.json (where run_study writes it), not beside the file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LRSEARCH_STORAGE", raising=False)
+    code, _, err = run(capsys, "report", "--study-name", "sq", "--storage", "sqlite:///db/sq.db", "--out",
+                       "studies/sq.json")  # fmt: skip
+    assert code == 2 and "is the study's results JSON" in one_error(err, "report")
+
+
+def test_arrays_used_as_given_get_no_standardised_units_note():
+    from lrsearch.data import load
+    from lrsearch.report.html import _units_note
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    raw = load((X, 3 * X[:, 0] + 100), task="regression", scale=False).summary()
+    scaled = load((X, 3 * X[:, 0] + 100), task="regression").summary()
+    assert raw["target_standardised"] is False and scaled["target_standardised"] is True
+    rec = SimpleNamespace(expected={"val_loss": 1.0})
+    assert _units_note(None, rec, raw, None, []) == ""
+    assert "standardised" in _units_note(None, rec, scaled, None, [])

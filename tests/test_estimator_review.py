@@ -340,7 +340,8 @@ def test_warm_start_adds_up_epochs_samples_and_the_curve():
     first = list(reg.loss_curve_)
     with pytest.warns(ConvergenceWarning):
         reg.fit(X, y)
-    assert reg.n_iter_ == 10 and reg.t_ == 10 * 120 and reg.loss_curve_[:5] == first and len(reg.loss_curve_) == 10
+    # as scikit-learn's: the curve and the samples seen add up, n_iter_ counts this fit's epochs
+    assert reg.n_iter_ == 5 and reg.t_ == 10 * 120 and reg.loss_curve_[:5] == first and len(reg.loss_curve_) == 10
     assert reg.out_activation_ == "identity"
 
 
@@ -348,7 +349,33 @@ def test_early_stopping_keeps_scikit_learns_score_attributes():
     X, y = make_classification(n_samples=300, n_features=6, random_state=2)
     clf = MLPClassifier(hidden_layer_sizes=(8,), epochs=40, early_stopping=True, random_state=0).fit(X, y)
     assert len(clf.validation_scores_) == clf.n_iter_ and clf.best_loss_ is None
-    assert clf.best_validation_score_ == max(clf.validation_scores_) and 0.5 < clf.best_validation_score_ <= 1.0
+    # the score of the epoch whose weights are kept (scikit-learn keeps its best score's weights)
+    assert clf.best_validation_score_ == clf.validation_scores_[clf.best_epoch_ - 1]
+    assert clf.best_validation_score_ == pytest.approx(clf.score(*_held_out(clf, X, y)))
+
+
+def _held_out(clf, X, y):
+    """The rows early stopping held out (the same seeded split the estimator made)."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import check_random_state
+
+    seed = int(check_random_state(clf.random_state).randint(0, 2**31 - 1))
+    n_val = int(np.ceil(clf.validation_fraction * len(X)))
+    _, X_va, _, y_va = train_test_split(X, y, test_size=n_val, random_state=seed, stratify=y)
+    return X_va, y_va
+
+
+def test_a_schedule_runs_its_course_without_the_plateau_stop():
+    """The plateau stop cut cosine and one-cycle short and left schedule='plateau' no epoch to lower the rate."""
+    X, y = make_classification(n_samples=200, n_features=6, random_state=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # a schedule that ran its course is not 'unconverged'
+        for schedule in ("cosine", "plateau"):
+            clf = MLPClassifier(hidden_layer_sizes=(8,), epochs=120, schedule=schedule, tol=0.05, n_iter_no_change=2,
+                                random_state=0).fit(X, y)  # fmt: skip
+            assert clf.n_iter_ == 120 and clf.status_ == "completed", schedule
+    const = MLPClassifier(hidden_layer_sizes=(8,), epochs=120, tol=0.05, n_iter_no_change=2, random_state=0).fit(X, y)
+    assert const.status_ == "converged" and const.n_iter_ < 120 and "tol=0.05" in const.result_.reason
 
 
 def test_logistic_is_sigmoid_and_multilabel_targets_are_explained():

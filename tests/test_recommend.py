@@ -188,3 +188,27 @@ def test_arguments_the_method_would_ignore_are_refused(iris):
         recommend(iris, storage="memory", n_trials=5)
     with pytest.raises(ConfigError, match="does not match the data set's task 'classification'"):
         recommend(iris, task="regression")
+
+
+def test_a_candidate_that_diverges_on_a_seed_is_not_a_near_tie(iris, monkeypatch):
+    """One of three seeds diverging was read as an overlap ('a near-tie, either will do'), and Infinity reached
+    the JSON."""
+    import types
+
+    import lrsearch.evaluation as evaluation
+
+    real = evaluation.fit_dataset
+    first = recommend(iris, optimizers=["sgd", "adam"], epochs=15, repeats=1)
+    runner = first.candidates[1]
+
+    def fake(d, **kw):  # the runner-up diverges on seed 1
+        if kw.get("seed") == 1 and (kw.get("optimizer"), kw.get("schedule")) == (runner.optimizer, runner.schedule):
+            return types.SimpleNamespace(result=types.SimpleNamespace(status="diverged", val_loss=np.array([0.5])))
+        return real(d, **kw)
+
+    monkeypatch.setattr(evaluation, "fit_dataset", fake)
+    rec = recommend(iris, optimizers=["sgd", "adam"], epochs=15, repeats=1)
+    line = next(e for e in rec.evidence if e.startswith("over training seeds"))
+    assert "diverged or failed on 1 of 3 seeds" in line and "near-tie" not in line
+    assert (rec.optimizer, rec.schedule) != (runner.optimizer, runner.schedule)
+    assert json.dumps(rec.to_dict(), allow_nan=False)  # no Infinity token

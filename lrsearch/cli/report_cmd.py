@@ -76,9 +76,13 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("reports") / f"{_slug(args.study_name or 'range_test')}.html"
     check_output_path(str(out), "--out")
     journal = storage_file(args.storage, args.study_name) if args.study_name else None
-    inputs = {"the study's storage": journal,  # and the results JSON beside it, which the report reads too
-              "the study's results JSON": os.path.join(os.path.dirname(journal), f"{args.study_name}.json")
-              if journal else None}  # fmt: skip
+    # the results JSON the report reads too: beside a journal, in studies/ for a database (as run_study writes it)
+    url = args.storage or os.environ.get("LRSEARCH_STORAGE") or ""
+    results = None
+    if args.study_name:
+        folder = "studies" if "://" in url else os.path.dirname(journal) if journal else None
+        results = os.path.join(folder, f"{args.study_name}.json") if folder is not None else None
+    inputs = {"the study's storage": journal, "the study's results JSON": results}
     inputs.update({f"the --find-json file {i + 1}": f for i, f in enumerate(args.find_json or [])})
     check_no_clash({"--out": str(out)}, inputs)
     range_tests = [rt for path in args.find_json or [] for rt in load_range_tests(path)]

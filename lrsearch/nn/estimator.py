@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -98,7 +99,7 @@ class _BaseMLP(BaseEstimator):
         callback = None
         if self.early_stopping:
             X, y, val = self._validation_split(X, y, seed)
-        else:
+        elif self._watches_plateau():
             callback = self._plateau_rule(plateau)
         result = train(
             X, y, task=self._task, hidden=hidden, activation=_activation(self.activation), optimizer=self.optimizer,
@@ -108,30 +109,43 @@ class _BaseMLP(BaseEstimator):
             clip_value=self.clip_value, normalize_grad=self.normalize_grad, layer_lrs=self.layer_lrs,
             n_classes=n_classes, compute_metrics=False, callback=callback, **val,
         )  # fmt: skip
+        if plateau:
+            result = dataclasses.replace(result, reason=(
+                f"the training loss did not fall by more than tol={self.tol} below its best for more than "
+                f"n_iter_no_change={self.n_iter_no_change} epochs"))  # fmt: skip
         self.result_ = result
         self.validation_loss_curve_ = result.val_loss.tolist() if val else None
         self.best_validation_loss_ = result.best_val_loss if val else None
         self.best_epoch_ = result.info.get("best_epoch") if val else None
-        # scikit-learn's names: the per-epoch validation score (accuracy, R²) and its best, with early stopping;
-        # the best training loss without it
-        self.validation_scores_ = result.val_score.tolist() if val else None
-        finite = [v for v in (self.validation_scores_ or []) if np.isfinite(v)]
-        self.best_validation_score_ = max(finite) if finite else None
+        # a warm start continues the run, as scikit-learn's: the curves and the samples seen add up (n_iter_
+        # counts this fit's epochs, as scikit-learn's does)
+        old_scores = (getattr(self, "validation_scores_", None) or []) if warm else []
+        previous = (self.loss_curve_, self.t_) if warm else ([], 0)
+        # scikit-learn's names: the per-epoch validation score (accuracy, R²) with early stopping, and the score
+        # of the epoch whose weights are kept; the best training loss without early stopping
+        self.validation_scores_ = [*old_scores, *result.val_score.tolist()] if val else None
+        best_epoch = self.best_epoch_ or result.epochs_run
+        kept = result.val_score[best_epoch - 1] if val and 0 < best_epoch <= len(result.val_score) else np.nan
+        self.best_validation_score_ = float(kept) if np.isfinite(kept) else None
         self.coefs_ = result.coefs
         self.intercepts_ = result.intercepts
-        # a warm start continues the run, as scikit-learn's: the curve, epochs and samples seen add up
-        previous = (self.loss_curve_, self.n_iter_, self.t_) if warm else ([], 0, 0)
         self.loss_curve_ = [*previous[0], *result.train_loss.tolist()]
         self.loss_ = float(result.train_loss[-1]) if result.epochs_run else float("nan")
         finite_loss = [v for v in self.loss_curve_ if np.isfinite(v)]
         self.best_loss_ = None if val else (min(finite_loss) if finite_loss else None)
-        self.n_iter_ = previous[1] + result.epochs_run
-        self.t_ = previous[2] + result.epochs_run * len(X)  # training samples seen, as scikit-learn counts
+        self.n_iter_ = result.epochs_run
+        self.t_ = previous[1] + result.epochs_run * len(X)  # training samples seen, as scikit-learn counts
         self.n_layers_ = len(result.coefs) + 1
         self.n_outputs_ = result.coefs[-1].shape[1]
         self.out_activation_ = "softmax" if self._task == "classification" else "identity"
         self.status_ = "converged" if plateau else result.status
         return result
+
+    def _watches_plateau(self) -> bool:
+        """Whether a training-loss plateau ends the fit: with a constant rate, as scikit-learn's default
+        (``learning_rate='constant'``). A schedule runs its whole course (``plateau`` lowers the rate on a
+        plateau itself, as scikit-learn's ``'adaptive'`` does instead of stopping)."""
+        return self.schedule == "constant" and not (self.schedule_params or {}).get("warmup")
 
     def _plateau_rule(self, stopped: list[int]) -> Any:
         """scikit-learn's stop without early stopping: the training loss has not fallen by more than ``tol``
@@ -186,7 +200,8 @@ class _BaseMLP(BaseEstimator):
             warnings.warn(f"{type(self).__name__} training diverged: {result.reason}; kept {kept} "
                           f"(status_ == 'diverged'). Lower lr (lrsearch.find_lr suggests one).",
                           ConvergenceWarning, stacklevel=3)  # fmt: skip
-        elif result.status == "completed" and result.epochs_run == self.epochs:
+        elif result.status == "completed" and result.epochs_run == self.epochs and (
+                self.early_stopping or self._watches_plateau()):  # a schedule that ran its course is done
             watched = "validation" if self.early_stopping else "training"
             warnings.warn(f"{type(self).__name__}: epochs={self.epochs} ran out while the {watched} loss still "
                           f"improved by more than tol={self.tol} within {self.n_iter_no_change} epochs: it has not "
@@ -247,9 +262,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ``validation_loss_curve_``), as scikit-learn's ``MLPClassifier(early_stopping=True)``
     does with its score (its best also moves on gains smaller than ``tol``; here it
     moves on gains larger than ``tol``, as Keras' ``min_delta``). Without early
-    stopping the same rule watches the training loss (``status_ == "converged"``),
-    and a fit whose ``epochs`` run out first warns (``ConvergenceWarning``), as
-    scikit-learn's MLP does. docs/core-api.md maps scikit-learn's parameter names.
+    stopping, at a constant rate, the same rule watches the training loss
+    (``status_ == "converged"``) and a fit whose ``epochs`` run out first warns
+    (``ConvergenceWarning``), as scikit-learn's MLP does; a schedule runs its
+    whole course. docs/core-api.md maps scikit-learn's parameter names.
     """
 
     _task = "classification"

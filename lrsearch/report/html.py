@@ -315,6 +315,8 @@ def _units_note(view: tables.StudyView | None, rec: tables.ReportRecommendation,
     are in the target's own units (an empty string otherwise)."""
     if _task(dataset_summary, train_result, range_tests) != "regression":
         return ""
+    if isinstance(dataset_summary, Mapping) and dataset_summary.get("target_standardised") is False:
+        return ""  # arrays used as given (recommend(X, y)): losses and mse are in the same units
     objective = view.objective if view is not None else None
     if objective == "val_loss" or (view is None and any("val_loss" in k for k in rec.expected)):
         return ("Regression: val_loss is the mean squared error on the standardised targets the network trains "
