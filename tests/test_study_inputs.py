@@ -441,3 +441,11 @@ def test_an_aimed_trial_that_keeps_failing_is_requeued_at_most_twice():
         fail_and_requeue(study, trial.number)
     states = [t.state for t in study.get_trials(deepcopy=False)]
     assert states == [TrialState.FAIL] * (MAX_REQUEUE + 1)
+
+
+def test_a_rate_range_of_one_value_still_fills_param_lr():
+    """low == high is not sampled (no lr_adam parameter): the trials table took its rate as missing."""
+    res = run_study("iris", None, storage="memory", n_trials=4, epochs=1, retrain=False, results_path=False,
+                    space={"optimizer": ["adam"], "lr": {"adam": [2e-3, 2e-3]}, "schedule": ["constant"]})  # fmt: skip
+    assert (res.trials["param_lr"] == 2e-3).all()
+    assert res.best_config["lr"] == 2e-3

@@ -183,6 +183,10 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     rows = []
     param_names: set[str] = set()
     metric_names: set[str] = set()
+    # a rate range of one value is not sampled (no lr_<optimizer> parameter): its value is the space's
+    lr_space = (study.user_attrs.get("lrsearch:space") or {}).get("lr") or {}
+    fixed = {o: float(b[0]) for o, b in lr_space.items() if isinstance(b, (list, tuple)) and len(b) == 2
+             and b[0] == b[1]}  # fmt: skip
     for t in study.get_trials(deepcopy=False):
         steps = sorted(t.intermediate_values)
         duration = None
@@ -201,7 +205,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
             "datetime_start": t.datetime_start,
         }
         opt = t.params.get("optimizer")
-        row["param_lr"] = t.params.get(f"lr_{opt}") if opt is not None else None
+        row["param_lr"] = t.params.get(f"lr_{opt}", fixed.get(opt)) if opt is not None else None
         for name, value in t.params.items():
             row[f"param_{name}"] = value
             param_names.add(name)
