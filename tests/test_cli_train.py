@@ -70,10 +70,15 @@ def test_bad_input_exits_2_with_one_line(argv, needle, capsys):
 
 
 def test_help_lists_train(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["--help"])
-    assert exc.value.code == 0
+    assert main(["--help"]) == 0  # main returns the code, for --help too
     assert "train" in capsys.readouterr().out
+
+
+def test_a_bad_flag_is_one_line_with_the_way_to_help(capsys):
+    """argparse printed its whole usage block (17 lines) for a flag of the wrong type."""
+    assert main(["study", "--data", "iris", "--n-trials", "abc"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--n-trials" in err[0] and "(see 'lrsearch study --help')" in err[0]
 
 
 def test_python_dash_m_lrsearch_runs_the_cli():

@@ -449,3 +449,16 @@ def test_a_rate_range_of_one_value_still_fills_param_lr():
                     space={"optimizer": ["adam"], "lr": {"adam": [2e-3, 2e-3]}, "schedule": ["constant"]})  # fmt: skip
     assert (res.trials["param_lr"] == 2e-3).all()
     assert res.best_config["lr"] == 2e-3
+
+
+def test_a_resumed_aimed_study_keeps_its_range_tests_in_the_results(tmp_path):
+    """Resuming ran no range test and rewrote the results JSON with none: later reports lost them."""
+    journal = str(tmp_path / "a.journal")
+    common = dict(storage=journal, epochs=2, aim="finder", retrain=False, hidden=[8],
+                  space={"optimizer": ["adam", "sgd"], "schedule": ["constant"]})  # fmt: skip
+    first = run_study("iris", None, n_trials=3, results_path=str(tmp_path / "r1.json"), **common)
+    second = run_study("iris", None, n_trials=5, results_path=str(tmp_path / "r2.json"), **common)
+    assert first.range_tests and not second.range_tests  # the resume ran none
+    saved = json.loads((tmp_path / "r2.json").read_text())["range_tests"]
+    assert [rt["optimizer"] for rt in saved] == [rt.optimizer for rt in first.range_tests]
+    assert saved == json.loads((tmp_path / "r1.json").read_text())["range_tests"]

@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 __all__ = ["build_parser", "console_main", "main"]
 
@@ -28,11 +29,18 @@ _COMMANDS = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (the problem and where the help is) instead of the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:  # noqa: D102
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available subcommand."""
     from lrsearch import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lrsearch",
         description="Which optimizer, learning rate and decay schedule should this network use?",
     )
@@ -51,9 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code (also for ``--help``, ``--version`` and a bad flag)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits for --help, --version and its own errors: a code, as for the rest
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="lrsearch: %(levelname)s: %(message)s",

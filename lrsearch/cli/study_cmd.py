@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--data",
         default=None,
-        help="built-in name (iris, digits, wine, breast_cancer, diabetes) or a CSV/Parquet/NPZ file",
+        help="built-in name (iris, digits, wine, breast_cancer, diabetes, linnerud) or a CSV/TSV/Parquet/NPZ file",
     )
     g.add_argument("--target", default=None, help="target column of a CSV/Parquet file (default: the last column)")
     g.add_argument("--task", choices=["classification", "regression"], default=None, help="default: inferred")

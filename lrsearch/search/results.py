@@ -121,7 +121,9 @@ class StudyResult:
             "interrupted": self.interrupted,
             "summary": self.summary,
             "dataset": self.dataset_summary,
-            "range_tests": [range_test_summary(rt) for rt in self.range_tests],
+            # this run's range tests, or (a resumed aimed study runs none) the ones stored with the study
+            "range_tests": [range_test_summary(rt) for rt in self.range_tests]
+            or list(self.summary.get("aim_range_tests") or []),
         }
         if with_trials:
             out["trials"] = _records(self.trials)
