@@ -462,3 +462,27 @@ def test_a_resumed_aimed_study_keeps_its_range_tests_in_the_results(tmp_path):
     saved = json.loads((tmp_path / "r2.json").read_text())["range_tests"]
     assert [rt["optimizer"] for rt in saved] == [rt.optimizer for rt in first.range_tests]
     assert saved == json.loads((tmp_path / "r1.json").read_text())["range_tests"]
+
+
+def test_a_dead_machines_last_trial_is_waited_for_and_retried(tmp_path):
+    """A machine killed near the end left its trial RUNNING: the others stopped as soon as the budget counted it,
+    and nothing failed or retried it (the guide promises no trial stays RUNNING)."""
+    import time
+
+    from optuna.storages import RDBStorage
+    from optuna.trial import TrialState
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    common = dict(storage=url, epochs=1, retrain=False, results_path=False, heartbeat_interval=1,
+                  space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
+    run_study("iris", None, n_trials=2, **common)
+    storage = RDBStorage(url, heartbeat_interval=1, grace_period=3)
+    study = optuna.load_study(study_name="iris", storage=storage)
+    dead = study.ask()  # a trial of a machine that then died: one heartbeat, never another
+    storage.record_heartbeat(dead._trial_id)
+    t0 = time.time()
+    res = run_study("iris", None, n_trials=3, **common)
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states.count(TrialState.RUNNING) == 0 and states[dead.number] == TrialState.FAIL
+    assert states.count(TrialState.COMPLETE) == 3 and res.summary["complete"] == 3
+    assert time.time() - t0 >= 2  # it waited for the heartbeat to go stale

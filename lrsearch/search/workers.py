@@ -136,6 +136,7 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
     done = {"worker": worker, "seed": seed, "trials": 0, "complete": 0, "pruned": 0, "interrupted": False, "cpu_s": 0.0}
     cpu0 = time.process_time()
     heartbeat_on = bool(getattr(storage, "get_heartbeat_interval", lambda: None)())
+    waited = False
     while True:
         trial = beat = None
         try:
@@ -150,10 +151,23 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
                 if heartbeat_on:
                     optuna.storages.fail_stale_trials(study)
                 if counted(study) >= job.n_trials:
-                    break
-                trial = study.ask()
-                # first heartbeat at once: a trial that never beat is never found stale
-                beat = Heartbeat(storage, trial._trial_id).start()  # Optuna has no public trial-id accessor
+                    # a running trial may be a dead machine's: it counts until its heartbeat is found stale, when
+                    # it is failed and queued again; stopping now would leave it RUNNING for good. Wait for the
+                    # running trials to end (or go stale, and then run the retry here)
+                    running = heartbeat_on and bool(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+                    if not running:
+                        break
+                    if not waited:
+                        log.info("budget reached; waiting for the running trials to end or be found stale (a "
+                                 "dead machine's trial is retried)")  # fmt: skip
+                    waited = True
+                else:
+                    trial = study.ask()
+                    # first heartbeat at once: a trial that never beat is never found stale
+                    beat = Heartbeat(storage, trial._trial_id).start()  # Optuna has no public trial-id accessor
+            if trial is None:  # waiting for another machine's trial (above)
+                time.sleep(WAIT_POLL_S)
+                continue
             trial.set_user_attr("run", job.run_id)  # marks this run's trials, for the clean-up after Ctrl-C
             trial.set_user_attr("worker", worker)
         except KeyboardInterrupt:
@@ -409,6 +423,9 @@ def fail_and_requeue(study: Any, number: int, frozen: Any = None) -> None:
                                                  "requeued": retries + 1})  # fmt: skip
     log.info("trial %d (an aimed first trial) failed; queued again with the same parameters", number)
 
+
+#: seconds between looks at the running trials once the budget is reached (heartbeat storages)
+WAIT_POLL_S = 0.5
 
 #: how many times one aimed first trial is queued again after failing (Optuna's retry callback default: 2)
 MAX_REQUEUE = 2
