@@ -220,3 +220,48 @@ def test_unreachable_database_is_a_storage_error():
     with pytest.raises(StorageError) as info:
         cfg.open()
     assert "pw" not in str(info.value)
+
+
+def test_a_password_with_an_unencoded_at_sign_is_hidden_whole():
+    """'p@ssword' was split at its '@': the mask showed 'ssword@host', and the driver's error quoted it too."""
+    from lrsearch.search.storage import StorageConfig
+
+    url = "postgresql://special:p@ssword@127.0.0.1:1/spdb"
+    assert mask_url(url) == "postgresql://special:***@127.0.0.1:1/spdb"
+    with pytest.raises(StorageError) as exc:
+        StorageConfig("rdb", url).open()
+    assert "ssword" not in str(exc.value) and "p@ss" not in str(exc.value)
+
+
+def test_a_database_that_never_answers_fails_within_the_connect_timeout(monkeypatch):
+    """A server that accepts and never speaks (a silent firewall, a hung server) hung the study, deaf to Ctrl-C."""
+    import socket
+    import threading
+    import time
+
+    pytest.importorskip("psycopg2")
+    import lrsearch.search.storage as storage_mod
+
+    monkeypatch.setattr(storage_mod, "CONNECT_TIMEOUT_S", 2)  # libpq's minimum
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    port = listener.getsockname()[1]
+    outcome: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            storage_mod.StorageConfig("rdb", f"postgresql://u:pw@127.0.0.1:{port}/db").open()
+        except BaseException as exc:  # noqa: BLE001 - the outcome is checked below
+            outcome.append(exc)
+
+    try:
+        worker = threading.Thread(target=connect, daemon=True)  # a hang fails the test instead of hanging it
+        t0 = time.time()
+        worker.start()
+        worker.join(20)
+        assert not worker.is_alive(), "the connection attempt still hangs after 20 s"
+        assert time.time() - t0 < 20 and len(outcome) == 1 and isinstance(outcome[0], StorageError)
+        assert "cannot open storage" in str(outcome[0])
+    finally:
+        listener.close()

@@ -46,24 +46,51 @@ class StorageError(LRSearchError):
     """The study storage cannot be used: unreachable server, missing driver, bad URL, wrong study."""
 
 
+#: seconds a PostgreSQL connection may take before it fails (libpq's connect_timeout; a URL may set its own)
+CONNECT_TIMEOUT_S = 15
+
+
 def mask_url(url: str) -> str:
     """The URL with its password replaced by ``***``.
 
     >>> mask_url("postgresql://ann:secret@db.example:5432/studies")
     'postgresql://ann:***@db.example:5432/studies'
+    >>> mask_url("postgresql://ann:p@ss@db:5432/studies")  # an '@' not percent-encoded: all of it is hidden
+    'postgresql://ann:***@db:5432/studies'
     """
     if "://" not in url:
         return url
-    try:
-        from sqlalchemy.engine import make_url
+    scheme, _, rest = url.partition("://")
+    netloc = rest.split("/", 1)[0]
+    if netloc.count("@") <= 1:
+        try:
+            from sqlalchemy.engine import make_url
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL sqlalchemy understands: mask by hand
-        scheme, _, rest = url.partition("://")
-        creds, at, host = rest.rpartition("@")
-        if at and ":" in creds:
-            creds = creds.split(":", 1)[0] + ":***"
-        return f"{scheme}://{creds}{at}{host}"
+            return make_url(url).render_as_string(hide_password=True)
+        except Exception:  # not a URL sqlalchemy understands: mask by hand, below
+            pass
+    creds, at, host = rest.rpartition("@")  # the last '@' ends the credentials (a password may hold one)
+    if at and ":" in creds:
+        creds = creds.split(":", 1)[0] + ":***"
+    return f"{scheme}://{creds}{at}{host}"
+
+
+def _scrub(text: str, url: str) -> str:
+    """``text`` (a driver's message) without the URL's password or any part of it between '@'s.
+
+    A password with an unencoded '@' is split by the driver into password and host, and the host part is
+    quoted back in its errors ('could not translate host name "ssword@db"').
+
+    >>> _scrub('host name "ssword@db"', "postgresql://ann:p@ssword@db/x")
+    'host name "***@db"'
+    """
+    rest = url.partition("://")[2]
+    creds = rest.rpartition("@")[0]
+    password = creds.split(":", 1)[1] if ":" in creds else ""
+    for piece in sorted({password, *password.split("@")}, key=len, reverse=True):
+        if len(piece) >= 3:
+            text = text.replace(piece, "***")
+    return text
 
 
 @dataclass(frozen=True)
@@ -113,6 +140,9 @@ class StorageConfig:
         kwargs: dict[str, Any] = {}
         if self.dialect in ("postgresql", "mysql"):
             kwargs["engine_kwargs"] = {"pool_pre_ping": True}
+        if self.dialect == "postgresql" and "connect_timeout" not in url:
+            # a server that never answers (a firewall dropping packets) hung for minutes, deaf to Ctrl-C
+            kwargs["engine_kwargs"]["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
         hb = self.heartbeat_interval
         if hb:
             with warnings.catch_warnings():
@@ -130,7 +160,7 @@ class StorageConfig:
             if "NoSuchModule" in name or "No module named" in str(exc) or "DB access module" in str(exc):
                 raise StorageError(_driver_hint(self.dialect, exc)) from None
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else name
-            raise StorageError(f"cannot open storage {self.masked}: {name}: {first}") from None
+            raise StorageError(f"cannot open storage {self.masked}: {name}: {_scrub(first, self.location)}") from None
 
     def budget_lock(self, study_name: str) -> Any:
         """A reusable context manager: a lock shared by every worker of ``study_name`` (processes and machines)."""
@@ -417,7 +447,10 @@ class _ServerLock:
             import sqlalchemy
             from sqlalchemy.pool import NullPool
 
-            engine = sqlalchemy.create_engine(_normalise_url(self.cfg.location), poolclass=NullPool)
+            url = _normalise_url(self.cfg.location)
+            extra = ({"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
+                     if self.cfg.dialect == "postgresql" and "connect_timeout" not in url else {})  # fmt: skip
+            engine = sqlalchemy.create_engine(url, poolclass=NullPool, **extra)
             self._conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         return self._conn
 
