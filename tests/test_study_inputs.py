@@ -486,3 +486,25 @@ def test_a_dead_machines_last_trial_is_waited_for_and_retried(tmp_path):
     assert states.count(TrialState.RUNNING) == 0 and states[dead.number] == TrialState.FAIL
     assert states.count(TrialState.COMPLETE) == 3 and res.summary["complete"] == 3
     assert time.time() - t0 >= 2  # it waited for the heartbeat to go stale
+
+
+def test_overwrite_refuses_to_delete_a_study_that_another_machine_runs(tmp_path):
+    """A second machine started with the same --overwrite command deleted the running study (the first died
+    with KeyError: 'Record does not exist.')."""
+    import socket
+
+    journal = str(tmp_path / "o.journal")
+    common = dict(storage=journal, epochs=1, retrain=False, results_path=False,
+                  space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
+    run_study("iris", None, n_trials=1, **common)
+    from lrsearch.search.storage import resolve_storage
+
+    study = optuna.load_study(study_name="iris", storage=resolve_storage(journal, "iris").open())
+    live = study.ask()  # a trial a live worker runs: this very process
+    live.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}:1")
+    with pytest.raises(ConfigError, match="while 1 of its trials run"):
+        run_study("iris", None, n_trials=2, overwrite=True, **common)
+    assert len(study.get_trials(deepcopy=False)) == 2  # untouched
+    study.tell(live, 0.5)
+    res = run_study("iris", None, n_trials=1, overwrite=True, **common)  # nothing runs now: deleted and rerun
+    assert len(res.trials) == 1

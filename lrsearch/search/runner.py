@@ -255,6 +255,25 @@ def _data_fingerprint(ds: Any) -> dict[str, Any]:
             "features": int(ds.X_train.shape[1]), "sha256": h.hexdigest()[:16]}  # fmt: skip
 
 
+def _refuse_to_delete_a_running_study(study: Any, raw_storage: Any, name: str) -> None:
+    """``overwrite`` of a study that another process or machine still runs would pull it from under them (a
+    joining machine with the same --overwrite command did): refuse while live trials run. Trials of dead
+    workers (stale heartbeats, gone local processes) are failed first and do not count."""
+    import optuna
+    from optuna.trial import TrialState
+
+    if getattr(raw_storage, "get_heartbeat_interval", lambda: None)():
+        optuna.storages.fail_stale_trials(study)
+    else:
+        fail_dead_local_trials(study)
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    if running:
+        workers = sorted({str(t.user_attrs.get("worker", "?")) for t in running})
+        raise ConfigError(f"--overwrite would delete the study {name!r} while {len(running)} of its trials run "
+                          f"(workers {', '.join(workers[:4])}): stop every machine running it first, or choose "
+                          f"another --study-name.")  # fmt: skip
+
+
 def _open_study(raw_storage: Any, cfg: StorageConfig, name: str, spec: StudySpec, ds: Any,
                 overwrite: bool) -> tuple[Any, SearchSpace, tuple[Any, ...], bool]:  # fmt: skip
     """Load the study (checking its definition) or create it; return (study, space, range tests, created)."""
@@ -266,6 +285,7 @@ def _open_study(raw_storage: Any, cfg: StorageConfig, name: str, spec: StudySpec
     sampler = make_sampler(spec.sampler, spec.seed, spec.seed)
     existing = _load(raw_storage, cfg, name, sampler, pruner)
     if existing is not None and overwrite:
+        _refuse_to_delete_a_running_study(existing, raw_storage, name)
         log.warning("deleting the existing study %r in %s (overwrite)", name, cfg.masked)
         optuna.delete_study(study_name=name, storage=raw_storage)
         existing = None
