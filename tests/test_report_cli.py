@@ -174,3 +174,19 @@ def test_a_find_report_names_the_data_set_and_how_the_test_ran(tmp_path, capsys)
     html = out.read_text()
     assert "How the tests ran" in html and "num_iter" in html
     assert "Data set" in html and "train 90, val 30, test 30" in html  # the data set the test ran on
+
+
+def test_a_report_on_another_machine_shows_the_aimed_studys_range_tests(tmp_path, monkeypatch, capsys):
+    """Without the results file (another machine wrote it) the report lost an aimed study's range tests, which
+    the study itself stores."""
+    from lrsearch.search import run_study
+
+    monkeypatch.chdir(tmp_path)
+    journal = str(tmp_path / "a.journal")
+    run_study("iris", None, storage=journal, n_trials=2, epochs=1, aim="finder", retrain=False, results_path=False,
+              hidden=[8], space={"optimizer": ["adam", "sgd"], "schedule": ["constant"]})  # fmt: skip
+    out = tmp_path / "r.html"
+    assert main(["report", "--study-name", "iris", "--storage", journal, "--out", str(out)]) == 0
+    html = out.read_text()
+    assert "2 range tests" in html and "LR range tests" in html
+    assert "the range test for sgd suggested" in html or "the range test for adam suggested" in html

@@ -353,7 +353,17 @@ def load_with_optuna(study_name: str, storage: str | None) -> Any:
     except Exception as exc:  # connection refused, bad URL, foreign schema...
         raise ConfigError(f"Cannot open study {study_name!r} in {shown!r}: {type(exc).__name__}: {exc}") from None
     view = dataclasses.replace(study_view(st), storage=shown)
-    return _with_saved_results(view, saved_json)
+    view = _with_saved_results(view, saved_json)
+    stored = st.user_attrs.get("lrsearch:range_tests") or []
+    if not getattr(view, "range_tests", None) and stored:
+        # no results file here (another machine wrote it): the study keeps its aim's range-test summaries too
+        try:
+            view = dataclasses.replace(view, range_tests=tuple(
+                _range_test({**rt, "source": "this study's --aim finder"}, f"the study {study_name!r}")
+                for rt in stored if isinstance(rt, dict)))  # fmt: skip
+        except ConfigError as exc:
+            log.warning("ignoring the range tests stored with the study: %s", exc)
+    return view
 
 
 def _same_study(saved: dict[str, Any], view: Any) -> bool:
