@@ -69,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="lrsearch: %(levelname)s: %(message)s",
     )
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)  # -vv is for lrsearch, not 2,000 lines of font search
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
