@@ -265,3 +265,13 @@ def test_a_database_that_never_answers_fails_within_the_connect_timeout(monkeypa
         assert "cannot open storage" in str(outcome[0])
     finally:
         listener.close()
+
+
+def test_scrubbing_touches_only_what_an_unencoded_at_split_off():
+    from lrsearch.search.storage import _libpq, _scrub
+
+    msg = 'password authentication failed for user "postgres"'
+    assert _scrub(msg, "postgresql://postgres:postgres@db/x") == msg  # a password without '@' is not searched for
+    assert _scrub('host name "zq@127.0.0.1"', "postgresql://ann:xy@zq@127.0.0.1/x") == 'host name "***@127.0.0.1"'
+    assert _libpq("postgresql://h/d") and _libpq("postgresql+psycopg2://h/d")
+    assert not _libpq("postgresql+pg8000://h/d")  # pg8000's connect() takes no connect_timeout

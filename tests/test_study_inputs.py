@@ -508,3 +508,27 @@ def test_overwrite_refuses_to_delete_a_study_that_another_machine_runs(tmp_path)
     study.tell(live, 0.5)
     res = run_study("iris", None, n_trials=1, overwrite=True, **common)  # nothing runs now: deleted and rerun
     assert len(res.trials) == 1
+
+
+def test_the_wait_at_the_budget_is_bounded_and_overwrite_ignores_trials_nobody_runs(tmp_path):
+    """A RUNNING trial that never recorded a heartbeat is never found stale: the wait for it hung for ever, and
+    --overwrite refused for ever over trials of dead or unrecorded workers."""
+    import time
+
+    from optuna.storages import RDBStorage
+    from optuna.trial import TrialState
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    common = dict(storage=url, epochs=1, retrain=False, results_path=False, heartbeat_interval=1,
+                  space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
+    run_study("iris", None, n_trials=1, **common)
+    study = optuna.load_study(study_name="iris", storage=RDBStorage(url))
+    silent = study.ask()  # RUNNING, no heartbeat, no worker: nothing will ever end it
+    t0 = time.time()
+    run_study("iris", None, n_trials=2, **common)
+    assert time.time() - t0 < 30  # grace (3 s) + two heartbeats, not for ever
+    assert study.get_trials(deepcopy=False)[silent.number].state == TrialState.RUNNING
+    dead = study.ask()
+    dead.set_user_attr("worker", f"{__import__('socket').gethostname()}:999999999:0")  # a gone local process
+    res = run_study("iris", None, n_trials=1, overwrite=True, **common)  # neither blocks the overwrite
+    assert len(res.trials) == 1

@@ -35,6 +35,7 @@ from lrsearch.search.workers import (
     fail_dead_local_trials,
     fail_orphans,
     one_blas_thread,
+    pid_alive,
     prestart_workers,
     run_parallel,
     sigint_noted,
@@ -257,19 +258,37 @@ def _data_fingerprint(ds: Any) -> dict[str, Any]:
 
 def _refuse_to_delete_a_running_study(study: Any, raw_storage: Any, name: str) -> None:
     """``overwrite`` of a study that another process or machine still runs would pull it from under them (a
-    joining machine with the same --overwrite command did): refuse while live trials run. Trials of dead
-    workers (stale heartbeats, gone local processes) are failed first and do not count."""
+    joining machine with the same --overwrite command did): refuse while trials of live workers run.
+
+    Live: a worker process of this machine that still exists, or, on a storage with heartbeats, a trial of
+    another machine that has not gone stale. A trial nobody can vouch for (no worker recorded, another
+    machine's on a journal) does not stop the overwrite, as before.
+    """
+    import socket
+
     import optuna
+    from optuna.exceptions import ExperimentalWarning
     from optuna.trial import TrialState
 
-    if getattr(raw_storage, "get_heartbeat_interval", lambda: None)():
-        optuna.storages.fail_stale_trials(study)
-    else:
-        fail_dead_local_trials(study)
-    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    if running:
-        workers = sorted({str(t.user_attrs.get("worker", "?")) for t in running})
-        raise ConfigError(f"--overwrite would delete the study {name!r} while {len(running)} of its trials run "
+    heartbeats = bool(getattr(raw_storage, "get_heartbeat_interval", lambda: None)())
+    if heartbeats:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+    host = socket.gethostname()
+    live = []
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        parts = str(t.user_attrs.get("worker", "")).split(":")
+        if len(parts) < 2 or not parts[1].isdigit():
+            continue  # no worker recorded: nobody to protect
+        if parts[0] == host:
+            if pid_alive(int(parts[1])):
+                live.append(t)
+        elif heartbeats:  # another machine's trial that survived the stale check
+            live.append(t)
+    if live:
+        workers = sorted({str(t.user_attrs.get("worker")) for t in live})
+        raise ConfigError(f"--overwrite would delete the study {name!r} while {len(live)} of its trials run "
                           f"(workers {', '.join(workers[:4])}): stop every machine running it first, or choose "
                           f"another --study-name.")  # fmt: skip
 

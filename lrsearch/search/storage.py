@@ -75,6 +75,11 @@ def mask_url(url: str) -> str:
     return f"{scheme}://{creds}{at}{host}"
 
 
+def _libpq(url: str) -> bool:
+    """Whether the URL's PostgreSQL driver is libpq's (psycopg 2 or 3), which takes ``connect_timeout``."""
+    return url.startswith(("postgresql://", "postgresql+psycopg2://", "postgresql+psycopg://"))
+
+
 def _scrub(text: str, url: str) -> str:
     """``text`` (a driver's message) without the URL's password or any part of it between '@'s.
 
@@ -87,9 +92,12 @@ def _scrub(text: str, url: str) -> str:
     rest = url.partition("://")[2]
     creds = rest.rpartition("@")[0]
     password = creds.split(":", 1)[1] if ":" in creds else ""
-    for piece in sorted({password, *password.split("@")}, key=len, reverse=True):
-        if len(piece) >= 3:
-            text = text.replace(piece, "***")
+    if "@" not in password:  # the driver read it whole, and quotes none of it
+        return text
+    text = text.replace(password, "***")
+    for piece in password.split("@")[1:]:  # what the driver took for the start of the host: 'piece@host'
+        if piece:
+            text = text.replace(f"{piece}@", "***@")
     return text
 
 
@@ -140,7 +148,7 @@ class StorageConfig:
         kwargs: dict[str, Any] = {}
         if self.dialect in ("postgresql", "mysql"):
             kwargs["engine_kwargs"] = {"pool_pre_ping": True}
-        if self.dialect == "postgresql" and "connect_timeout" not in url:
+        if _libpq(url) and "connect_timeout" not in url:
             # a server that never answers (a firewall dropping packets) hung for minutes, deaf to Ctrl-C
             kwargs["engine_kwargs"]["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
         hb = self.heartbeat_interval
@@ -449,7 +457,7 @@ class _ServerLock:
 
             url = _normalise_url(self.cfg.location)
             extra = ({"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
-                     if self.cfg.dialect == "postgresql" and "connect_timeout" not in url else {})  # fmt: skip
+                     if _libpq(url) and "connect_timeout" not in url else {})  # fmt: skip
             engine = sqlalchemy.create_engine(url, poolclass=NullPool, **extra)
             self._conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         return self._conn

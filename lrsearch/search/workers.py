@@ -136,7 +136,8 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
     done = {"worker": worker, "seed": seed, "trials": 0, "complete": 0, "pruned": 0, "interrupted": False, "cpu_s": 0.0}
     cpu0 = time.process_time()
     heartbeat_on = bool(getattr(storage, "get_heartbeat_interval", lambda: None)())
-    waited = False
+    waiting_for: set[int] | None = None
+    wait_until = 0.0
     while True:
         trial = beat = None
         try:
@@ -153,14 +154,18 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
                 if counted(study) >= job.n_trials:
                     # a running trial may be a dead machine's: it counts until its heartbeat is found stale, when
                     # it is failed and queued again; stopping now would leave it RUNNING for good. Wait for the
-                    # running trials to end (or go stale, and then run the retry here)
-                    running = heartbeat_on and bool(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
-                    if not running:
+                    # trials running when the budget was reached to end or go stale (and then run the retry
+                    # here), no longer than it takes a dead one's heartbeat to go stale
+                    now = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+                    if waiting_for is None:
+                        waiting_for = now
+                        wait_until = time.time() + _stale_after(storage)
+                        if heartbeat_on and now:
+                            log.warning("budget reached while %d trial(s) run elsewhere: waiting up to %.0f s for "
+                                        "them to end or go stale (a dead machine's trial is then retried here)",
+                                        len(now), wait_until - time.time())  # fmt: skip
+                    if not (heartbeat_on and waiting_for & now and time.time() < wait_until):
                         break
-                    if not waited:
-                        log.info("budget reached; waiting for the running trials to end or be found stale (a "
-                                 "dead machine's trial is retried)")  # fmt: skip
-                    waited = True
                 else:
                     trial = study.ask()
                     # first heartbeat at once: a trial that never beat is never found stale
@@ -382,7 +387,7 @@ def _safe(report: Callable[..., None]) -> None:
         log.debug("progress display failed: %s", exc)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -427,6 +432,13 @@ def fail_and_requeue(study: Any, number: int, frozen: Any = None) -> None:
 #: seconds between looks at the running trials once the budget is reached (heartbeat storages)
 WAIT_POLL_S = 0.5
 
+
+def _stale_after(storage: Any) -> float:
+    """Seconds after which a dead worker's trial is found stale: the grace period plus two heartbeats."""
+    hb = float(getattr(storage, "get_heartbeat_interval", lambda: None)() or 0)
+    grace = getattr(storage, "grace_period", None) or 2 * hb
+    return float(grace) + 2 * hb
+
 #: how many times one aimed first trial is queued again after failing (Optuna's retry callback default: 2)
 MAX_REQUEUE = 2
 
@@ -444,7 +456,7 @@ def fail_dead_local_trials(study: Any) -> None:
     host = socket.gethostname()
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         parts = str(t.user_attrs.get("worker", "")).split(":")
-        if len(parts) >= 2 and parts[0] == host and parts[1].isdigit() and not _pid_alive(int(parts[1])):
+        if len(parts) >= 2 and parts[0] == host and parts[1].isdigit() and not pid_alive(int(parts[1])):
             log.warning("trial %d was left running by worker process %s, which is gone; marking it failed",
                         t.number, parts[1])  # fmt: skip
             fail_and_requeue(study, t.number, t)
