@@ -532,3 +532,24 @@ def test_the_wait_at_the_budget_is_bounded_and_overwrite_ignores_trials_nobody_r
     dead.set_user_attr("worker", f"{__import__('socket').gethostname()}:999999999:0")  # a gone local process
     res = run_study("iris", None, n_trials=1, overwrite=True, **common)  # neither blocks the overwrite
     assert len(res.trials) == 1
+
+
+def test_a_worker_process_that_dies_does_not_end_the_study(tmp_path, caplog):
+    """A worker killed outright (kill -9, the OOM killer) made the machine stop with 'internal error:
+    TerminatedWorkerError' and no summary; this process now finishes the study alone."""
+    import dataclasses
+
+    class Deadly(str):  # unpickled in the worker process (with the data set), it ends that process at once
+        def __reduce__(self):
+            return (os._exit, (1,))
+
+    ds = dataclasses.replace(lrsearch.data.load("iris", seed=0), name=Deadly("iris"))
+    with caplog.at_level(logging.WARNING, logger="lrsearch"):
+        res = run_study(ds, None, storage=str(tmp_path / "k.journal"), study_name="k", n_trials=6, epochs=2, n_jobs=2,
+                        retrain=False, results_path=False, space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
+    assert "a worker process died (TerminatedWorkerError)" in caplog.text and not res.interrupted
+    assert res.summary["complete"] + res.summary["pruned"] == 6
+    # the pool is made anew for the next parallel study
+    again = run_study("iris", None, storage=str(tmp_path / "a.journal"), n_trials=4, epochs=1, n_jobs=2,
+                      retrain=False, results_path=False, space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
+    assert again.summary["complete"] + again.summary["pruned"] == 4 and again.summary["n_jobs"] == 2

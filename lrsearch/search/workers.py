@@ -284,7 +284,9 @@ def run_parallel(job: Job, n_jobs: int, report: Callable[..., None] | None, stor
             futures = [executor.submit(_worker_entry, others) for _ in range(n_jobs - 1)]
             outcome["workers"] = [f.result() for f in futures]
         except BaseException as exc:  # handed to the main thread
-            outcome["error"] = exc
+            # a worker process killed outright (the OOM killer, kill -9) breaks the pool: a lost worker, not a
+            # bug; this process carries on, and the lost trials are failed (and rerun) like a Ctrl-C's
+            outcome["lost" if _lost_worker(exc) else "error"] = exc
         finally:
             finished.set()
 
@@ -317,10 +319,18 @@ def run_parallel(job: Job, n_jobs: int, report: Callable[..., None] | None, stor
             stop_path.unlink(missing_ok=True)
     if "error" in outcome:
         raise outcome["error"]
+    if "lost" in outcome:
+        log.warning("a worker process died (%s): its running trials are marked failed and rerun by the next run; "
+                    "this process finished the study alone", type(outcome["lost"]).__name__)  # fmt: skip
     workers = [mine, *outcome.get("workers", [])]
     if any(w.get("interrupted") for w in workers):  # Ctrl-C reached the workers (a terminal's process group)
         raise KeyboardInterrupt
     return workers
+
+
+def _lost_worker(exc: BaseException) -> bool:
+    """Whether ``exc`` is loky's report of a worker process that died (not an error inside a worker)."""
+    return type(exc).__name__ in ("TerminatedWorkerError", "BrokenProcessPool", "ShutdownExecutorError")
 
 
 def worker_executor(n_jobs: int) -> Any:
