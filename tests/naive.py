@@ -632,3 +632,16 @@ def naive_train(X, y, coefs, intercepts, *, task, activation, optimizer, lr_per_
         epoch_losses.append(float(np.dot(losses, sizes) / n))
     result.train_loss = np.array(epoch_losses)
     return result
+
+
+def sklearn_stop_epoch(losses, tol, n_iter_no_change):
+    """scikit-learn's MLP stop without early stopping (``_update_no_improvement_count``), replayed on a curve:
+    the first epoch (1-based) after more than ``n_iter_no_change`` epochs in a row that did not bring the loss
+    ``tol`` below its running minimum, or None."""
+    best, count = np.inf, 0
+    for epoch, loss in enumerate(losses, start=1):
+        count = count + 1 if loss > best - tol else 0
+        best = min(best, loss)
+        if count > n_iter_no_change:
+            return epoch
+    return None

@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from lrsearch.exceptions import ConfigError
 from lrsearch.nn.estimator import MLPClassifier, MLPRegressor
+from tests.naive import sklearn_stop_epoch  # the independent reference
 
 SMALL = dict(hidden_layer_sizes=(8,), epochs=4, random_state=0)
 
@@ -307,24 +308,13 @@ def test_a_sparse_matrix_too_large_to_densify_is_refused_clearly(monkeypatch):
 # -- session 6 review: what a scikit-learn user relies on -------------------------------------------------------------
 
 
-def _sklearn_stop_epoch(losses, tol, n_iter_no_change):
-    """scikit-learn's MLP rule without early stopping (``_update_no_improvement_count``), replayed on a curve."""
-    best, count = np.inf, 0
-    for epoch, loss in enumerate(losses, start=1):
-        count = count + 1 if loss > best - tol else 0
-        best = min(best, loss)
-        if count > n_iter_no_change:
-            return epoch
-    return None
-
-
 def test_a_training_loss_plateau_stops_the_fit_as_in_scikit_learn():
     X, y = make_classification(n_samples=200, n_features=6, random_state=0)
     clf = MLPClassifier(hidden_layer_sizes=(8,), epochs=300, tol=0.05, n_iter_no_change=3, random_state=0).fit(X, y)
     full = MLPClassifier(hidden_layer_sizes=(8,), epochs=300, tol=0.0, n_iter_no_change=300, random_state=0)
     with pytest.warns(ConvergenceWarning, match="epochs=300 ran out"):
         full.fit(X, y)
-    expected = _sklearn_stop_epoch(full.loss_curve_, 0.05, 3)  # the same run, read by the reference rule
+    expected = sklearn_stop_epoch(full.loss_curve_, 0.05, 3)  # the same run, read by the reference rule
     assert expected is not None and clf.n_iter_ == expected and clf.status_ == "converged"
     np.testing.assert_allclose(clf.loss_curve_, full.loss_curve_[:expected])
     assert clf.best_loss_ == min(clf.loss_curve_) and clf.out_activation_ == "softmax"

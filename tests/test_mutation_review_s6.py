@@ -26,6 +26,7 @@ from lrsearch.nn.estimator import MLPClassifier
 from lrsearch.recommend import recommend
 from lrsearch.report.tables import rank_trials
 from lrsearch.search.results import rate_bound_note
+from tests.naive import sklearn_stop_epoch  # the independent reference
 
 # -- c2 ------------------------------------------------------------
 
@@ -46,17 +47,6 @@ def test_recommend_report_over_its_studys_results_json_is_refused_after_the_work
 # -- e2_e3 ------------------------------------------------------------
 
 
-def _sklearn_stop_epoch(losses, tol, n_iter_no_change):
-    """scikit-learn's _update_no_improvement_count, replayed on a curve (best = the running minimum)."""
-    best, count = np.inf, 0
-    for epoch, loss in enumerate(losses, start=1):
-        count = count + 1 if loss > best - tol else 0
-        best = min(best, loss)
-        if count > n_iter_no_change:
-            return epoch
-    return None
-
-
 def test_the_plateau_rule_compares_with_the_best_loss_not_the_last_on_a_noisy_curve():
     """A high rate and small batches: the training loss goes up and down, so 'best so far' and 'last epoch'
     differ (the existing test's curve falls monotonically and cannot tell them apart)."""
@@ -67,7 +57,7 @@ def test_the_plateau_rule_compares_with_the_best_loss_not_the_last_on_a_noisy_cu
         full = MLPClassifier(epochs=200, tol=0.0, n_iter_no_change=300, **kw).fit(X, y)
     curve = np.asarray(full.loss_curve_)
     assert (np.diff(curve) > 0).any()  # the curve is not monotone: the case this test is about
-    expected = _sklearn_stop_epoch(curve, 1e-3, 3)
+    expected = sklearn_stop_epoch(curve, 1e-3, 3)
     clf = MLPClassifier(epochs=200, tol=1e-3, n_iter_no_change=3, **kw).fit(X, y)
     assert expected is not None and clf.n_iter_ == expected and clf.status_ == "converged"
     np.testing.assert_allclose(clf.loss_curve_, curve[:expected])

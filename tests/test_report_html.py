@@ -60,6 +60,18 @@ def assert_self_contained(html: str) -> _Page:
     return page
 
 
+def section_html(html: str, anchor: str) -> str:
+    """The page's section ``id=anchor`` up to the next section."""
+    start = html.index(f'id="{anchor}"')
+    end = html.find("<section", start)
+    return html[start:end if end > 0 else None]
+
+
+def visible_text(html: str) -> str:
+    """The page's visible text, whitespace collapsed (checking it is self-contained on the way)."""
+    return " ".join(assert_self_contained(html).visible.split())
+
+
 def test_full_report_is_self_contained_and_shows_the_recommendation(tmp_path):
     study = fake_study(range_tests=(fake_range_test("adam", 3e-3),), best_result=fake_train_result())
     path = build_report(tmp_path / "r.html", study=study, notes="reviewed by <b>me</b>")

@@ -21,23 +21,13 @@ from lrsearch.report import tables as T
 
 try:
     from .test_report_fakes import fake_range_test, fake_study, fake_trials, journal_storage
-    from .test_report_html import assert_self_contained
+    from .test_report_html import section_html, visible_text
 except ImportError:
     from test_report_fakes import fake_range_test, fake_study, fake_trials, journal_storage
-    from test_report_html import assert_self_contained
+    from test_report_html import section_html, visible_text
 
 
 pytestmark = pytest.mark.usefixtures("close_figures")
-
-
-def _section(html: str, anchor: str) -> str:
-    start = html.index(f'id="{anchor}"')
-    end = html.find("<section", start)
-    return html[start:end if end > 0 else None]
-
-
-def _visible(html: str) -> str:
-    return " ".join(assert_self_contained(html).visible.split())
 
 
 # ----------------------------------------------------------------------------- recommend --report
@@ -62,7 +52,7 @@ def _recommendation():
 def test_a_recommendation_report_shows_test_metrics_settings_and_the_trainings_compared(tmp_path):
     html = build_report(tmp_path / "rec.html", recommendation=_recommendation(),
                         range_tests=[fake_range_test("adam", 0.01)]).read_text()  # fmt: skip
-    rec = " ".join(_visible(_section(html, "recommendation") + "</section>").split())
+    rec = " ".join(visible_text(section_html(html, "recommendation") + "</section>").split())
     assert "accuracy (test): 0.9123" in rec  # the test split was measured: it was missing
     assert "accuracy (validation): 0.9712" in rec and "val_loss (validation): 0.1234" in rec
     assert "hidden = [64, 32]" in rec and "epochs = 30" in rec and "batch_size = 16" in rec
@@ -83,10 +73,10 @@ def _interrupted_study():
 
 def test_an_interrupted_study_says_so_and_keeps_the_best_trials_own_metrics(tmp_path):
     html = build_report(tmp_path / "i.html", study=_interrupted_study()).read_text()
-    text = _visible(html)
+    text = visible_text(html)
     assert "The study was interrupted after 6 of its 100 trials" in text
-    assert "not retrained and has no test metrics yet" in _visible(_section(html, "recommendation"))
-    best = _section(html, "best")
+    assert "not retrained and has no test metrics yet" in visible_text(section_html(html, "recommendation"))
+    best = section_html(html, "best")
     assert "0.9577" in best  # the best trial's (#1) own validation accuracy stands in for the retrained run's
     assert "not in the study storage" not in best and "was interrupted" in best
     assert T.best_metrics_table(_interrupted_study()).set_index("metric").loc["accuracy", "validation"] == 0.9577
@@ -153,7 +143,7 @@ def test_failed_trials_show_why_they_failed(tmp_path):
 def test_a_truncated_trials_table_still_lists_every_failed_trial(tmp_path):
     trials = fake_trials().assign(fail_reason=[None, None, None, None, "error: out of memory", None])
     html = build_report(tmp_path / "t.html", study=fake_study(trials=trials), max_trial_rows=2).read_text()
-    part = _visible(_section(html, "trials"))
+    part = visible_text(section_html(html, "trials"))
     assert "out of memory" in part  # trial 4 failed; best-first order puts it last, past the cut
     assert "Showing 3 of 6 trials: the first 2 and the 1 failed trial after them." in part
 
@@ -195,7 +185,7 @@ def test_range_tests_show_the_bounds_they_gave_a_study(tmp_path):
     assert t.loc[0, "rule"] is None and t.loc[0, "stop_reason"] is None  # a stored summary has neither
     assert t["lr"].dtype == float and t["search_low"].dtype == float
     html = build_report(tmp_path / "a.html", study=fake_study(range_tests=(aimed,))).read_text()
-    assert "<th class=\"num\">search_low</th>" in html and "0.0075" in _section(html, "range-tests")
+    assert "<th class=\"num\">search_low</th>" in html and "0.0075" in section_html(html, "range-tests")
     html = build_report(tmp_path / "f.html", range_tests=[fake_range_test()]).read_text()
     assert "search_low" not in html  # a plain range test has no bounds: no empty columns
 

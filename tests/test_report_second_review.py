@@ -24,22 +24,12 @@ from lrsearch.report import tables as T
 
 try:
     from .test_report_fakes import fake_study, fake_trials, journal_storage, make_optuna_study
-    from .test_report_html import assert_self_contained
+    from .test_report_html import section_html, visible_text
 except ImportError:
     from test_report_fakes import fake_study, fake_trials, journal_storage, make_optuna_study
-    from test_report_html import assert_self_contained
+    from test_report_html import section_html, visible_text
 
 pytestmark = pytest.mark.usefixtures("close_figures")
-
-
-def _section(html: str, anchor: str) -> str:
-    start = html.index(f'id="{anchor}"')
-    end = html.find("<section", start)
-    return html[start:end if end > 0 else None]
-
-
-def _visible(html: str) -> str:
-    return " ".join(assert_self_contained(html).visible.split())
 
 
 class _Tables(HTMLParser):
@@ -90,15 +80,15 @@ def test_the_search_space_and_the_terminals_bound_note_are_on_the_page(tmp_path,
     expected = _at_a_bound(res.best_config, res.summary["space"])
     assert expected and "widen lr.adam" in expected  # what the terminal summary says
     html = build_report(tmp_path / "r.html", study=res).read_text()
-    study = _visible(_section(html, "study"))
+    study = visible_text(section_html(html, "study"))
     assert f"Note: {expected}." in study
-    assert expected in _visible(_section(html, "recommendation"))
+    assert expected in visible_text(section_html(html, "recommendation"))
     assert "Search space" in study and "lr (adam) 0.0099 to 0.01 (log scale)" in study
     gamma = res.summary["space"]["step"]["gamma"]
     assert f"step.gamma {gamma['low']:g} to {gamma['high']:g}" in study
     # rebuilt from the storage (lrsearch report), the note and the space are still there
     assert main(["report", "--study-name", "edge", "--out", "cli.html"]) == 0
-    cli = _visible((tmp_path / "cli.html").read_text())
+    cli = visible_text((tmp_path / "cli.html").read_text())
     assert f"Note: {expected}." in cli and "lr (adam) 0.0099 to 0.01 (log scale)" in cli
 
 
@@ -127,7 +117,7 @@ def _regression_study(**extra):
 
 def test_a_rebuilt_regression_report_explains_its_two_scales(tmp_path):
     html = build_report(tmp_path / "r.html", study=_regression_study()).read_text()
-    rec = _visible(_section(html, "recommendation"))
+    rec = visible_text(section_html(html, "recommendation"))
     assert "val_loss (validation, best trial): 0.2; mse (test): 3402" in rec  # the two scales, side by side
     assert "val_loss is the mean squared error on the standardised targets" in rec
     assert "mse is in the target's own squared units" in rec
@@ -190,7 +180,7 @@ def test_values_stay_clear_of_the_diverged_strip_and_captions_mention_it_only_wh
     assert all(t <= hi - 0.1 * (hi - lo) + 1e-12 for t in ax.get_yticks())  # no value tick inside the strip
     none_diverged = fake_trials().assign(diverged_reason=None)
     html = build_report(tmp_path / "n.html", study=fake_study(trials=none_diverged)).read_text()
-    assert "diverged trials" not in _section(html, "study").split("Figures")[1]
+    assert "diverged trials" not in section_html(html, "study").split("Figures")[1]
     html = build_report(tmp_path / "y.html", study=fake_study()).read_text()
     assert "Crosses in the strip along the top (worst) edge: the 2 diverged trials" in html
 
@@ -221,10 +211,10 @@ def test_ties_are_broken_by_trial_number_in_the_figure_the_table_and_the_recomme
     drawn = [int(line.get_label().split()[0][1:]) for line in ax.lines if line.get_label().startswith("#")]
     assert drawn == table[:5] == [1, 3, 24, 4, 5]  # the 3 tied best, then the first of the twenty tied at 0.25
     html = build_report(tmp_path / "t.html", study=st).read_text()
-    rec = _visible(_section(html, "recommendation"))
+    rec = visible_text(section_html(html, "recommendation"))
     assert st.best_trial.number == 1
     assert f"3 trials tie at the best value (0.2); the earliest, #{st.best_trial.number}, is shown" in rec
-    assert "tie at the best" not in _visible(build_report(tmp_path / "f.html", study=fake_study()).read_text())
+    assert "tie at the best" not in visible_text(build_report(tmp_path / "f.html", study=fake_study()).read_text())
 
 
 # ----------------------------------------------------------------------------- 6, 7. range tests of an aimed study
@@ -246,7 +236,7 @@ def test_an_aimed_studys_range_tests_show_what_was_saved_and_invent_nothing(tmp_
     journal, saved = _aimed_study(tmp_path)
     out = tmp_path / "a.html"
     assert main(["report", "--study-name", "aim", "--storage", str(journal), "--out", str(out)]) == 0
-    part = _section(out.read_text(), "range-tests")
+    part = section_html(out.read_text(), "range-tests")
     table, how = _tables(part)[:2]
     assert float(table.loc[0, "lr"]) == pytest.approx(saved["lr"], rel=1e-3)
     assert float(table.loc[0, "spread_decades"]) == pytest.approx(saved["spread_decades"])
@@ -254,7 +244,7 @@ def test_an_aimed_studys_range_tests_show_what_was_saved_and_invent_nothing(tmp_
         assert table.loc[0, absent] == "—"  # not in the saved summary: a dash, nothing made up
     assert "mode" not in how.columns  # the summary records no ladder: no "exp"
     assert float(how.loc[0, "best_probe_loss"]) == pytest.approx(saved["probe_loss"], rel=1e-3)
-    text = _visible(part)
+    text = visible_text(part)
     assert "No loss curve for adam: a study stores only the summary of its range tests" in text
     assert "data:image/png" not in part
 
@@ -270,11 +260,11 @@ def test_a_find_json_of_another_data_set_is_flagged_and_keeps_the_studys_own(tmp
                      "--out", str(out)]) == 0  # fmt: skip
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("'iris'" in w and "'wine'" in w and "f.json" in w for w in warned), warned
-    part = _section(out.read_text(), "range-tests")
+    part = section_html(out.read_text(), "range-tests")
     table = _tables(part)[0]
     assert table["optimizer"].tolist() == ["adam", "sgd"]  # the study's own first, the file's beside it
     assert table["source"].tolist() == ["this study's --aim finder", "f.json"]
-    assert "ran on the data set 'iris', not on this report's 'wine'" in _visible(part)
+    assert "ran on the data set 'iris', not on this report's 'wine'" in visible_text(part)
     same = tmp_path / "same.json"
     same.write_text(json.dumps({**json.loads(find.read_text()), "data": {"name": "wine"}}))
     caplog.clear()
@@ -297,7 +287,7 @@ def test_a_find_report_shows_the_probes_the_json_holds(tmp_path, capsys):
     find.write_text(json.dumps(saved))
     out = tmp_path / "f.html"
     assert main(["report", "--find-json", str(find), "--out", str(out)]) == 0
-    how = _tables(_section(out.read_text(), "range-tests"))[1]
+    how = _tables(section_html(out.read_text(), "range-tests"))[1]
     assert how.loc[0, "probes"] == "3"
     best = min(v for v in probes["losses"] if v is not None)
     assert float(how.loc[0, "best_probe_loss"]) == pytest.approx(best, rel=1e-3)
@@ -320,7 +310,7 @@ def test_optunas_importance_warnings_and_per_optimizer_rates_are_explained(tmp_p
     st.optimize(objective, n_trials=12)
     imp = T.param_importances(st)
     html = build_report(tmp_path / "i.html", study=st).read_text()
-    part = _visible(html[html.index("Hyperparameter importance"):html.index('id="best"')])
+    part = visible_text(html[html.index("Hyperparameter importance"):html.index('id="best"')])
     assert "Importance is per parameter" in part and "(lr_adam, lr_sgd)" in part
     warned = [p for p in ("lr_adam", "lr_sgd", "optimizer") if f"`{p}`" in imp.attrs.get("note", "")]
     for p in warned:  # every parameter Optuna warned about is named under the figure
@@ -340,10 +330,10 @@ def test_counts_do_not_add_diverged_to_pruned_and_pruned_values_are_explained(tm
     diverged = [t for t in pruned if "diverged_reason" in t.user_attrs]
     assert diverged and len(pruned) > len(diverged)
     html = build_report(tmp_path / "c.html", study=st).read_text()
-    rec = _visible(_section(html, "recommendation"))
+    rec = visible_text(section_html(html, "recommendation"))
     assert (f"({len(trials)} in all: {len(pruned)} pruned ({len(diverged)} of them diverged), 0 failed)") in rec
     assert "diverged)" in rec and f"{len(diverged)} diverged)" not in rec.replace("of them diverged)", "")
-    part = _visible(_section(html, "trials"))
+    part = visible_text(section_html(html, "trials"))
     assert "A pruned trial's value is the last one it reported before it was stopped" in part
     table = T.trials_table(st).set_index("number")
     partial = [t for t in pruned if t not in diverged and t.intermediate_values]
@@ -373,7 +363,7 @@ def test_tables_speak_plain_words_not_python(tmp_path):
     assert summary["trials per minute (last run)"] == "27,540"
     assert T.format_value(27541.2) == f"{round(27541.2, -1):,.0f}"
     html = build_report(tmp_path / "p.html", study=study).read_text()
-    assert "run the same lrsearch study command again with --report FILE" in _visible(_section(html, "best"))
+    assert "run the same lrsearch study command again with --report FILE" in visible_text(section_html(html, "best"))
 
 
 def test_the_history_axis_counts_every_trial():
