@@ -191,3 +191,23 @@ def storage_file(storage: Any, study_name: str | None, studies_dir: Any = "studi
     if "://" in text or text in ("", "memory", ":memory:"):
         return None
     return text
+
+
+def results_file(storage: Any, study_name: str | None, studies_dir: Any = "studies") -> str | None:
+    """Where a study's results JSON goes by default: beside its journal, in ``studies_dir`` for a database,
+    nowhere for memory (None also when the name is not known yet). ``storage`` as :func:`storage_file` reads it.
+
+    >>> results_file("runs/a.journal", "a"), results_file("sqlite:///x.db", "a"), results_file("memory", "a")
+    ('runs/a.json', 'studies/a.json', None)
+    """
+    import os
+
+    if study_name is None:
+        return None
+    text = os.fspath(storage).strip() if storage is not None else (os.environ.get("LRSEARCH_STORAGE") or "")
+    if text in ("memory", ":memory:"):
+        return None
+    if "://" in text:
+        return os.path.join(os.fspath(studies_dir), f"{study_name}.json")
+    journal = storage_file(storage, study_name, studies_dir)
+    return os.path.join(os.path.dirname(journal), f"{study_name}.json") if journal else None

@@ -16,12 +16,11 @@ import argparse
 import json
 import logging
 import math
-import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from lrsearch._validation import check_no_clash, storage_file
+from lrsearch._validation import check_no_clash, results_file, storage_file
 from lrsearch.cli._common import check_output_path
 from lrsearch.cli._help import defaults_formatter, fill_api_defaults
 from lrsearch.exceptions import ConfigError
@@ -76,13 +75,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("reports") / f"{_slug(args.study_name or 'range_test')}.html"
     check_output_path(str(out), "--out")
     journal = storage_file(args.storage, args.study_name) if args.study_name else None
-    # the results JSON the report reads too: beside a journal, in studies/ for a database (as run_study writes it)
-    url = args.storage or os.environ.get("LRSEARCH_STORAGE") or ""
-    results = None
-    if args.study_name:
-        folder = "studies" if "://" in url else os.path.dirname(journal) if journal else None
-        results = os.path.join(folder, f"{args.study_name}.json") if folder is not None else None
-    inputs = {"the study's storage": journal, "the study's results JSON": results}
+    # and the results JSON the report reads too, where run_study writes it
+    inputs = {"the study's storage": journal, "the study's results JSON": results_file(args.storage, args.study_name)}
     inputs.update({f"the --find-json file {i + 1}": f for i, f in enumerate(args.find_json or [])})
     check_no_clash({"--out": str(out)}, inputs)
     range_tests = [rt for path in args.find_json or [] for rt in load_range_tests(path)]

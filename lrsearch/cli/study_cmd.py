@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from lrsearch._validation import check_no_clash, storage_file
+from lrsearch._validation import check_no_clash, results_file, storage_file
 from lrsearch.exceptions import ConfigError
 
 log = logging.getLogger("lrsearch.cli.study")
@@ -171,8 +171,7 @@ def run(args: argparse.Namespace) -> int:
     # an output must not overwrite what the study reads or writes (its journal held the trials)
     name = args.study_name or spec.name
     journal = storage_file(storage, name, args.studies_dir)
-    results = (os.path.join(os.path.dirname(journal), f"{name}.json") if journal and name and not args.results
-               and (storage is None or "://" not in storage) else None)  # the default results file, beside it
+    results = None if args.results else results_file(storage, name, args.studies_dir)  # the default one
     check_no_clash({"--report": args.report, "--results": args.results},
                    {"the --data file": spec.data if isinstance(spec.data, str) and os.path.isfile(spec.data) else None,
                     "the --spec file": args.spec, "the study's storage": journal,

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from lrsearch._validation import check_no_clash, storage_file
+from lrsearch._validation import check_no_clash, results_file, storage_file
 from lrsearch.exceptions import ConfigError
 from lrsearch.search.objective import direction_of, trial_config
 from lrsearch.search.results import StudyProgress, StudyResult, trials_frame
@@ -35,11 +35,11 @@ from lrsearch.search.workers import (
     fail_dead_local_trials,
     fail_orphans,
     one_blas_thread,
-    pid_alive,
     prestart_workers,
     run_parallel,
     sigint_noted,
     work,
+    worker_of,
 )
 
 __all__ = ["default_study_name", "make_pruner", "make_sampler", "run_study"]
@@ -101,7 +101,8 @@ def run_study(
         source = dataset if dataset is not None else spec.data
         check_no_clash({"results_path (--results)": _results_path(results_path, cfg, name, studies_dir)},
                        {"the study's storage": storage_file(cfg.location, name),
-                        "the data file": source if isinstance(source, (str, os.PathLike)) and os.path.isfile(source) else None})  # fmt: skip
+                        "the data file": source if isinstance(source, (str, os.PathLike)) and os.path.isfile(source)
+                        else None})  # fmt: skip
 
         # the workers start while this process opens the study (no more than the trials asked for)
         pool = prestart_workers(min(n_jobs, spec.n_trials), ds, spec.dtype)
@@ -264,8 +265,6 @@ def _refuse_to_delete_a_running_study(study: Any, raw_storage: Any, name: str) -
     another machine that has not gone stale. A trial nobody can vouch for (no worker recorded, another
     machine's on a journal) does not stop the overwrite, as before.
     """
-    import socket
-
     import optuna
     from optuna.exceptions import ExperimentalWarning
     from optuna.trial import TrialState
@@ -275,17 +274,9 @@ def _refuse_to_delete_a_running_study(study: Any, raw_storage: Any, name: str) -
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
-    host = socket.gethostname()
-    live = []
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        parts = str(t.user_attrs.get("worker", "")).split(":")
-        if len(parts) < 2 or not parts[1].isdigit():
-            continue  # no worker recorded: nobody to protect
-        if parts[0] == host:
-            if pid_alive(int(parts[1])):
-                live.append(t)
-        elif heartbeats:  # another machine's trial that survived the stale check
-            live.append(t)
+    # a live local process's trial, or another machine's that survived the stale check; none recorded: no one's
+    live = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if (w := worker_of(t)) == ("local", True) or (heartbeats and w[0] == "remote")]  # fmt: skip
     if live:
         workers = sorted({str(t.user_attrs.get("worker")) for t in live})
         raise ConfigError(f"--overwrite would delete the study {name!r} while {len(live)} of its trials run "
@@ -559,8 +550,5 @@ def _results_path(results_path: Any, cfg: StorageConfig, name: str, studies_dir:
         return None
     if results_path not in (None, True):
         return Path(results_path)
-    if cfg.kind == "journal":
-        return Path(cfg.location).with_name(f"{name}.json")
-    if cfg.kind == "memory":
-        return None
-    return Path(studies_dir) / f"{name}.json"
+    default = results_file(cfg.location, name, studies_dir)  # beside a journal, studies_dir for a database
+    return None if default is None else Path(default)

@@ -463,13 +463,22 @@ def fail_dead_local_trials(study: Any) -> None:
     """
     from optuna.trial import TrialState
 
-    host = socket.gethostname()
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        parts = str(t.user_attrs.get("worker", "")).split(":")
-        if len(parts) >= 2 and parts[0] == host and parts[1].isdigit() and not pid_alive(int(parts[1])):
+        if worker_of(t) == ("local", False):
             log.warning("trial %d was left running by worker process %s, which is gone; marking it failed",
-                        t.number, parts[1])  # fmt: skip
+                        t.number, str(t.user_attrs["worker"]).split(":")[1])  # fmt: skip
             fail_and_requeue(study, t.number, t)
+
+
+def worker_of(trial: Any) -> tuple[str, bool | None]:
+    """Where the trial's recorded worker (``host:pid:slot``) runs: ``("local", alive)`` for a process of this
+    machine, ``("remote", None)`` for another machine's, ``("unknown", None)`` when none is recorded."""
+    parts = str(trial.user_attrs.get("worker", "")).split(":")
+    if len(parts) < 2 or not parts[1].isdigit():
+        return "unknown", None
+    if parts[0] == socket.gethostname():
+        return "local", pid_alive(int(parts[1]))
+    return "remote", None
 
 
 def fail_orphans(study: Any, run_id: str) -> None:
