@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 from lrsearch._json import jsonable
 from lrsearch.exceptions import ConfigError
 
-__all__ = ["add_data_args", "add_model_args", "check_output_path", "parse_hidden", "parse_pairs", "dump_json"]
+__all__ = ["add_data_args", "add_model_args", "check_output_path", "parse_hidden", "parse_pairs", "dump_json",
+           "finder_warnings_printed_elsewhere"]
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
@@ -120,3 +124,16 @@ def _can_create_in(folder: Any) -> bool:
 
 def dump_json(obj: Any) -> str:
     return json.dumps(jsonable(obj), indent=2)
+
+
+@contextlib.contextmanager
+def finder_warnings_printed_elsewhere(active: bool) -> Iterator[None]:
+    """While ``active``, the finder's logger shows errors only: the command prints its warnings itself, once."""
+    log = logging.getLogger("lrsearch.finder")
+    level = log.level
+    if active:
+        log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)

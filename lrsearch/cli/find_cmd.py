@@ -26,7 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from lrsearch._validation import check_no_clash
-from lrsearch.cli._common import add_data_args, add_model_args, check_output_path, dump_json, parse_hidden, parse_pairs
+from lrsearch.cli._common import (
+    add_data_args,
+    add_model_args,
+    check_output_path,
+    dump_json,
+    finder_warnings_printed_elsewhere,
+    parse_hidden,
+    parse_pairs,
+)
 from lrsearch.cli._help import defaults_formatter, fill_api_defaults
 from lrsearch.exceptions import ConfigError
 
@@ -153,7 +161,6 @@ def _write_csv(path: str, results: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import logging
 
     from lrsearch.data import load
     from lrsearch.finder import find_lr, find_lr_all
@@ -172,11 +179,7 @@ def run(args: argparse.Namespace) -> int:
         diverge_threshold=args.diverge_threshold, repeats=args.repeats, validation=args.validation,
         seed=args.seed, dtype=args.dtype, rule=args.rule, probes=args.probes, probe_steps=args.probe_steps,
     )  # fmt: skip
-    finder_log = logging.getLogger("lrsearch.finder")
-    level = finder_log.level
-    if args.verbose == 0:
-        finder_log.setLevel(logging.ERROR)  # the CLI prints the warnings itself, once
-    try:
+    with finder_warnings_printed_elsewhere(args.verbose == 0):  # printed below, once
         if args.optimizer == "all":
             try:
                 results = find_lr_all(dataset, **kwargs)
@@ -187,8 +190,6 @@ def run(args: argparse.Namespace) -> int:
                                   "optimizer with --optimizer to give it options.") from None  # fmt: skip
         else:
             results = {args.optimizer: find_lr(dataset, optimizer=args.optimizer, **kwargs)}
-    finally:
-        finder_log.setLevel(level)
 
     # the results first: a file that cannot be written must not cost them
     if args.json:

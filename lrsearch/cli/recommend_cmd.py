@@ -9,14 +9,19 @@ never the results.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from lrsearch._validation import check_no_clash, storage_file
-from lrsearch.cli._common import add_data_args, check_output_path, dump_json, parse_hidden
+from lrsearch.cli._common import (
+    add_data_args,
+    check_output_path,
+    dump_json,
+    finder_warnings_printed_elsewhere,
+    parse_hidden,
+)
 from lrsearch.cli._help import defaults_formatter, fill_api_defaults
 
 #: flags left at None by the parser; they take recommend()'s defaults
@@ -113,17 +118,12 @@ def run(args: argparse.Namespace) -> int:
     hidden = parse_hidden(args.hidden) if isinstance(args.hidden, str) else tuple(args.hidden)
     ds = load(args.data, target=args.target, task=args.task, val_size=args.val_size, test_size=args.test_size,
               seed=args.seed)  # fmt: skip
-    finder_log = logging.getLogger("lrsearch.finder")
-    level = finder_log.level
-    if getattr(args, "verbose", 0) == 0 and args.method != "study":
-        finder_log.setLevel(logging.ERROR)  # the chosen range test's warnings are printed once, in the evidence
-    try:
+    # the finder method prints the chosen range test's warnings once, in the evidence
+    with finder_warnings_printed_elsewhere(getattr(args, "verbose", 0) == 0 and args.method != "study"):
         rec = recommend(ds, method=args.method, optimizers=optimizers, hidden=hidden, activation=args.activation,
                         batch_size=args.batch_size, epochs=args.epochs, seed=args.seed, n_trials=args.n_trials,
                         n_jobs=args.n_jobs, storage=args.storage, study_name=args.study_name,
                         overwrite=bool(args.overwrite))  # fmt: skip
-    finally:
-        finder_log.setLevel(level)
 
     # the results first: a report that cannot be written must not cost them
     if args.json:
