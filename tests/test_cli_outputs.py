@@ -661,3 +661,12 @@ def test_arrays_used_as_given_get_no_standardised_units_note():
     rec = SimpleNamespace(expected={"val_loss": 1.0})
     assert _units_note(None, rec, raw, None, []) == ""
     assert "standardised" in _units_note(None, rec, scaled, None, [])
+
+
+def test_a_database_studys_results_json_is_protected_before_the_study(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LRSEARCH_STORAGE", raising=False)
+    code, _, err = run(capsys, "study", "--data", "iris", "--study-name", "q", "--storage", "sqlite:///q.db",
+                       "--report", "studies/q.json", "--n-trials", "1", "--epochs", "1", "--no-progress")  # fmt: skip
+    assert code == 2 and "is the study's results JSON" in one_error(err, "study")
+    assert not (tmp_path / "q.db").exists()  # refused before the study
