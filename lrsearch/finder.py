@@ -396,12 +396,9 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
     if groups is None:
         held, rest = np.sort(perm[:n_held]), np.sort(perm[n_held:])
     else:  # a row and its copies go to one side: a held-out copy of a training row measures memorising it
-        first = np.zeros(int(groups.max()) + 1, dtype=bool)
-        order = []
-        for i in perm:  # the groups in the order their first member appears in the permutation
-            if not first[groups[i]]:
-                first[groups[i]] = True
-                order.append(groups[i])
+        shuffled = groups[perm]
+        _, first = np.unique(shuffled, return_index=True)
+        order = shuffled[np.sort(first)]  # the groups in the order their first member appears in the permutation
         sizes = np.bincount(groups)
         held_groups = np.zeros(sizes.size, dtype=bool)
         room = n_held
@@ -423,6 +420,12 @@ def _duplicate_groups(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
     >>> _duplicate_groups(np.array([[1.0], [2.0], [1.0]]), np.array([0, 1, 0])).tolist()
     [0, 1, 0]
     """
+    # every row distinct (the usual case): known from the rows' bytes in one pass (np.unique over rows sorts
+    # them, 1.6 s for 20000 x 1000); + 0.0 makes -0.0 the bytes of 0.0, which np.unique takes as equal
+    Xc = np.ascontiguousarray(X) + 0.0
+    yc = (np.ascontiguousarray(y) + 0.0).reshape(len(y), -1)
+    if len({hash((a.tobytes(), b.tobytes())) for a, b in zip(Xc, yc)}) == len(Xc):
+        return None
     rows = np.concatenate([np.asarray(X, dtype=np.float64).reshape(len(X), -1),
                            np.asarray(y, dtype=np.float64).reshape(len(y), -1)], axis=1)  # fmt: skip
     _, groups = np.unique(rows, axis=0, return_inverse=True)
