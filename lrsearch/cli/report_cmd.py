@@ -351,13 +351,20 @@ def load_with_optuna(study_name: str, storage: str | None) -> Any:
     stored = st.user_attrs.get("lrsearch:range_tests") or []
     if not getattr(view, "range_tests", None) and stored:
         # no results file here (another machine wrote it): the study keeps its aim's range-test summaries too
-        try:
-            view = dataclasses.replace(view, range_tests=tuple(
-                _range_test({**rt, "source": "this study's --aim finder"}, f"the study {study_name!r}")
-                for rt in stored if isinstance(rt, dict)))  # fmt: skip
-        except ConfigError as exc:
-            log.warning("ignoring the range tests stored with the study: %s", exc)
+        parsed = _aim_range_tests(stored, f"the study {study_name!r}")
+        if parsed:
+            view = dataclasses.replace(view, range_tests=parsed)
     return view
+
+
+def _aim_range_tests(items: list[Any], where: str) -> tuple[Any, ...]:
+    """An aimed study's saved range-test summaries, read for the report (none, with a warning, if malformed)."""
+    try:
+        return tuple(_range_test({**rt, "source": "this study's --aim finder"}, where)
+                     for rt in items if isinstance(rt, dict))  # fmt: skip
+    except ConfigError as exc:
+        log.warning("ignoring the range tests of %s: %s", where, exc)
+        return ()
 
 
 def _same_study(saved: dict[str, Any], view: Any) -> bool:
@@ -421,12 +428,9 @@ def _with_saved_results(view: Any, path: Path | None) -> Any:
     if saved.get("dataset") and not view.dataset_summary:
         changes["dataset_summary"] = saved["dataset"]
     if saved.get("range_tests"):
-        try:
-            changes["range_tests"] = tuple(_range_test({**rt, "source": "this study's --aim finder"},
-                                                       f"the study results {str(path)!r}")
-                                           for rt in saved["range_tests"] if isinstance(rt, dict))  # fmt: skip
-        except ConfigError as exc:
-            log.warning("ignoring the range tests of the study results: %s", exc)
+        parsed = _aim_range_tests(saved["range_tests"], f"the study results {str(path)!r}")
+        if parsed:
+            changes["range_tests"] = parsed
     if view.objective == "value" and isinstance(saved.get("objective"), str):
         changes["objective"] = saved["objective"]
     best = None if view.best_index is None else int(view.trials.at[view.best_index, "number"])
