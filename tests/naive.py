@@ -645,3 +645,73 @@ def sklearn_stop_epoch(losses, tol, n_iter_no_change):
         if count > n_iter_no_change:
             return epoch
     return None
+
+
+# ----------------------------------------------------------------------------
+# Sample weights, as scikit-learn 1.9's MLP defines them: the loss of a batch
+# is the weighted mean sum_i w_i l_i / sum_i w_i of its rows' own losses.
+# ----------------------------------------------------------------------------
+
+
+def row_losses(X, y, coefs, intercepts, *, task, activation):
+    """The loss of every row on its own: cross-entropy, or the squared error averaged over the outputs."""
+    zs, _ = forward_all(X, coefs, intercepts, activation)
+    T = _targets(y, task, coefs[-1].shape[1])
+    return np.array([_loss_from_output(zs[-1][i:i + 1], T[i:i + 1], task) for i in range(T.shape[0])])
+
+
+def weighted_loss(X, y, w, coefs, intercepts, *, task, activation):
+    """sum_i w_i l_i / sum_i w_i."""
+    w = np.asarray(w, dtype=np.float64)
+    losses = row_losses(X, y, coefs, intercepts, task=task, activation=activation)
+    return float(np.sum(w * losses) / np.sum(w))
+
+
+def weighted_loss_and_grad(X, y, w, coefs, intercepts, *, task, activation):
+    """The weighted mean loss and its gradient, as the weighted sum of every row's own gradient / sum w."""
+    w = np.asarray(w, dtype=np.float64)
+    total = float(np.sum(w))
+    grad_c = [np.zeros_like(np.asarray(c, dtype=np.float64)) for c in coefs]
+    grad_b = [np.zeros_like(np.asarray(b, dtype=np.float64)) for b in intercepts]
+    for i in range(np.asarray(X).shape[0]):
+        _, gc, gb = loss_and_grad(np.asarray(X)[i:i + 1], np.asarray(y)[i:i + 1], coefs, intercepts, task=task,
+                                  activation=activation)
+        for k in range(len(coefs)):
+            grad_c[k] += (w[i] / total) * gc[k]
+            grad_b[k] += (w[i] / total) * gb[k]
+    return weighted_loss(X, y, w, coefs, intercepts, task=task, activation=activation), grad_c, grad_b
+
+
+def naive_train_weighted(X, y, w, coefs, intercepts, *, task, activation, optimizer, lr, batch_size, epochs,
+                         optimizer_params=None, opt=None):
+    """Weighted training with shuffle off at a constant rate: batches are rows [0:bs], [bs:2bs], ...
+
+    ``w=None`` weighs every row 1. ``opt`` continues an optimizer returned by an earlier call (a stream of
+    ``partial_fit`` calls is one call per chunk with ``epochs=1``). Returns ``(coefs, intercepts,
+    epoch_losses, opt)``; an epoch's loss is the weighted mean of its rows' losses, each measured before
+    its batch's update.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    w = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
+    coefs, intercepts = copy_params(coefs, intercepts)
+    params = []
+    for k in range(len(coefs)):
+        params += [coefs[k], intercepts[k]]
+    if opt is None:
+        opt = make_optimizer(optimizer, params, optimizer_params)
+    epoch_losses = []
+    for _ in range(epochs):
+        loss_sum, weight_sum = 0.0, 0.0
+        for s in range(0, X.shape[0], batch_size):
+            sl = slice(s, s + batch_size)
+            value, gc, gb = weighted_loss_and_grad(X[sl], y[sl], w[sl], coefs, intercepts, task=task,
+                                                   activation=activation)
+            loss_sum += value * w[sl].sum()
+            weight_sum += w[sl].sum()
+            grads = []
+            for k in range(len(coefs)):
+                grads += [gc[k], gb[k]]
+            opt.step(params, grads, [lr] * len(params))
+        epoch_losses.append(loss_sum / weight_sum)
+    return coefs, intercepts, np.array(epoch_losses), opt

@@ -12,6 +12,7 @@ from lrsearch.nn.schedules import SCHEDULES, ScheduleSpec, make_schedule, schedu
 from lrsearch.nn.training import (
     ACTIVATIONS,
     TASKS,
+    OptimizerState,
     StepsOutcome,
     Trainer,
     TrainResult,
@@ -27,6 +28,7 @@ __all__ = [
     "SCHEDULES",
     "TASKS",
     "OptimizerSpec",
+    "OptimizerState",
     "ScheduleSpec",
     "StepsOutcome",
     "TrainResult",

@@ -198,6 +198,49 @@ def _output_loss_delta(out, yb, Yb, nb, loss_code, D, want_delta):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _weighted_loss_delta(out, yb, Yb, wb, nb, loss_code, D, want_delta, wsum):
+    """:func:`_output_loss_delta` with one weight per row: returns ``sum_i wb[i] * loss_i``.
+
+    When ``want_delta``, writes dLoss/dZ of the *weighted mean* loss
+    ``sum_i wb[i] * loss_i / wsum`` into ``D`` (``wsum`` > 0: the batch's
+    weight total). A separate function, so that the unweighted path is the
+    code it was, with no per-row branch.
+    """
+    k = out.shape[1]
+    total = 0.0
+    if loss_code == LOSS_XENT:
+        for i in range(nb):
+            m = out[i, 0]
+            for j in range(1, k):
+                if out[i, j] > m:
+                    m = out[i, j]
+            s = 0.0
+            for j in range(k):
+                s += math.exp(out[i, j] - m)
+            zy = out[i, yb[i]]
+            total += wb[i] * (math.log(s) + m - zy)
+            inv = 1.0 / s
+            for j in range(k):
+                out[i, j] = math.exp(out[i, j] - m) * inv
+            if want_delta:
+                c = wb[i] / wsum
+                for j in range(k):
+                    D[i * k + j] = out[i, j] * c
+                D[i * k + yb[i]] -= c
+    else:
+        for i in range(nb):
+            c = 2.0 * (wb[i] / wsum) / k
+            row = 0.0
+            for j in range(k):
+                r = out[i, j] - Yb[i, j]
+                row += r * r
+                if want_delta:
+                    D[i * k + j] = c * r
+            total += wb[i] * (row / k)
+    return total
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _backward(A0, nb, sizes, act, theta, grad, acts, d_a, d_b):
     """Backward pass from the output delta held in ``d_a``; fills ``grad``."""
     n_layers = sizes.shape[0] - 1
@@ -425,6 +468,7 @@ def train_epoch(
     y_int,
     Y,
     order,
+    w_order,
     batch_size,
     sizes,
     act,
@@ -464,6 +508,11 @@ def train_epoch(
     ``factor * max(first batch loss, 1e-3)``. The mean loss of batch ``k`` (before its update) is written to
     ``batch_losses[k]``. ``order`` may be longer than X (rows repeat), which
     the range test uses to run any number of steps in one call.
+
+    ``w_order`` is empty (every row weighs the same) or holds the weight of
+    each entry of ``order`` (all > 0, the wrapper's duty): each batch's loss is
+    then the weighted mean ``sum w_i l_i / sum w_i`` over its rows, and
+    ``loss_sum`` the weighted sum ``sum w_i l_i``.
     """
     n = order.shape[0]
     n_batches = (n + batch_size - 1) // batch_size
@@ -477,8 +526,16 @@ def train_epoch(
         _gather(X, y_int, Y, order, start, nb, Xb, yb, Yb, loss_code)
         A0 = Xb[:nb]
         out = _forward(A0, nb, sizes, act, loss_code, theta, acts)
-        batch_loss = _output_loss_delta(out, yb, Yb, nb, loss_code, d_a, True)
-        mean_loss = batch_loss / nb
+        if w_order.shape[0] > 0:
+            wb = w_order[start : start + nb]
+            wsum = 0.0
+            for i in range(nb):
+                wsum += wb[i]
+            batch_loss = _weighted_loss_delta(out, yb, Yb, wb, nb, loss_code, d_a, True, wsum)
+            mean_loss = batch_loss / wsum
+        else:
+            batch_loss = _output_loss_delta(out, yb, Yb, nb, loss_code, d_a, True)
+            mean_loss = batch_loss / nb
         batch_losses[k] = mean_loss
         if not math.isfinite(mean_loss):
             return loss_sum, rows, taken, STATUS_NONFINITE_LOSS
@@ -502,10 +559,16 @@ def train_epoch(
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def evaluate(X, y_int, Y, batch_size, sizes, act, loss_code, theta, Xb, acts, d_a, out_all):
-    """Mean loss over all rows of X; writes probabilities / predictions to ``out_all``."""
+def evaluate(X, y_int, Y, sw, batch_size, sizes, act, loss_code, theta, Xb, acts, d_a, out_all):
+    """Mean loss over all rows of X; writes probabilities / predictions to ``out_all``.
+
+    ``sw`` is empty, or holds one weight per row (sum > 0): the loss is then
+    the weighted mean ``sum w_i l_i / sum w_i``.
+    """
     n = X.shape[0]
+    weighted = sw.shape[0] > 0
     total = 0.0
+    wtotal = 0.0
     yb = np.empty(0, dtype=np.int64)
     for start in range(0, n, batch_size):
         nb = min(batch_size, n - start)
@@ -513,21 +576,40 @@ def evaluate(X, y_int, Y, batch_size, sizes, act, loss_code, theta, Xb, acts, d_
             for j in range(X.shape[1]):
                 Xb[i, j] = X[start + i, j]
         out = _forward(Xb[:nb], nb, sizes, act, loss_code, theta, acts)
-        if loss_code == LOSS_XENT:
+        if weighted:
+            wb = sw[start : start + nb]
+            for i in range(nb):
+                wtotal += wb[i]
+            if loss_code == LOSS_XENT:
+                total += _weighted_loss_delta(out, y_int[start : start + nb], Y, wb, nb, loss_code, d_a, False, 1.0)
+            else:
+                total += _weighted_loss_delta(out, yb, Y[start : start + nb], wb, nb, loss_code, d_a, False, 1.0)
+        elif loss_code == LOSS_XENT:
             total += _output_loss_delta(out, y_int[start : start + nb], Y, nb, loss_code, d_a, False)
         else:
             total += _output_loss_delta(out, yb, Y[start : start + nb], nb, loss_code, d_a, False)
         for i in range(nb):
             for j in range(out.shape[1]):
                 out_all[start + i, j] = out[i, j]
-    return total / n
+    return total / wtotal if weighted else total / n
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def loss_grad(X, y_int, Y, sizes, act, loss_code, theta, grad, acts, d_a, d_b):
-    """Mean loss of all rows of X (one batch) and its gradient into ``grad``."""
+def loss_grad(X, y_int, Y, sw, sizes, act, loss_code, theta, grad, acts, d_a, d_b):
+    """Mean loss of all rows of X (one batch) and its gradient into ``grad``.
+
+    ``sw`` is empty, or holds one weight per row (sum > 0): the weighted mean
+    ``sum w_i l_i / sum w_i`` and its gradient.
+    """
     n = X.shape[0]
     out = _forward(X, n, sizes, act, loss_code, theta, acts)
+    if sw.shape[0] > 0:
+        wsum = 0.0
+        for i in range(n):
+            wsum += sw[i]
+        total = _weighted_loss_delta(out, y_int, Y, sw, n, loss_code, d_a, True, wsum)
+        _backward(X, n, sizes, act, theta, grad, acts, d_a, d_b)
+        return total / wsum
     total = _output_loss_delta(out, y_int, Y, n, loss_code, d_a, True)
     _backward(X, n, sizes, act, theta, grad, acts, d_a, d_b)
     return total / n

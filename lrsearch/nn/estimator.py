@@ -12,12 +12,17 @@ keyword arguments, ``fit`` returns ``self``, fitted state ends in ``_``
 >>> clf = MLPClassifier(hidden_layer_sizes=(16,), lr=1e-2, epochs=60, random_state=0)
 >>> clf.fit(StandardScaler().fit_transform(X), y).score(StandardScaler().fit_transform(X), y) > 0.9
 True
+
+``fit(X, y, sample_weight=...)`` weighs each row's loss; ``partial_fit`` trains
+one epoch on the rows it is given and keeps the optimizer running between calls
+(see :meth:`MLPClassifier.partial_fit`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -31,9 +36,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from lrsearch.exceptions import ConfigError, DataError
-from lrsearch.nn.training import TrainResult, predict_output, train
+from lrsearch.nn.training import OptimizerState, TrainResult, check_sample_weight, predict_output, train
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
+
+log = logging.getLogger(__name__)
 
 
 class _BaseMLP(BaseEstimator):
@@ -85,61 +92,102 @@ class _BaseMLP(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
 
-    def _fit_core(self, X: np.ndarray, y: np.ndarray, n_classes: int | None) -> TrainResult:
+    def _fit_core(self, X: np.ndarray, y: np.ndarray, n_classes: int | None, sample_weight: np.ndarray | None = None,
+                  incremental: bool = False) -> TrainResult:  # fmt: skip
+        """Train and set the fitted attributes: a fit (``epochs``, or more with ``warm_start``), or with
+        ``incremental`` one epoch of ``partial_fit`` that continues the weights and the optimizer's state."""
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         init: Any = "auto"
         hidden = self.hidden_layer_sizes
         hidden = (hidden,) if isinstance(hidden, (int, np.integer)) else hidden  # train checks the rest
-        if self.warm_start and hasattr(self, "coefs_"):
-            self._check_warm_shapes(X, y, hidden, n_classes)
+        fitted = hasattr(self, "coefs_")
+        if fitted and (incremental or self.warm_start):
+            self._check_warm_shapes(X, y, hidden, n_classes, incremental)
             init = (self.coefs_, self.intercepts_)
-        warm = self.warm_start and hasattr(self, "loss_curve_")
+        warm = (incremental or self.warm_start) and hasattr(self, "loss_curve_")
         val: dict[str, Any] = {}
         plateau: list[int] = []
         callback = None
-        if self.early_stopping:
-            X, y, val = self._validation_split(X, y, seed)
+        run: dict[str, Any] = {"epochs": self.epochs, "schedule": self.schedule,
+                               "schedule_params": self.schedule_params}  # fmt: skip
+        if incremental:
+            if self.early_stopping:
+                raise ConfigError(f"{type(self).__name__}.partial_fit trains one epoch on the rows it is given and "
+                                  "holds none out, so it cannot stop early; set early_stopping=False (or use fit, "
+                                  "which holds out validation_fraction of its rows).")  # fmt: skip
+            if not self._watches_plateau():
+                warnings.warn(f"{type(self).__name__}.partial_fit trains at the constant rate lr={self.lr!r}: "
+                              f"schedule={self.schedule!r} (and any warm-up) applies to fit only, which knows its "
+                              "epochs; lower lr between calls with set_params(lr=...) to decay it.",
+                              UserWarning, stacklevel=3)  # fmt: skip
+            run = {"epochs": 1, "schedule": "constant", "schedule_params": None,
+                   "optimizer_state": self._saved_optimizer_state() if fitted else None}  # fmt: skip
+        elif self.early_stopping:
+            X, y, sample_weight, val = self._validation_split(X, y, sample_weight, seed)
         elif self._watches_plateau():
             callback = self._plateau_rule(plateau)
         result = train(
             X, y, task=self._task, hidden=hidden, activation=_activation(self.activation), optimizer=self.optimizer,
-            lr=self.lr, optimizer_params=self.optimizer_params, schedule=self.schedule,
-            schedule_params=self.schedule_params, epochs=self.epochs, batch_size=self.batch_size,
+            lr=self.lr, optimizer_params=self.optimizer_params, batch_size=self.batch_size,
             shuffle=self.shuffle, seed=seed, dtype=self.dtype, init=init, clip_norm=self.clip_norm,
             clip_value=self.clip_value, normalize_grad=self.normalize_grad, layer_lrs=self.layer_lrs,
-            n_classes=n_classes, compute_metrics=False, callback=callback, **val,
+            n_classes=n_classes, compute_metrics=False, callback=callback, sample_weight=sample_weight,
+            keep_optimizer_state=True, **run, **val,
         )  # fmt: skip
         if plateau:
             result = dataclasses.replace(result, reason=(
                 f"the training loss did not fall by more than tol={self.tol} below its best for more than "
                 f"n_iter_no_change={self.n_iter_no_change} epochs"))  # fmt: skip
         self.result_ = result
-        self.validation_loss_curve_ = result.val_loss.tolist() if val else None
-        self.best_validation_loss_ = result.best_val_loss if val else None
-        self.best_epoch_ = result.info.get("best_epoch") if val else None
-        # a warm start continues the run, as scikit-learn's: the curves and the samples seen add up (n_iter_
-        # counts this fit's epochs, as scikit-learn's does)
-        old_scores = (getattr(self, "validation_scores_", None) or []) if warm else []
+        self._optimizer_state = result.optimizer_state  # what partial_fit continues
+        if not incremental or not hasattr(self, "validation_scores_"):  # partial_fit validates nothing
+            self.validation_loss_curve_ = result.val_loss.tolist() if val else None
+            self.best_validation_loss_ = result.best_val_loss if val else None
+            self.best_epoch_ = result.info.get("best_epoch") if val else None
+            # a warm start continues the run, as scikit-learn's: the curves and the samples seen add up (n_iter_
+            # counts this fit's epochs, as scikit-learn's does)
+            old_scores = (getattr(self, "validation_scores_", None) or []) if warm else []
+            # scikit-learn's names: the per-epoch validation score (accuracy, R²) with early stopping, and the
+            # score of the epoch whose weights are kept; the best training loss without early stopping
+            self.validation_scores_ = [*old_scores, *result.val_score.tolist()] if val else None
+            best_epoch = self.best_epoch_ or result.epochs_run
+            kept = result.val_score[best_epoch - 1] if val and 0 < best_epoch <= len(result.val_score) else np.nan
+            self.best_validation_score_ = float(kept) if np.isfinite(kept) else None
         previous = (self.loss_curve_, self.t_) if warm else ([], 0)
-        # scikit-learn's names: the per-epoch validation score (accuracy, R²) with early stopping, and the score
-        # of the epoch whose weights are kept; the best training loss without early stopping
-        self.validation_scores_ = [*old_scores, *result.val_score.tolist()] if val else None
-        best_epoch = self.best_epoch_ or result.epochs_run
-        kept = result.val_score[best_epoch - 1] if val and 0 < best_epoch <= len(result.val_score) else np.nan
-        self.best_validation_score_ = float(kept) if np.isfinite(kept) else None
         self.coefs_ = result.coefs
         self.intercepts_ = result.intercepts
         self.loss_curve_ = [*previous[0], *result.train_loss.tolist()]
-        self.loss_ = float(result.train_loss[-1]) if result.epochs_run else float("nan")
+        if result.epochs_run or not incremental or not hasattr(self, "loss_"):  # a diverged partial_fit keeps it
+            self.loss_ = float(result.train_loss[-1]) if result.epochs_run else float("nan")
         finite_loss = [v for v in self.loss_curve_ if np.isfinite(v)]
         self.best_loss_ = None if val else (min(finite_loss) if finite_loss else None)
-        self.n_iter_ = result.epochs_run
-        self.t_ = previous[1] + result.epochs_run * len(X)  # training samples seen, as scikit-learn counts
+        # partial_fit adds its epoch to the model's count (scikit-learn's restarts it at 1 every call)
+        self.n_iter_ = result.epochs_run + (self.n_iter_ if incremental and fitted else 0)
+        # training samples seen, as scikit-learn counts (rows of weight 0 are left out, so not seen)
+        self.t_ = previous[1] + result.epochs_run * len(X)
         self.n_layers_ = len(result.coefs) + 1
         self.n_outputs_ = result.coefs[-1].shape[1]
         self.out_activation_ = "softmax" if self._task == "classification" else "identity"
         self.status_ = "converged" if plateau else result.status
         return result
+
+    def _saved_optimizer_state(self) -> OptimizerState | None:
+        """The optimizer state the last fit or partial_fit left, if this optimizer can continue it."""
+        saved = getattr(self, "_optimizer_state", None)
+        if saved is not None and saved.optimizer != self.optimizer:
+            log.info("%s.partial_fit: optimizer %r cannot continue the state %r left; it starts afresh.",
+                     type(self).__name__, self.optimizer, saved.optimizer)  # fmt: skip
+            return None
+        return saved
+
+    def _weighted_rows(self, X: np.ndarray, y: np.ndarray, sample_weight: Any) -> tuple[Any, Any, np.ndarray | None]:
+        """Validate ``sample_weight`` and leave out the rows of weight 0: fitting with a weight of 0 is fitting
+        without the row (its label included), exactly."""
+        w = check_sample_weight(sample_weight, X.shape[0])
+        if w is not None and not np.all(w > 0):
+            keep = w > 0
+            X, y, w = X[keep], y[keep], w[keep]
+        return X, y, w
 
     def _watches_plateau(self) -> bool:
         """Whether a training-loss plateau ends the fit: with a constant rate, as scikit-learn's default
@@ -163,8 +211,12 @@ class _BaseMLP(BaseEstimator):
 
         return rule
 
-    def _validation_split(self, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[Any, Any, dict[str, Any]]:
+    def _validation_split(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None,
+                          seed: int) -> tuple[Any, Any, Any, dict[str, Any]]:  # fmt: skip
         """Hold out ``validation_fraction`` of the rows (stratified for classes where it can be) for early stopping.
+
+        The weights split with their rows (as scikit-learn's do): the held-out
+        rows' weights weigh the validation loss and score.
 
         Training stops once the validation loss has not fallen by more than ``tol`` below
         its best for more than ``n_iter_no_change`` epochs in a row (scikit-learn's MLP
@@ -184,23 +236,30 @@ class _BaseMLP(BaseEstimator):
                               f"for training: raise validation_fraction (or pass more rows), or set "
                               f"early_stopping=False.")  # fmt: skip
         stratify = y if self._task == "classification" and np.min(np.bincount(y)) >= 2 else None
+        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)  # the same split either way
         try:
-            X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=n_val, random_state=seed, stratify=stratify)
+            parts = train_test_split(*arrays, test_size=n_val, random_state=seed, stratify=stratify)
         except ValueError:  # too few rows per class for a stratified split
-            X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=n_val, random_state=seed)
-        return X_tr, y_tr, {"X_val": X_va, "y_val": y_va, "early_stopping": self.n_iter_no_change + 1,
-                            "min_delta": self.tol}  # fmt: skip
+            parts = train_test_split(*arrays, test_size=n_val, random_state=seed)
+        X_tr, X_va, y_tr, y_va = parts[:4]
+        w_tr, w_va = parts[4:] if sample_weight is not None else (None, None)
+        return X_tr, y_tr, w_tr, {"X_val": X_va, "y_val": y_va, "sample_weight_val": w_va,
+                                  "early_stopping": self.n_iter_no_change + 1, "min_delta": self.tol}  # fmt: skip
 
-    def _warn_if_diverged(self) -> None:
+    def _warn_if_diverged(self, incremental: bool = False) -> None:
         """The ConvergenceWarning of a diverged fit, or of one whose epochs ran out before it converged (as
-        scikit-learn's at ``max_iter``); issued last, once every fitted attribute is set."""
+        scikit-learn's at ``max_iter``; not for partial_fit, which runs one epoch by design); issued last, once
+        every fitted attribute is set."""
         result = self.result_
         if result.status == "diverged":
-            kept = f"the weights after epoch {result.epochs_run}" if result.epochs_run else "the initial weights"
+            if incremental:
+                kept = "the weights and optimizer state from before this call"
+            else:
+                kept = f"the weights after epoch {result.epochs_run}" if result.epochs_run else "the initial weights"
             warnings.warn(f"{type(self).__name__} training diverged: {result.reason}; kept {kept} "
                           f"(status_ == 'diverged'). Lower lr (lrsearch.find_lr suggests one).",
                           ConvergenceWarning, stacklevel=3)  # fmt: skip
-        elif result.status == "completed" and result.epochs_run == self.epochs and (
+        elif not incremental and result.status == "completed" and result.epochs_run == self.epochs and (
                 self.early_stopping or self._watches_plateau()):  # a schedule that ran its course is done
             watched = "validation" if self.early_stopping else "training"
             warnings.warn(f"{type(self).__name__}: epochs={self.epochs} ran out while the {watched} loss still "
@@ -221,8 +280,9 @@ class _BaseMLP(BaseEstimator):
                     delattr(self, k)
             raise
 
-    def _check_warm_shapes(self, X: np.ndarray, y: np.ndarray, hidden: Any, n_classes: int | None) -> None:
-        """warm_start continues from ``coefs_``: the network asked for now must have their shapes."""
+    def _check_warm_shapes(self, X: np.ndarray, y: np.ndarray, hidden: Any, n_classes: int | None,
+                           incremental: bool = False) -> None:  # fmt: skip
+        """warm_start and partial_fit continue from ``coefs_``: the network asked for now must have their shapes."""
         try:
             widths = [int(h) for h in hidden]
         except (TypeError, ValueError):
@@ -230,6 +290,14 @@ class _BaseMLP(BaseEstimator):
         n_out = n_classes if n_classes is not None else (y.shape[1] if np.ndim(y) == 2 else 1)
         wanted = [X.shape[1], *widths, n_out]
         fitted = [self.coefs_[0].shape[0], *(w.shape[1] for w in self.coefs_)]
+        if wanted != fitted and incremental:
+            if wanted[:-1] == fitted[:-1]:  # (the features were checked against n_features_in_ already)
+                raise DataError(f"partial_fit continues the fitted model, which has {fitted[-1]} output(s); y has "
+                                f"{n_out}: pass targets shaped as in the first fit, or call fit to start "
+                                "afresh.")  # fmt: skip
+            raise ConfigError(f"partial_fit continues from the fitted weights, layer sizes {fitted}, but these "
+                              f"rows and hidden_layer_sizes need {wanted} (features, hidden layers, outputs); "
+                              "set hidden_layer_sizes back, or call fit to start afresh.")  # fmt: skip
         if wanted != fitted:
             raise ConfigError(
                 f"warm_start=True continues from the fitted weights, layer sizes {fitted}, but this fit needs "
@@ -266,26 +334,41 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     (``status_ == "converged"``) and a fit whose ``epochs`` run out first warns
     (``ConvergenceWarning``), as scikit-learn's MLP does; a schedule runs its
     whole course. docs/core-api.md maps scikit-learn's parameter names.
+
+    ``fit`` and ``partial_fit`` take ``sample_weight``: each minibatch's loss
+    is the weighted mean of its rows' losses, as in scikit-learn's MLP.
     """
 
     _task = "classification"
 
-    def fit(self, X: Any, y: Any) -> MLPClassifier:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
         """Fit to ``X`` and labels ``y`` of any type; returns ``self``.
+
+        ``sample_weight`` (one weight >= 0 per row) makes each minibatch's loss
+        the weighted mean ``sum w_i l_i / sum w_i`` of its rows' losses (and
+        weighs the validation loss and score of early stopping the same way),
+        as scikit-learn's MLP does; an integer weight counts a row that many
+        times. A row of weight 0 is left out before anything else, label
+        included: ``classes_`` lists the labels of the rows that weigh
+        something. Weights that are all equal change nothing. Weight decay
+        (``optimizer_params``) is the optimizer's, not scaled by the weights.
 
         A fit that raises leaves a fitted estimator as it was (its ``classes_`` never
         describe weights they were not trained with).
+
+        >>> import numpy as np
+        >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1, 0])
+        >>> clf = MLPClassifier(hidden_layer_sizes=(), lr=0.1, epochs=100, random_state=0)
+        >>> clf.fit(X, y, sample_weight=[1, 1, 1, 1, 0]).predict([[3.0]])   # the last row left out
+        array([1])
         """
         with self._unchanged_on_error():
             warm = self.warm_start and hasattr(self, "coefs_") and hasattr(self, "classes_")
-            shape = getattr(y, "shape", None)  # (not np.ndim: array-likes that refuse NumPy's functions pass here)
-            if isinstance(shape, tuple) and len(shape) == 2 and shape[1] > 1:  # sklearn's message: "1d array"
-                raise DataError(f"y has {shape[1]} columns: multilabel (several 0/1 labels per row) targets "
-                                "are not supported; fit one classifier per label, e.g. "
-                                "sklearn.multioutput.MultiOutputClassifier(MLPClassifier(...)).")  # fmt: skip
+            _refuse_multilabel(y)
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=not warm, accept_sparse=True)
             X = _dense(X)
             check_classification_targets(y)
+            X, y, w = self._weighted_rows(X, y, sample_weight)
             if not warm:
                 encoder = LabelEncoder().fit(y)
             else:
@@ -297,10 +380,74 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                                       f"{self.classes_[:10].tolist()}; y holds others ({unseen[:10]}); "
                                       "set warm_start=False to start afresh.")  # fmt: skip
             codes = encoder.transform(y)
-            self._fit_core(X, codes, n_classes=max(len(encoder.classes_), 2))
+            self._fit_core(X, codes, n_classes=max(len(encoder.classes_), 2), sample_weight=w)
             self._encoder = encoder
             self.classes_ = encoder.classes_
         self._warn_if_diverged()
+        return self
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, *, sample_weight: Any = None) -> MLPClassifier:
+        """Train one epoch on the rows given (scikit-learn's ``partial_fit``); returns ``self``.
+
+        ``classes`` lists every label the calls will hold (e.g. ``np.unique(y_all)``):
+        required on the first call, optional afterwards (then it must be the same);
+        a ``y`` need not hold them all, but a label outside them is an error. After
+        a ``fit`` the classes are that fit's.
+
+        Each call continues the model: the fitted weights (from ``fit`` or an earlier
+        call) and the optimizer's state (momentum, Adam's moments and step count),
+        as scikit-learn's does; ``n_iter_`` grows by 1, ``t_`` by the rows trained
+        on and ``loss_curve_`` by this epoch's loss. The rows are shuffled if
+        ``shuffle``; nothing is held out (``early_stopping=True`` is refused) and
+        nothing stops. The rate is the constant ``lr``: ``schedule`` is laid over
+        the ``epochs`` of a fit and applies to ``fit`` only (a warning says so);
+        decay the rate over a stream with ``set_params(lr=...)`` between calls.
+        ``k`` calls on the same rows with ``shuffle=False`` are ``fit`` with
+        ``epochs=k`` and a constant rate. A call that diverges changes nothing
+        but ``status_`` and ``result_`` and warns.
+
+        ``sample_weight`` is keyword-only (scikit-learn's MLP takes it third;
+        here ``classes`` comes third, as in its other ``partial_fit``s).
+
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(40, 3)); y = np.where(X[:, 0] > 0, "pos", "neg")
+        >>> clf = MLPClassifier(hidden_layer_sizes=(8,), lr=0.05, random_state=0)
+        >>> for start in range(0, 40, 10):
+        ...     clf = clf.partial_fit(X[start:start + 10], y[start:start + 10], classes=["neg", "pos"])
+        >>> clf.n_iter_, clf.t_, len(clf.loss_curve_), clf.classes_.tolist()
+        (4, 40, 4, ['neg', 'pos'])
+        """
+        with self._unchanged_on_error():
+            fitted = hasattr(self, "coefs_") and hasattr(self, "classes_")
+            _refuse_multilabel(y)
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=not fitted, accept_sparse=True)
+            X = _dense(X)
+            check_classification_targets(y)
+            if fitted:
+                encoder = self._encoder
+                if classes is not None and not _same_labels(classes, self.classes_):
+                    raise ConfigError(f"classes={_show(classes)} is not the classes of the first call (classes_ = "
+                                      f"{_show(self.classes_)}); pass the same classes, or none after the first "
+                                      "call, or call fit to start afresh.")  # fmt: skip
+            elif classes is None:
+                raise ConfigError(f"{type(self).__name__}.partial_fit needs classes= on its first call: every label "
+                                  "the calls will hold, e.g. classes=np.unique(y_all) (a y need not hold them "
+                                  "all).")  # fmt: skip
+            else:
+                encoder = LabelEncoder().fit(_check_classes(classes))
+            known = set(encoder.classes_.tolist())
+            unseen = [v for v in np.unique(y).tolist() if v not in known]
+            if unseen:
+                raise DataError(f"y holds labels that are not in classes {_show(encoder.classes_)}: {unseen[:10]}; "
+                                "partial_fit learns the classes of its first call only: list every label there "
+                                "(classes=np.unique(y_all)), or call fit to start afresh.")  # fmt: skip
+            X, y, w = self._weighted_rows(X, y, sample_weight)
+            codes = encoder.transform(y)
+            self._fit_core(X, codes, n_classes=max(len(encoder.classes_), 2), sample_weight=w, incremental=True)
+            self._encoder = encoder
+            self.classes_ = encoder.classes_
+        self._warn_if_diverged(incremental=True)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -332,21 +479,89 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         tags.target_tags.single_output = True
         return tags
 
-    def fit(self, X: Any, y: Any) -> MLPRegressor:
-        """Fit to ``X`` and targets ``y`` ((n,) or (n, k)); returns ``self``."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """Fit to ``X`` and targets ``y`` ((n,) or (n, k)); returns ``self``.
+
+        ``sample_weight`` weighs each row's squared error as in
+        :meth:`MLPClassifier.fit`: each minibatch's loss is ``sum w_i l_i / sum w_i``.
+
+        >>> import numpy as np
+        >>> X = np.array([[0.0], [0.0]]); y = np.array([0.0, 4.0])
+        >>> reg = MLPRegressor(hidden_layer_sizes=(), optimizer="sgd", lr=0.2, epochs=200, dtype="float64")
+        >>> round(float(reg.fit(X, y, sample_weight=[3, 1]).predict([[0.0]])[0]), 3)   # the weighted mean
+        1.0
+        """
         with self._unchanged_on_error():
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
                                  reset=not (self.warm_start and hasattr(self, "coefs_")), accept_sparse=True)  # fmt: skip
             X = _dense(X)
-            self._fit_core(X, y, n_classes=None)
+            X, y, w = self._weighted_rows(X, y, sample_weight)
+            self._fit_core(X, y, n_classes=None, sample_weight=w)
             self._y_ndim = np.ndim(y)  # after the training: a fit that raised keeps the fitted shape
         self._warn_if_diverged()
+        return self
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """Train one epoch on the rows given, continuing the model; returns ``self``.
+
+        As :meth:`MLPClassifier.partial_fit` (without ``classes``): the weights and
+        the optimizer's state carry over between calls and from a ``fit``, the rate
+        is the constant ``lr``, ``n_iter_`` grows by 1 and ``t_`` by the rows.
+
+        >>> import numpy as np
+        >>> X = np.linspace(-1, 1, 20).reshape(-1, 1)
+        >>> reg = MLPRegressor(hidden_layer_sizes=(), optimizer="sgd", lr=0.5, batch_size=20, dtype="float64")
+        >>> for _ in range(50):
+        ...     reg = reg.partial_fit(X, 3 * X[:, 0])
+        >>> reg.n_iter_, round(float(reg.coefs_[0][0, 0]), 3)
+        (50, 3.0)
+        """
+        with self._unchanged_on_error():
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
+                                 reset=not hasattr(self, "coefs_"), accept_sparse=True)  # fmt: skip
+            X = _dense(X)
+            X, y, w = self._weighted_rows(X, y, sample_weight)
+            self._fit_core(X, y, n_classes=None, sample_weight=w, incremental=True)
+            self._y_ndim = np.ndim(y)
+        self._warn_if_diverged(incremental=True)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions, shaped like the ``y`` given to ``fit``."""
         out = self._output(X).astype(np.float64)
         return out[:, 0] if self._y_ndim == 1 else out
+
+
+def _refuse_multilabel(y: Any) -> None:
+    """A 2-D y of several columns (multilabel) is refused with the way out (scikit-learn's says "1d array")."""
+    shape = getattr(y, "shape", None)  # (not np.ndim: array-likes that refuse NumPy's functions pass here)
+    if isinstance(shape, tuple) and len(shape) == 2 and shape[1] > 1:
+        raise DataError(f"y has {shape[1]} columns: multilabel (several 0/1 labels per row) targets "
+                        "are not supported; fit one classifier per label, e.g. "
+                        "sklearn.multioutput.MultiOutputClassifier(MLPClassifier(...)).")  # fmt: skip
+
+
+def _check_classes(classes: Any) -> np.ndarray:
+    """partial_fit's ``classes``: a 1-D array of labels (repeats allowed)."""
+    arr = np.asarray(classes)
+    if arr.ndim != 1 or arr.shape[0] == 0:
+        raise ConfigError(f"classes must be a 1-D array of every label, e.g. np.unique(y_all); got {_show(classes)}.")
+    return arr
+
+
+def _same_labels(classes: Any, fitted: np.ndarray) -> bool:
+    try:
+        return np.array_equal(np.unique(_check_classes(classes)), fitted)
+    except TypeError:  # labels of types that do not compare
+        return False
+
+
+def _show(labels: Any) -> str:
+    """At most ten labels, for a message."""
+    if not np.ndim(labels):
+        return repr(labels)
+    values = np.asarray(labels).ravel().tolist()
+    return repr(values[:10]) + (" ..." if len(values) > 10 else "")
 
 
 def _activation(name: Any) -> Any:

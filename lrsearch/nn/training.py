@@ -31,11 +31,23 @@ from lrsearch.nn.optimizers import make_optimizer
 from lrsearch.nn.params import Layout
 from lrsearch.nn.schedules import Plateau, make_schedule
 
-__all__ = ["ACTIVATIONS", "TASKS", "StepsOutcome", "Trainer", "TrainResult", "loss_and_grad", "predict_output", "train"]
+__all__ = [
+    "ACTIVATIONS",
+    "TASKS",
+    "OptimizerState",
+    "StepsOutcome",
+    "TrainResult",
+    "Trainer",
+    "check_sample_weight",
+    "loss_and_grad",
+    "predict_output",
+    "train",
+]
 
 log = logging.getLogger(__name__)
 _WARNED_BATCH: set[tuple[int, int]] = set()  # (batch_size, rows) already warned about
 _NO_MOMS = np.zeros(0, dtype=np.float64)  # run_steps without a cycled momentum
+_NO_WEIGHTS = np.zeros(0, dtype=np.float64)  # the kernels' "every row weighs the same"
 
 ACTIVATIONS = {"identity": K.ACT_IDENTITY, "relu": K.ACT_RELU, "tanh": K.ACT_TANH, "sigmoid": K.ACT_SIGMOID}
 TASKS = {"classification": K.LOSS_XENT, "regression": K.LOSS_MSE}
@@ -67,6 +79,7 @@ class TrainResult:
     activation: str = "relu"
     n_classes: int | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    optimizer_state: OptimizerState | None = None
 
     @property
     def diverged(self) -> bool:
@@ -77,6 +90,28 @@ class TrainResult:
         """The lowest finite validation loss of any epoch (inf if none)."""
         finite = self.val_loss[np.isfinite(self.val_loss)]
         return float(finite.min()) if finite.size else math.inf
+
+
+@dataclass(frozen=True)
+class OptimizerState:
+    """An optimizer's running state, to continue it in a later run: ``train(optimizer_state=...)``.
+
+    ``state`` holds the optimizer's per-parameter buffers (momentum, Adam's
+    moments, Adagrad's sums), shape ``(N_STATE, n_params)`` in the layout of
+    the flat parameter vector; ``step`` counts the optimizer steps taken
+    (Adam's bias correction and Adagrad's ``lr_decay`` read it). ``optimizer``
+    names the optimizer that filled it: another one cannot continue it.
+
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(8, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> res = train(X, y, hidden=(), epochs=2, batch_size=4, keep_optimizer_state=True)
+    >>> res.optimizer_state.optimizer, res.optimizer_state.step, res.optimizer_state.state.shape
+    ('adam', 4, (3, 6))
+    """
+
+    optimizer: str
+    state: np.ndarray
+    step: int
 
 
 @dataclass
@@ -105,6 +140,58 @@ def _cast_finite(a: np.ndarray, dtype: type, what: str) -> np.ndarray:
                             "standardises features).")  # fmt: skip
         raise DataError(f"{what} holds non-finite values (first at {where}); fill or drop them.")
     return out
+
+
+def check_sample_weight(sample_weight: Any, n_rows: int, *, what: str = "sample_weight") -> np.ndarray | None:
+    """``sample_weight`` as a new float64 array of ``n_rows`` finite weights >= 0, not all 0; None stays None.
+
+    A single number weighs every row the same. The message of a refused weight
+    names the row and the fix.
+
+    >>> check_sample_weight([1, 0, 2.5], 3)
+    array([1. , 0. , 2.5])
+    >>> check_sample_weight([1, -1], 2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lrsearch.exceptions.DataError: sample_weight holds a negative value (-1) at row 1; weights must be >= 0 ...
+    """
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if not (np.issubdtype(w.dtype, np.number) or w.dtype == np.bool_) or np.issubdtype(w.dtype, np.complexfloating):
+        raise DataError(f"{what} must hold real numbers, one weight per row; got dtype {w.dtype}.")
+    if w.ndim == 0:
+        w = np.full(n_rows, w)
+    if w.ndim != 1:
+        raise DataError(f"{what} must be 1-D, one weight per row; got shape {w.shape}. To weigh the outputs "
+                        "of a regression differently, rescale the target columns instead.")  # fmt: skip
+    if w.shape[0] != n_rows:
+        raise DataError(f"{what} has {w.shape[0]} entries for {n_rows} rows; pass one weight per row.")
+    with np.errstate(over="ignore", invalid="ignore"):
+        w = np.array(w, dtype=np.float64)  # a copy: the caller's array is never changed
+    bad = np.flatnonzero(~np.isfinite(w))
+    if bad.size:
+        raise DataError(f"{what} holds a non-finite value ({w[bad[0]]}) at row {bad[0]}; weights must be finite "
+                        "numbers >= 0: fill it, or give the row weight 0 to leave it out.")  # fmt: skip
+    bad = np.flatnonzero(w < 0)
+    if bad.size:
+        raise DataError(f"{what} holds a negative value ({w[bad[0]]:g}) at row {bad[0]}; weights must be >= 0 "
+                        "(a weight of 0 leaves the row out).")  # fmt: skip
+    if not np.any(w > 0):
+        raise DataError(f"{what} is zero for every row, which leaves no row to train on (or score); give at least "
+                        "one row a positive weight.")  # fmt: skip
+    return w
+
+
+def _relative(w: np.ndarray | None) -> np.ndarray | None:
+    """Weights count only relative to each other: None when all are equal (the unweighted kernels, bit for bit),
+    else ``w / max(w)`` (sums of many huge weights cannot overflow)."""
+    if w is None:
+        return None
+    top = float(w.max())
+    if np.all(w == top):
+        return None
+    return np.ascontiguousarray(w / top)
 
 
 def _as_problem(X: Any, y: Any, task: str, n_classes: int | None, dtype: type, owner: str, what: str = "X") -> _Problem:
@@ -148,6 +235,13 @@ def _as_problem(X: Any, y: Any, task: str, n_classes: int | None, dtype: type, o
     return _Problem(X, np.zeros(0, dtype=np.int64), Y, K.LOSS_MSE, Y.shape[1], None)
 
 
+def _keep_rows(prob: _Problem, keep: np.ndarray) -> _Problem:
+    """The problem restricted to the rows where ``keep`` is True."""
+    y_int = np.ascontiguousarray(prob.y_int[keep]) if prob.y_int.shape[0] else prob.y_int
+    Y = np.ascontiguousarray(prob.Y[keep]) if prob.Y.shape[0] else prob.Y
+    return _Problem(np.ascontiguousarray(prob.X[keep]), y_int, Y, prob.loss_code, prob.n_outputs, prob.n_classes)
+
+
 class _Buffers:
     """Batch-sized work arrays, allocated once per run."""
 
@@ -162,20 +256,27 @@ class _Buffers:
         self.d_b = np.empty_like(self.d_a)
 
 
-def _evaluate(prob: _Problem, layout: Layout, act: int, theta: np.ndarray, buf: _Buffers) -> tuple[float, np.ndarray]:
+def _evaluate(prob: _Problem, layout: Layout, act: int, theta: np.ndarray, buf: _Buffers,
+              sw: np.ndarray | None = None) -> tuple[float, np.ndarray]:  # fmt: skip
     out = np.empty((prob.X.shape[0], int(layout.sizes[-1])), dtype=theta.dtype)
     loss = K.evaluate(
-        prob.X, prob.y_int, prob.Y, buf.batch_size, layout.sizes, act, prob.loss_code, theta, buf.Xb, buf.acts, buf.d_a, out
-    )
+        prob.X, prob.y_int, prob.Y, _NO_WEIGHTS if sw is None else sw, buf.batch_size, layout.sizes, act,
+        prob.loss_code, theta, buf.Xb, buf.acts, buf.d_a, out,
+    )  # fmt: skip
     return float(loss), out
 
 
-def _score(prob: _Problem, out: np.ndarray) -> float:
-    """Cheap per-epoch score: accuracy, or R² averaged over outputs."""
+def _score(prob: _Problem, out: np.ndarray, sw: np.ndarray | None = None) -> float:
+    """Cheap per-epoch score: accuracy, or R² averaged over outputs (weighted by ``sw`` as scikit-learn's
+    ``accuracy_score`` and ``r2_score`` weigh them)."""
     if prob.loss_code == K.LOSS_XENT:
-        return float(np.mean(np.argmax(out, axis=1) == prob.y_int))
-    ss_res = ((prob.Y - out) ** 2).sum(axis=0)
-    ss_tot = ((prob.Y - prob.Y.mean(axis=0)) ** 2).sum(axis=0)
+        return float(np.average(np.argmax(out, axis=1) == prob.y_int, weights=sw))
+    if sw is None:
+        ss_res = ((prob.Y - out) ** 2).sum(axis=0)
+        ss_tot = ((prob.Y - prob.Y.mean(axis=0)) ** 2).sum(axis=0)
+    else:
+        ss_res = (sw[:, None] * (prob.Y - out) ** 2).sum(axis=0)
+        ss_tot = (sw[:, None] * (prob.Y - np.average(prob.Y, axis=0, weights=sw)) ** 2).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         # a constant column: 1 if predicted exactly, else 0 (scikit-learn's r2_score, force_finite=True)
         r2 = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), np.where(ss_res > 0, 0.0, 1.0))
@@ -196,6 +297,12 @@ class Trainer:
     :func:`train` drives one; the LR range test drives one step by step with its
     own rate ladder (:meth:`run_steps`), and restores a :meth:`snapshot`. All
     arguments are validated as :func:`train` validates them.
+
+    ``sample_weight`` (one weight >= 0 per row) makes each batch's loss the
+    weighted mean ``sum w_i l_i / sum w_i``; rows of weight 0 are left out
+    (``n_rows`` and the row indices of :meth:`run_steps` count the others).
+    ``optimizer_state`` continues an earlier run's optimizer
+    (:meth:`optimizer_state`, ``TrainResult.optimizer_state``).
 
     >>> import numpy as np
     >>> X = np.random.default_rng(0).normal(size=(32, 2)); y = (X[:, 0] > 0).astype(int)
@@ -228,6 +335,8 @@ class Trainer:
         layer_lrs: Sequence[float] | None = None,
         n_classes: int | None = None,
         diverge_factor: float = 1e3,
+        sample_weight: Any = None,
+        optimizer_state: OptimizerState | None = None,
         owner: str = "train",
     ):
         self.act, widths, self.np_dtype = _check_common(task, activation, hidden, dtype, owner)
@@ -241,6 +350,12 @@ class Trainer:
         self.clip_value = 0.0 if clip_value is None else check_float(clip_value, "clip_value", owner, low=0.0, low_open=True)
         self.opt = make_optimizer(optimizer, optimizer_params)
         self.prob = _as_problem(X, y, task, n_classes, self.np_dtype, owner)
+        weights = check_sample_weight(sample_weight, self.prob.X.shape[0])
+        if weights is not None and not np.all(weights > 0):
+            keep = weights > 0  # a row of weight 0 is as good as absent: it would only make batches smaller
+            self.prob, weights = _keep_rows(self.prob, keep), weights[keep]
+        #: None (every row weighs the same), or the rows' weights relative to the largest
+        self.sample_weight = _relative(weights)
         n = self.prob.X.shape[0]
         if batch_size > n:
             if (batch_size, n) not in _WARNED_BATCH:  # once per process: a study trains the same rows many times
@@ -274,10 +389,33 @@ class Trainer:
             self.theta = self.layout.pack(coefs0, intercepts0, self.np_dtype)
         self.grad = np.zeros_like(self.theta)
         self.state = self.opt.initial_state(self.layout.n_params, self.np_dtype)
+        self.step = 0
+        if optimizer_state is not None:
+            self._continue(optimizer_state)
         self.hp = self.opt.hyperparameters()
         self.buf = _Buffers(self.layout.sizes, batch_size, self.prob.Y.shape[1], self.np_dtype)
         self.explode = np.array([diverge_factor, math.nan])
-        self.step = 0
+
+    def _continue(self, saved: OptimizerState) -> None:
+        """Start from an earlier run's optimizer state (checked against this network and optimizer)."""
+        if not isinstance(saved, OptimizerState):
+            raise ConfigError(f"optimizer_state must be an OptimizerState (TrainResult.optimizer_state); got "
+                              f"{type(saved).__name__}.")  # fmt: skip
+        if saved.optimizer != self.opt.name:
+            raise ConfigError(f"optimizer_state was filled by optimizer {saved.optimizer!r} but this run uses "
+                              f"{self.opt.name!r}, which cannot continue it; pass optimizer_state=None to start "
+                              "the optimizer afresh.")  # fmt: skip
+        state = np.asarray(saved.state)
+        if state.shape != self.state.shape:
+            raise ConfigError(f"optimizer_state has shape {state.shape} but this network's optimizer needs "
+                              f"{self.state.shape} (layer sizes {self.layout.sizes.tolist()}); pass the state of a "
+                              "run with the same layer sizes, or optimizer_state=None.")  # fmt: skip
+        self.state[...] = state
+        self.step = check_int(saved.step, "optimizer_state.step", "train", low=0)
+
+    def optimizer_state(self) -> OptimizerState:
+        """A copy of the optimizer's state and step count, to continue it later (``train(optimizer_state=...)``)."""
+        return OptimizerState(self.opt.name, self.state.copy(), self.step)
 
     @property
     def n_rows(self) -> int:
@@ -317,8 +455,9 @@ class Trainer:
         mom_slot = K.HP_BETA1 if self.opt.code == K.OPT_ADAM else K.HP_MOMENTUM
         own_mom = float(self.hp[mom_slot])  # the kernel writes each cycled momentum here; put the optimizer's back
         p, b = self.prob, self.buf
+        w_order = _NO_WEIGHTS if self.sample_weight is None else self.sample_weight[order]
         loss_sum, rows, taken, code = K.train_epoch(
-            p.X, p.y_int, p.Y, order, self.batch_size, self.layout.sizes, self.act, p.loss_code,
+            p.X, p.y_int, p.Y, order, w_order, self.batch_size, self.layout.sizes, self.act, p.loss_code,
             self.theta, self.grad, self.state, self.step, self.opt.code, self.hp, self.layer_mult, lrs,
             moms, mom_slot, self.clip_value, self.clip_norm, self.normalize_grad, self.explode,
             b.Xb, b.yb, b.Yb, b.acts, b.d_a, b.d_b, losses,
@@ -327,11 +466,15 @@ class Trainer:
         self.step += taken
         n_seen = taken + (code in (K.STATUS_NONFINITE_LOSS, K.STATUS_EXPLODED))
         status = "ok" if code == K.STATUS_OK else "diverged"
-        return StepsOutcome(losses[:n_seen], taken, status, _REASONS.get(code), float(loss_sum), int(rows))
+        # loss_sum covers the first `rows` entries of order (the batches whose loss was finite)
+        weight = float(rows) if self.sample_weight is None else float(w_order[:rows].sum())
+        return StepsOutcome(losses[:n_seen], taken, status, _REASONS.get(code), float(loss_sum), int(rows), weight)
 
-    def evaluate(self, X: Any, y: Any) -> tuple[float, np.ndarray]:
-        """Mean loss on (X, y) and the outputs (probabilities or predictions)."""
+    def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> tuple[float, np.ndarray]:
+        """Mean loss on (X, y) (weighted by ``sample_weight``, if given) and the outputs (probabilities or
+        predictions)."""
         prob = _as_problem(X, y, self.task, self.prob.n_classes, self.np_dtype, "evaluate", what="X_val")
+        sw = _relative(check_sample_weight(sample_weight, prob.X.shape[0], what="sample_weight_val"))
         # the kernel trusts the shapes: a narrower X read past its rows (and corrupted memory)
         if prob.X.shape[1] != self.prob.X.shape[1]:
             raise DataError(f"X_val has {prob.X.shape[1]} columns but the network was built for "
@@ -339,7 +482,7 @@ class Trainer:
         if prob.Y.shape[1] != self.prob.Y.shape[1]:
             raise DataError(f"y_val has {prob.Y.shape[1]} outputs but the network has {self.prob.Y.shape[1]}; "
                             "pass targets shaped as the training targets.")  # fmt: skip
-        return _evaluate(prob, self.layout, self.act, self.theta, self.buf)
+        return _evaluate(prob, self.layout, self.act, self.theta, self.buf, sw)
 
     def snapshot(self) -> dict[str, Any]:
         """Copies of the parameters, optimizer state, step count and divergence reference."""
@@ -361,7 +504,13 @@ class Trainer:
 
 @dataclass(frozen=True)
 class StepsOutcome:
-    """What :meth:`Trainer.run_steps` did: per-batch losses seen (before each update), steps taken."""
+    """What :meth:`Trainer.run_steps` did: per-batch losses seen (before each update), steps taken.
+
+    ``loss_sum`` sums the losses of the ``rows`` rows of the batches applied
+    (each weighted by its sample weight, relative to the largest, when the
+    trainer has weights); ``weight_sum`` is their total weight (``rows``
+    without weights), so ``loss_sum / weight_sum`` is their mean loss.
+    """
 
     losses: np.ndarray
     taken: int
@@ -369,6 +518,7 @@ class StepsOutcome:
     reason: str | None
     loss_sum: float
     rows: int
+    weight_sum: float = math.nan
 
 
 def train(
@@ -402,6 +552,10 @@ def train(
     early_stopping: int | None = None,
     min_delta: float = 0.0,
     restore_best: bool = True,
+    sample_weight: Any = None,
+    sample_weight_val: Any = None,
+    optimizer_state: OptimizerState | None = None,
+    keep_optimizer_state: bool = False,
 ) -> TrainResult:
     """Train an MLP by minibatch gradient descent; return a :class:`TrainResult`.
 
@@ -420,6 +574,19 @@ def train(
     as Keras 3 does. The curves keep every epoch run.
     ``compute_metrics=False`` skips the final scikit-learn metrics.
 
+    ``sample_weight`` (one weight >= 0 per row of ``X``) makes every batch's
+    loss the weighted mean ``sum w_i l_i / sum w_i`` of its rows, and its
+    gradient that mean's: an integer weight counts a row that many times,
+    rows of weight 0 are left out, and weights that are all equal are no
+    weights at all (bit for bit). ``train_loss`` is then the weighted mean
+    over the epoch's rows. Weight decay is the optimizer's, untouched by the
+    weights. ``sample_weight_val`` weighs the validation loss and score the
+    same way (``val_metrics`` stay unweighted). ``optimizer_state`` continues
+    an earlier run's optimizer (momentum, Adam's moments and step count);
+    ``keep_optimizer_state=True`` returns this run's in
+    ``TrainResult.optimizer_state`` (that of the last good epoch after a
+    divergence).
+
     >>> import numpy as np
     >>> X = np.linspace(-1, 1, 40).reshape(-1, 1)
     >>> res = train(X, 2 * X[:, 0], task="regression", hidden=(), optimizer="sgd", lr=0.5,
@@ -436,20 +603,29 @@ def train(
                                    fix="It is the patience in epochs; None turns early stopping off.")  # fmt: skip
     min_delta = check_float(min_delta, "min_delta", owner, low=0.0)
     check_bool(restore_best, "restore_best", owner)
+    check_bool(keep_optimizer_state, "keep_optimizer_state", owner)
     sched = make_schedule(schedule, schedule_params)
     tr = Trainer(
         X, y, task=task, hidden=hidden, activation=activation, optimizer=optimizer,
         optimizer_params=optimizer_params, batch_size=batch_size, seed=seed, dtype=dtype, init=init,
         clip_norm=clip_norm, clip_value=clip_value, normalize_grad=normalize_grad, layer_lrs=layer_lrs,
-        n_classes=n_classes, diverge_factor=diverge_factor,
+        n_classes=n_classes, diverge_factor=diverge_factor, sample_weight=sample_weight,
+        optimizer_state=optimizer_state,
     )  # fmt: skip
     val = None
+    w_val = None
     if (X_val is None) != (y_val is None):
         raise ConfigError("Pass both X_val and y_val, or neither.")
     if X_val is not None and all(np.ndim(a) > 0 and np.shape(a)[0] == 0 for a in (X_val, y_val)):
         X_val = y_val = None  # an empty validation split (val_size=0): train without validation
+        if sample_weight_val is not None and np.ndim(sample_weight_val) > 0 and np.shape(sample_weight_val)[0] == 0:
+            sample_weight_val = None
+    if X_val is None and sample_weight_val is not None:
+        raise ConfigError("sample_weight_val weighs the validation rows; pass X_val and y_val with it, or leave "
+                          "it out.")  # fmt: skip
     if X_val is not None:
         val = _as_problem(X_val, y_val, task, tr.prob.n_classes, tr.np_dtype, owner, what="X_val")
+        w_val = _relative(check_sample_weight(sample_weight_val, val.X.shape[0], what="sample_weight_val"))
         if val.X.shape[1] != tr.prob.X.shape[1]:
             raise DataError(f"X_val has {val.X.shape[1]} features but X has {tr.prob.X.shape[1]}; use the same columns.")
         if task == "regression" and val.Y.shape[1] != tr.prob.Y.shape[1]:
@@ -480,6 +656,8 @@ def train(
     status, reason, diverged_step = "completed", None, None
     multiplier = 1.0
     last_good = tr.theta.copy()
+    good_state = tr.state.copy() if keep_optimizer_state else None  # the optimizer as of last_good
+    good_step = tr.step
     meta = {"task": task, "activation": activation, "n_classes": tr.prob.n_classes}
     best_loss, best_epoch, best_theta, best_outputs, waited = math.inf, 0, None, None, 0
 
@@ -496,15 +674,18 @@ def train(
             tr.theta[...] = last_good
             log.info("training diverged: %s", reason)
             break
-        train_loss.append(out.loss_sum / out.rows)
+        train_loss.append(out.loss_sum / out.weight_sum)
         if val is not None:
-            vl, outputs = _evaluate(val, tr.layout, tr.act, tr.theta, tr.buf)
+            vl, outputs = _evaluate(val, tr.layout, tr.act, tr.theta, tr.buf, w_val)
             val_loss.append(vl)
-            val_score.append(_score(val, outputs) if math.isfinite(vl) else math.nan)
+            val_score.append(_score(val, outputs, w_val) if math.isfinite(vl) else math.nan)
         else:
             val_loss.append(math.nan)
             val_score.append(math.nan)
         last_good[...] = tr.theta
+        if good_state is not None:
+            good_state[...] = tr.state
+            good_step = tr.step
         if early_stopping is not None:
             if val_loss[-1] < best_loss - min_delta:
                 best_loss, best_epoch, waited = val_loss[-1], epoch + 1, 0
@@ -543,16 +724,20 @@ def train(
 
         # the last evaluation saw the final parameters (a diverged run returns to them)
         final_loss = best_loss if info.get("restored_epoch") else val_loss[-1]  # the returned parameters' loss
+        # (lrsearch.metrics takes no weights: with sample_weight_val its cross-entropy is its own, unweighted too)
+        exact = task == "classification" and w_val is None
         metrics = _metrics(task, val.y_int if task == "classification" else val.Y, outputs,
-                           cross_entropy=final_loss if task == "classification" else None)  # fmt: skip
+                           cross_entropy=final_loss if exact else None)  # fmt: skip
     return _result(tr.layout, tr.theta, train_loss, val_loss, val_score, used_lrs, metrics, status, reason,
-                   diverged_step, len(train_loss), tr.step, meta, info)  # fmt: skip
+                   diverged_step, len(train_loss), tr.step, meta, info,
+                   None if good_state is None else OptimizerState(tr.opt.name, good_state, good_step))  # fmt: skip
 
 
 def _result(layout: Layout, theta: np.ndarray, train_loss: list[float], val_loss: list[float], val_score: list[float],
             used_lrs: list[np.ndarray], metrics: dict[str, float], status: str, reason: str | None,
             diverged_step: int | None, epochs_run: int, steps: int, meta: dict[str, Any],
-            info: dict[str, Any] | None = None) -> TrainResult:  # fmt: skip
+            info: dict[str, Any] | None = None,
+            optimizer_state: OptimizerState | None = None) -> TrainResult:  # fmt: skip
     lrs = np.concatenate(used_lrs) if used_lrs else np.zeros(0)
     return TrainResult(
         coefs=[w.copy() for w in layout.coefs(theta)],
@@ -571,6 +756,7 @@ def _result(layout: Layout, theta: np.ndarray, train_loss: list[float], val_loss
         activation=meta["activation"],
         n_classes=meta["n_classes"],
         info=dict(info or {}),
+        optimizer_state=optimizer_state,
     )
 
 
@@ -587,14 +773,23 @@ def _network(coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray]) -> t
 def loss_and_grad(
     X: Any, y: Any, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], *,
     task: str = "classification", activation: str = "relu", n_classes: int | None = None,
+    sample_weight: Any = None,
 ) -> tuple[float, list[np.ndarray], list[np.ndarray]]:  # fmt: skip
     """Mean loss over all rows of ``X`` and its gradient, per layer (dtype of ``coefs[0]``).
+
+    With ``sample_weight`` (one weight >= 0 per row), the weighted mean
+    ``sum w_i l_i / sum w_i`` and its gradient: what one training batch of
+    these rows descends.
 
     >>> import numpy as np
     >>> W, b = [np.zeros((2, 2))], [np.zeros(2)]
     >>> loss, gW, gb = loss_and_grad(np.ones((3, 2)), np.array([0, 1, 1]), W, b, activation="identity")
     >>> round(loss, 4)   # log(2): uniform softmax
     0.6931
+    >>> X, y = np.array([[1.0], [2.0]]), np.array([1.0, 0.0])
+    >>> loss, _, _ = loss_and_grad(X, y, [np.ones((1, 1))], [np.zeros(1)], task="regression", sample_weight=[3, 1])
+    >>> round(loss, 9)   # squared errors 0 and 4, weighted (3 * 0 + 1 * 4) / (3 + 1)
+    1.0
     """
     act = ACTIVATIONS[check_choice(activation, "activation", "loss_and_grad", ACTIVATIONS)]
     check_choice(task, "task", "loss_and_grad", TASKS)
@@ -604,9 +799,11 @@ def loss_and_grad(
     if prob.n_outputs != layout.sizes[-1] or prob.X.shape[1] != layout.sizes[0]:
         raise DataError(f"X/y do not fit the network's layer sizes {layout.sizes.tolist()}.")
     n = prob.X.shape[0]
+    sw = _relative(check_sample_weight(sample_weight, n))
     buf = _Buffers(layout.sizes, n, prob.Y.shape[1], theta.dtype.type)
     grad = np.zeros_like(theta)
-    loss = K.loss_grad(prob.X, prob.y_int, prob.Y, layout.sizes, act, prob.loss_code, theta, grad, buf.acts, buf.d_a, buf.d_b)
+    loss = K.loss_grad(prob.X, prob.y_int, prob.Y, _NO_WEIGHTS if sw is None else sw, layout.sizes, act, prob.loss_code,
+                       theta, grad, buf.acts, buf.d_a, buf.d_b)  # fmt: skip
     return float(loss), [w.copy() for w in layout.coefs(grad)], [b.copy() for b in layout.intercepts(grad)]
 
 
@@ -626,11 +823,14 @@ def predict_output(
 def evaluate_output(
     X: Any, y: Any, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], *,
     task: str = "classification", activation: str = "relu", batch_size: int = 256,
+    sample_weight: Any = None,
 ) -> tuple[float, np.ndarray]:  # fmt: skip
     """The network's mean loss on ``(X, y)`` (exact softmax cross-entropy, or MSE) and its outputs.
 
     The loss is the training loss's own formula (log-softmax, no clipping), so
-    it equals ``train``'s ``val_loss`` for the same data and parameters.
+    it equals ``train``'s ``val_loss`` for the same data and parameters (with
+    ``sample_weight``, the weighted mean ``sum w_i l_i / sum w_i``, as
+    ``train``'s ``sample_weight_val`` weighs it).
 
     >>> import numpy as np
     >>> loss, out = evaluate_output(np.ones((2, 2)), np.array([0, 1]), [np.zeros((2, 2))], [np.zeros(2)],
@@ -638,11 +838,12 @@ def evaluate_output(
     >>> round(loss, 4)   # log(2)
     0.6931
     """
-    return _output(X, y, coefs, intercepts, task, activation, batch_size, "evaluate_output")
+    return _output(X, y, coefs, intercepts, task, activation, batch_size, "evaluate_output", sample_weight)
 
 
 def _output(X: Any, y: Any, coefs: Sequence[np.ndarray], intercepts: Sequence[np.ndarray], task: str,
-            activation: str, batch_size: int, owner: str) -> tuple[float, np.ndarray]:  # fmt: skip
+            activation: str, batch_size: int, owner: str,
+            sample_weight: Any = None) -> tuple[float, np.ndarray]:  # fmt: skip
     act = ACTIVATIONS[check_choice(activation, "activation", owner, ACTIVATIONS)]
     check_choice(task, "task", owner, TASKS)
     layout, theta = _network(coefs, intercepts)
@@ -655,5 +856,6 @@ def _output(X: Any, y: Any, coefs: Sequence[np.ndarray], intercepts: Sequence[np
         raise DataError(f"X has {prob.X.shape[1]} features but the network expects {layout.sizes[0]}.")
     if prob.n_outputs != k:
         raise DataError(f"y has {prob.n_outputs} targets but the network has {k} outputs.")
+    sw = _relative(check_sample_weight(sample_weight, prob.X.shape[0]))
     buf = _Buffers(layout.sizes, min(batch_size, prob.X.shape[0]), prob.Y.shape[1], theta.dtype.type)
-    return _evaluate(prob, layout, act, theta, buf)
+    return _evaluate(prob, layout, act, theta, buf, sw)
