@@ -109,7 +109,8 @@ def test_ctrl_c_exits_130_and_keeps_trials(tmp_path, capsys, monkeypatch):
 
 
 def test_interrupted_aimed_study_counts_its_queued_first_trials(tmp_path, capsys, monkeypatch):
-    """Ctrl-C in the first of the finder's enqueued trials: the summary's parts add up to the trials listed."""
+    """Ctrl-C in the first of the finder's enqueued trials: the summary's parts add up to the trials listed, and
+    the trials done (none) leave out the failed and queued ones (session 7: '3 of 10 trials' counted them)."""
     import re
 
     import lrsearch.search.objective as objective
@@ -122,7 +123,8 @@ def test_interrupted_aimed_study_counts_its_queued_first_trials(tmp_path, capsys
     out = capsys.readouterr().out
     assert "no trial completed before the interruption" in out and "pruned or diverged" not in out
     line = next(x for x in out.splitlines() if x.startswith("study aq"))
-    listed = int(re.search(r"; (\d+) of 10 trials", line).group(1))
+    done = int(re.search(r"; (\d+) of the 10 asked for done", line).group(1))
     counts = [int(n) for n in re.findall(r"(\d+) (?:complete|pruned|failed|queued)", line)]
     # one failed (interrupted) and queued again (an aimed first trial), one queued (sgd's first trial)
-    assert listed == 3 and sum(counts) == listed and "1 failed, 2 queued" in line, line
+    assert done == 0 and sum(counts) == 3 and "1 failed, 2 queued" in line, line
+    assert "failed and queued trials do not count" in line

@@ -238,30 +238,43 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _trial_counts(complete: int, pruned: int, diverged: int = 0, failed: int = 0) -> list[str]:
+    """The trials by state in words, as the progress line and the summary print them (diverged ones are pruned).
+
+    >>> _trial_counts(5, 3, diverged=1, failed=2)
+    ['5 complete', '3 pruned', '1 of them diverged', '2 failed']
+    """
+    parts = [f"{complete} complete", f"{pruned} pruned"]
+    if diverged:
+        parts.append(f"{diverged} of them diverged")
+    if failed:
+        parts.append(f"{failed} failed")
+    return parts
+
+
 def _print_summary(result: Any, report_path: Any) -> None:
     s = result.summary
-    parts = [f"{s['complete']} complete", f"{s['pruned']} pruned"]
-    if s["diverged"]:
-        parts.append(f"{s['diverged']} of them diverged")
-    if s["failed"]:
-        parts.append(f"{s['failed']} failed")
+    parts = _trial_counts(s["complete"], s["pruned"], s["diverged"], s["failed"])
     if s.get("running"):
         parts.append(f"{s['running']} still running elsewhere")
     if s.get("waiting"):
         parts.append(f"{s['waiting']} queued, not started: the finder's first trials run first on resume")
     head = ("interrupted" if result.interrupted else
             f"stopped at the --timeout of {s['timeout_s']:g} s" if s.get("timed_out") else "done")  # fmt: skip
-    # every trial is listed (the parts add up to it); the budget counts those the workers count: complete,
-    # pruned and running (a failed trial is rerun, a queued one has not started)
-    total, target = s["n_trials"], s["target_trials"]
-    used = s["complete"] + s["pruned"] + s.get("running", 0)
-    if used > target:  # a resumed study asked for fewer trials than it already holds
-        count = f"{total} trials (it already held more than the {target} asked for)"
-    elif total <= target:
-        count = f"{total} of {target} trials"
+    # N of M trials done: N counts what the budget counts and is over (complete and pruned, the progress line's
+    # and the JSON's "done"); a failed trial is rerun and a queued one has not started, so they are listed only
+    total, target, running = s["n_trials"], s["target_trials"], s.get("running", 0)
+    done = s["done"]
+    note = ""
+    if done > target:  # a resumed study asked for fewer trials than it already holds
+        count = f"{done} trials (it already held more than the {target} asked for)"
+    elif total > done + running:  # failed or queued trials: listed, not counted
+        count = f"{done} of the {target} asked for done"
+        kinds = [k for k, n in (("failed", s["failed"]), ("queued", s.get("waiting", 0))) if n]
+        note = f"; {' and '.join(kinds)} trials do not count toward them"
     else:
-        count = f"{total} trials, {used} of the {target} asked for, as failed and queued trials do not count"
-    print(f"study {result.study_name} ({result.storage}): {head}; {count} ({', '.join(parts)})")
+        count = f"{done} of {target} trials done"
+    print(f"study {result.study_name} ({result.storage}): {head}; {count} ({', '.join(parts)}){note}")
     rate = f", {s['trials_per_min']:.0f} trials/min" if s.get("trials_per_min") else ""
     print(f"this run: {s['trials_this_run']} trials in {s['elapsed_s']:.1f} s with {s['n_jobs']} worker(s){rate}")
     if result.best_number is None:
@@ -295,12 +308,13 @@ def _print_summary(result: Any, report_path: Any) -> None:
         print(f"results: {result.results_path}")
     if report_path:
         print(f"report: {report_path}")
-    if result.interrupted or s["n_trials"] < s["target_trials"]:
+    if result.interrupted or done + running < target:
         print(f"resume: run the same command again (study {result.study_name!r} keeps its finished trials)")
 
 
 class _ProgressLine:
-    """One self-overwriting line on stderr: trials, pruned, best so far, time left."""
+    """One self-overwriting line on stderr: trials done (by state, as the summary counts them), best so far,
+    time left."""
 
     def __init__(self, objective: str):
         self.objective = objective
@@ -313,9 +327,8 @@ class _ProgressLine:
             else "no best yet"
         )
         eta = f", ~{_duration(p.eta_s)} left" if p.eta_s is not None else ""
-        div = f" ({p.diverged} diverged)" if p.diverged else ""
-        line = (f"[{p.finished}/{p.target}] {p.complete} complete, {p.pruned} pruned{div}, {p.running} running | "
-                f"{best} | {_duration(p.elapsed_s)}{eta}")  # fmt: skip
+        parts = ", ".join(_trial_counts(p.complete, p.pruned, p.diverged, p.failed) + [f"{p.running} running"])
+        line = f"{p.finished} of {p.target} trials done ({parts}) | {best} | {_duration(p.elapsed_s)}{eta}"
         pad = max(0, self.width - len(line))
         self.width = len(line)
         sys.stderr.write("\r" + line + " " * pad)

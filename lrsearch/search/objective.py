@@ -2,7 +2,9 @@
 
 The value is the objective metric on the validation split at the last epoch
 (regression metrics in the target's original units). Every ``report_every``
-epochs the same metric is reported to Optuna and the pruner asked; a pruned
+epochs, and at the last epoch whether or not ``report_every`` divides the
+epochs, the same metric is reported to Optuna; the pruner is asked at every
+report but the last (a finished run is complete, never pruned), and a pruned
 trial stops at once. A diverged run is never an exception: its reason is saved
 as the user attribute ``diverged_reason``, a NaN is reported at the epoch where
 it happened (so the sampler ranks it below every trial that got further) and
@@ -110,6 +112,7 @@ def make_objective(
 
     def run_trial(trial: Any) -> float:
         config = trial_config(spec, space, trial)
+        last = int(config["epochs"])
         pruned_at: list[int] = []
         stopped: list[bool] = []
 
@@ -118,10 +121,12 @@ def make_objective(
                 stopped.append(True)
                 return True
             step = epoch + 1
-            if step % every:
+            if step % every and step != last:
                 return False
             trial.report(value_of(partial), step)
-            if trial.should_prune():
+            # the last epoch is always reported (its value is the trial's), never pruned: the run is done, and
+            # pruning it would throw away a finished result to save nothing
+            if step < last and trial.should_prune():
                 pruned_at.append(step)
                 return True
             return False

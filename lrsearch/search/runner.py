@@ -362,8 +362,14 @@ def _check_existing(study: Any, cfg: StorageConfig, name: str, definition: dict[
     if ATTR + "fingerprint" not in attrs:
         raise StorageError(f"study {name!r} in {cfg.masked} was not created by lrsearch study (it has no lrsearch "
                            f"definition); choose another --study-name.")  # fmt: skip
+    stored = attrs.get(ATTR + "definition", {})
+    if isinstance(stored, dict) and "defaults" not in stored:
+        # created before the definition held the core's defaults (session 7): it is checked as it was made, on
+        # everything else, and resumes with today's defaults, as it did before
+        definition = {k: v for k, v in definition.items() if k != "defaults"}
+        fingerprint = _hash(definition)
     if attrs[ATTR + "fingerprint"] != fingerprint:
-        diff = _diff(attrs.get(ATTR + "definition", {}), definition)
+        diff = _diff(stored, definition)
         raise ConfigError(
             f"study {name!r} in {cfg.masked} was created with a different definition ({diff}); "
             f"resume it with the same settings, choose a new --study-name, or pass --overwrite to delete it."
@@ -474,11 +480,13 @@ def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: S
 
             fit = fit_dataset(ds, **best_config)
             best_result, best_val, best_test = fit.result, fit.val_metrics, fit.test_metrics
+    complete, pruned = int(states.get("COMPLETE", 0)), int(states.get("PRUNED", 0))
     summary = {
         "n_trials": int(len(frame)),
         "target_trials": spec.n_trials,
-        "complete": int(states.get("COMPLETE", 0)),
-        "pruned": int(states.get("PRUNED", 0)),
+        "done": complete + pruned,  # the trials that count toward target_trials and are over (StudyProgress.finished)
+        "complete": complete,
+        "pruned": pruned,
         "failed": int(states.get("FAIL", 0)),
         "running": int(states.get("RUNNING", 0)),
         "waiting": int(states.get("WAITING", 0)),
@@ -499,7 +507,7 @@ def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: S
         "interrupted": interrupted,
         "timeout_s": spec.timeout,
         "timed_out": bool(spec.timeout) and not interrupted and elapsed >= spec.timeout
-                     and int(states.get("COMPLETE", 0)) + int(states.get("PRUNED", 0)) < spec.n_trials,
+                     and complete + pruned < spec.n_trials,
         "space": space.to_dict(),
         "aim_range_tests": study.user_attrs.get(ATTR + "range_tests", []),
         "importances": _importances(study) if not interrupted else {},

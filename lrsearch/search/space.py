@@ -254,6 +254,47 @@ class SearchSpace:
             out[key] = _dim_to_json(dim)
         return out
 
+    def core_defaults(self) -> dict[str, Any]:
+        """The parameters this space's trials train with that the space leaves to the core's defaults.
+
+        Per schedule, what :func:`lrsearch.nn.schedules.make_schedule` fills in
+        (``interval``, ``warmup_start_factor``, plateau's ``threshold``, ...);
+        per optimizer, the options of :func:`lrsearch.nn.optimizers.make_optimizer`
+        that no dimension sets (``eps``, Adam's ``betas``, AdamW's
+        ``weight_decay``, ...). Part of a study's definition: a default that
+        changes (the warm-up's start factor went from 0 to 1/3 once) changes
+        every trial after it.
+
+        >>> default_space(10, optimizers=["adam"], schedules=["cosine"]).core_defaults()["schedule"]["cosine"]
+        {'interval': 'epoch', 'warmup_start_factor': 0.3333333333333333, 'T_max': None}
+        """
+        from lrsearch.nn.optimizers import make_optimizer
+        from lrsearch.nn.schedules import make_schedule
+
+        def plain(value: Any) -> Any:
+            return list(value) if isinstance(value, tuple) else value
+
+        schedules: dict[str, dict[str, Any]] = {}
+        for name in self.schedules:
+            given: set[str] = set(self.schedule_params.get(name, {}))
+            if "eta_min_factor" in given:
+                given.add("eta_min")
+            if name != "one_cycle":  # sample() sets every other schedule's warm-up
+                given.add("warmup")
+            schedules[name] = {k: plain(v) for k, v in make_schedule(name).params.items() if k not in given}
+        optimizers: dict[str, dict[str, Any]] = {}
+        extra = self.optional
+        for name in self.optimizers:
+            given = set()
+            if "momentum" in extra and name in _MOMENTUM_OPTIMIZERS:
+                given.add("momentum")
+            if name in _ADAM_OPTIMIZERS and ("beta1" in extra or "beta2" in extra):
+                given.add("betas")
+            if ("weight_decay" in extra and name != "adamw") or ("adamw_weight_decay" in extra and name == "adamw"):
+                given.add("weight_decay")
+            optimizers[name] = {k: plain(v) for k, v in make_optimizer(name).params.items() if k not in given}
+        return {"schedule": schedules, "optimizer": optimizers}
+
     def fingerprint(self) -> str:
         """A short stable hash of :meth:`to_dict`."""
         return _hash(self.to_dict())

@@ -116,9 +116,11 @@ class StudySpec:
         return self.report_every or max(1, round(self.epochs / 10))
 
     def definition(self) -> dict[str, Any]:
-        """What two runs of one study must share (the search space and every fixed training setting)."""
+        """What two runs of one study must share: the search space, every fixed training setting, and the
+        core's defaults for what the space leaves unset (:meth:`SearchSpace.core_defaults`)."""
         return {
             "space": self.space.to_dict(),
+            "defaults": self.space.core_defaults(),
             "objective": self.objective,
             "epochs": self.epochs,
             "hidden": list(self.hidden),

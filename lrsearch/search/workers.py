@@ -122,7 +122,7 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
         slot = int(study.user_attrs.get(ATTR + "workers", 0))
         study.set_user_attr(ATTR + "workers", slot + 1)
     seed = int(np.random.SeedSequence([spec.seed, slot]).generate_state(1)[0])
-    study.sampler = make_sampler(spec.sampler, seed, spec.seed)
+    study.sampler = make_sampler(spec.sampler, seed, spec.seed, lock=lock)  # QMC's shared counter: under the lock
     stop_path = job.stop_path
 
     def should_stop() -> bool:
