@@ -214,6 +214,7 @@ class RangeTestResult:
             "num_iter": self.num_iter, "start_lr": self.start_lr, "end_lr": self.end_lr, "mode": self.mode,
             "smoothing": self.smoothing, "diverge_threshold": self.diverge_threshold,
             "validation": self.validation, "task": self.task, "steps": self.steps, "seconds": self.seconds,
+            "epochs": self.info.get("epochs"),  # the length of the training the rate is for
             "lrs": self.lrs.tolist(), "losses": self.losses.tolist(), "smoothed": self.smoothed.tolist(),
             "curves": [{"seed": c.seed, "stop_reason": c.stop_reason, "stop_index": c.stop_index,
                         "losses": c.losses.tolist()} for c in self.curves],

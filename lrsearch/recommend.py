@@ -404,6 +404,8 @@ def recommend(
 ) -> Recommendation:
     """Recommend an optimizer, a base rate and a schedule for this network on this data.
 
+    ``optimizers``: the ones to compare (default ``DEFAULT_OPTIMIZERS``), or
+    ``"all"`` for every optimizer of the core.
     ``data`` is a data-set name or path (loaded and standardised by
     :func:`lrsearch.data.load`: the rate is for its standardised splits), a
     :class:`~lrsearch.data.Dataset`, or a feature array with targets ``y`` (used
@@ -424,9 +426,11 @@ def recommend(
 
     owner = "recommend"
     check_choice(method, "method", owner, ["finder", "study"])
+    if optimizers == "all":  # every optimizer of the core, as `lrsearch find --optimizer all`
+        optimizers = tuple(OPTIMIZERS)
     if isinstance(optimizers, str):
         raise ConfigError(f"The 'optimizers' parameter of {owner} must be a list of optimizer names such as "
-                          f"['adam', 'sgd']. Got {optimizers!r} instead.")  # fmt: skip
+                          f"['adam', 'sgd'], or 'all'. Got {optimizers!r} instead.")  # fmt: skip
     opts = list(DEFAULT_OPTIMIZERS if optimizers is None else optimizers)
     if not opts:
         raise ConfigError("optimizers is empty; name at least one of: " + ", ".join(OPTIMIZERS) + ".")

@@ -12,7 +12,7 @@ from lrsearch.cli import main
 
 LINE = re.compile(
     r"^suggested learning rate for adam: (\d\.\de[+-]\d\d) \(range (\d\.\de[+-]\d\d) to (\d\.\de[+-]\d\d), "
-    r"rule: (probe|edge|valley|steepest|min/10), spread (\d+\.\d) decades\)$"
+    r"rule: (probe|edge|valley|steepest|min/10), spread (\d+\.\d) decades, for (\d+) epochs\)$"
 )
 FAST = ["--data", "iris", "--hidden", "8", "--repeats", "2", "--probes", "2", "--probe-steps", "10"]
 
@@ -31,8 +31,26 @@ def test_one_line_answer(capsys):
     m = LINE.match(lines[0])
     assert m, lines[0]
     lr, lo, hi = (float(m.group(i)) for i in (1, 2, 3))
-    assert lo < lr <= hi and m.group(4) == "probe"
+    assert lo < lr <= hi and m.group(4) == "probe" and m.group(6) == "20"  # find_lr's default training length
     assert "Traceback" not in err
+
+
+def test_epochs_flag_sets_the_training_the_rate_is_for(capsys):
+    """--epochs reaches find_lr: the same rate as the API's for that length, said in the line and the JSON."""
+    from lrsearch.data import load
+    from lrsearch.finder import find_lr
+
+    code, out, _ = run(capsys, *FAST, "--optimizer", "sgd", "--epochs", "300", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["epochs"] == 300
+    api = find_lr(load("iris", seed=0), optimizer="sgd", hidden=(8,), repeats=2, probes=2, probe_steps=10,
+                  epochs=300, seed=0)  # fmt: skip
+    assert data["lr"] == pytest.approx(api.lr, rel=1e-12)
+    code, out, _ = run(capsys, *FAST, "--optimizer", "sgd", "--epochs", "300")
+    assert code == 0 and out.strip().endswith(", for 300 epochs)")
+    code, _, err = run(capsys, *FAST, "--epochs", "0")
+    assert code == 2 and "'epochs'" in err and "Traceback" not in err
 
 
 def test_rule_option_is_used(capsys):
@@ -69,7 +87,8 @@ def test_plot_writes_an_image(capsys, tmp_path, suffix, magic):
 def test_optimizer_all_prints_one_row_per_optimizer(capsys):
     code, out, _ = run(capsys, *FAST, "--optimizer", "all")
     assert code == 0
-    rows = [line.split()[0] for line in out.splitlines()[1:] if line and not line.startswith("held-out")]
+    assert out.strip().endswith("lr: for a training of 20 epochs (--epochs)")
+    rows = [line.split()[0] for line in out.splitlines()[1:] if line and not line.startswith(("held-out", "lr:"))]
     assert rows == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
     table = [line for line in out.splitlines()[1:] if line.split()[0] in rows]
     assert sum("*" in line for line in table) == 1  # the lowest held-out loss is marked once
@@ -116,7 +135,7 @@ def test_one_repeat_measures_no_spread_and_a_missing_rate_shows_a_dash(capsys):
 
     assert main(["find", "--data", "iris", "--hidden", "8", "--repeats", "1", "--probes", "1", "--probe-steps",
                  "10"]) == 0  # fmt: skip
-    assert "spread not measured: 1 repeat)" in capsys.readouterr().out
+    assert "spread not measured: 1 repeat, for 20 epochs)" in capsys.readouterr().out
     nan = float("nan")
     probes = SimpleNamespace(losses=[0.0])
     ok = SimpleNamespace(lr=0.1, lr_range=(0.05, 0.2), spread_decades=0.2, repeats=(1, 2), probes=probes,

@@ -380,7 +380,7 @@ def _help_of(name: str) -> dict[str, str]:
 
 
 #: options that have no default to state: required, outputs off unless named, lists to add to
-NO_DEFAULT = {"-h", "--data", "--plot", "--csv", "--json", "--report", "--study-name", "--find-json", "--extras", "--overwrite"}
+NO_DEFAULT = {"-h", "-v", "--data", "--plot", "--csv", "--json", "--report", "--study-name", "--find-json", "--extras", "--overwrite"}
 
 
 @pytest.mark.parametrize("command", ["find", "recommend", "report"])
@@ -670,3 +670,38 @@ def test_a_database_studys_results_json_is_protected_before_the_study(capsys, tm
                        "--report", "studies/q.json", "--n-trials", "1", "--epochs", "1", "--no-progress")  # fmt: skip
     assert code == 2 and "is the study's results JSON" in one_error(err, "study")
     assert not (tmp_path / "q.db").exists()  # refused before the study
+
+
+def test_a_real_closed_pipe_stops_quietly_with_141():
+    """A reader that went away for real (`lrsearch find --json | head -c0`): Python drops the buffer after the
+    failed write, so a second flush succeeds; the command still sees its stdout is the broken pipe."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes a byte
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "lrsearch", "find", "--data", "iris", "--optimizer", "adam",
+                               "--json"], stdout=write_end, stderr=subprocess.PIPE, text=True, env=env,
+                              timeout=120)  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 141
+
+
+def test_verbose_after_the_subcommand_and_unknown_flags_point_at_its_help(capsys):
+    """`lrsearch find ... -v` works as `lrsearch -v find ...`; an unknown flag names the subcommand's help."""
+    from lrsearch.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["find", "--data", "iris"]).verbose == 0
+    assert parser.parse_args(["-v", "find", "--data", "iris"]).verbose == 1
+    assert parser.parse_args(["find", "--data", "iris", "-vv"]).verbose == 2
+    for command in ("train", "find", "study", "recommend", "report"):
+        assert "-v" in parser._subcommand(command)._option_string_actions, command
+    assert main(["find", "--data", "iris", "--bogus", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --bogus 1" in err and "'lrsearch find --help'" in err

@@ -79,6 +79,17 @@ def test_cli_recommend_json(capsys):
     assert len(out["candidates"]) == 3
 
 
+def test_cli_recommend_all_optimizers_compares_every_optimizer_of_the_core(capsys):
+    """`--optimizers all`, as `lrsearch find --optimizer all` takes it: every optimizer, three schedules each."""
+    from lrsearch.nn import OPTIMIZERS
+
+    code = main(["recommend", "--data", "iris", "--optimizers", "all", "--epochs", "2", "--hidden", "4", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert sorted({c["optimizer"] for c in out["candidates"]}) == sorted(OPTIMIZERS)
+    assert len(out["candidates"]) == 3 * len(OPTIMIZERS)
+
+
 def test_cli_recommend_bad_optimizer_exits_2(capsys):
     assert main(["recommend", "--data", "iris", "--optimizers", "nope"]) == 2
     assert "nope" in capsys.readouterr().err

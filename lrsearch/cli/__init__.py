@@ -1,7 +1,8 @@
 """The ``lrsearch`` command: a thin map of subcommands onto the public API.
 
 Exit codes: 0 success, 2 bad input (a one-line message, no traceback), 1 an
-internal error, 130 interrupted. ``main(argv)`` returns the code, so tests run
+internal error, 130 interrupted, 141 the reader of stdout went away
+(``lrsearch find --json | head -1``, as a shell reports SIGPIPE). ``main(argv)`` returns the code, so tests run
 the CLI in-process.
 
 >>> main(["--version"])  # doctest: +SKIP
@@ -35,6 +36,20 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # noqa: D102
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]  # noqa: D102
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:  # argparse reports these at the top; the help that lists the right flags is the subcommand's
+            command = getattr(parsed, "command", None)
+            where = self._subcommand(command) if command else None
+            (where or self).error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
+
+    def _subcommand(self, name: str) -> argparse.ArgumentParser | None:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices.get(name)
+        return None
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available subcommand."""
@@ -55,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+    for command in sub.choices.values():  # `lrsearch find ... -v` as well as `lrsearch -v find ...`
+        command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                             help="more log output (-vv for debug)")  # fmt: skip
     return parser
 
 
@@ -100,7 +118,23 @@ def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
 
 
 def _stdout_closed() -> bool:
-    """Whether stdout is the pipe that broke: flushing it fails the same way."""
+    """Whether stdout is the pipe that broke.
+
+    Flushing again does not tell: after the failed write Python has dropped the
+    buffer, so the flush succeeds. A pipe whose reader has gone polls as an
+    error (POLLERR) on its write end; that is asked first, then a flush (for a
+    stdout object without a file descriptor).
+    """
+    try:
+        import select
+
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        if any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0)):
+            return True
+    except (AttributeError, OSError, ValueError):  # no descriptor (captured), or no poll on this platform
+        pass
     try:
         sys.stdout.flush()
     except BrokenPipeError:

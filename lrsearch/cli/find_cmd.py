@@ -42,7 +42,7 @@ RULE_CHOICES = ("default", "probe", "edge", "valley", "steepest", "min/10")
 
 #: flags left at None by the parser; they take find_lr's defaults
 _FROM_API = ("optimizer", "start_lr", "end_lr", "num_iter", "mode", "smoothing", "diverge_threshold", "repeats",
-             "probes", "probe_steps", "rule")  # fmt: skip
+             "probes", "probe_steps", "rule", "epochs")  # fmt: skip
 
 
 def _find_lr() -> Callable[..., Any]:
@@ -79,6 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--probe-steps", type=int, default=None, help="steps per probe")
     g.add_argument("--validation", action="store_true",
                    help="record the validation loss at every step (default: off, the batch loss)")  # fmt: skip
+    g.add_argument("--epochs", type=int, default=None,
+                   help="epochs of the training the rate is for (the probes' rate is lowered for longer trainings)")
     g.add_argument("--rule", choices=RULE_CHOICES, default=None,
                    help="rule that picks the suggestion; 'default' is probe, or edge without probes")  # fmt: skip
     out = p.add_argument_group("output")
@@ -108,8 +110,10 @@ def summary_line(res: Any) -> str:
         why = why[len(prefix):] if why.startswith(prefix) else why  # said once, not twice
         return f"no learning rate suggested for {res.optimizer}: {why}"
     lo, hi = res.lr_range
+    epochs = (getattr(res, "info", None) or {}).get("epochs")
+    horizon = f", for {epochs} epochs" if epochs else ""
     return (f"suggested learning rate for {res.optimizer}: {res.lr:.1e} (range {lo:.1e} to {hi:.1e}, "
-            f"rule: {res.rule}, {_spread(res)})")  # fmt: skip
+            f"rule: {res.rule}, {_spread(res)}{horizon})")  # fmt: skip
 
 
 def _spread(res: Any) -> str:
@@ -143,6 +147,9 @@ def _table(results: dict[str, Any]) -> str:
                      f"{h_txt}{mark}{r.rule:<6} {r.stop_reason}")  # fmt: skip
     if best is not None:
         lines.append("held-out: loss of the best probe (same steps and data for every optimizer); * lowest")
+    epochs = {(getattr(r, "info", None) or {}).get("epochs") for r in results.values()} - {None}
+    if len(epochs) == 1:
+        lines.append(f"lr: for a training of {epochs.pop()} epochs (--epochs)")
     return "\n".join(lines)
 
 
@@ -178,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
         end_lr=args.end_lr, num_iter=args.num_iter, mode=args.mode, smoothing=args.smoothing,
         diverge_threshold=args.diverge_threshold, repeats=args.repeats, validation=args.validation,
         seed=args.seed, dtype=args.dtype, rule=args.rule, probes=args.probes, probe_steps=args.probe_steps,
+        epochs=args.epochs,
     )  # fmt: skip
     with finder_warnings_printed_elsewhere(args.verbose == 0):  # printed below, once
         if args.optimizer == "all":

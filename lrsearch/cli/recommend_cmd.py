@@ -60,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--method", choices=["finder", "study"], default=None,
                    help="finder: range tests + a few trainings (seconds); study: an aimed Optuna study (minutes)")  # fmt: skip
     g.add_argument("--optimizers", default=None,
-                   help=f"comma-separated optimizers to compare (default {_default_optimizers()})")  # fmt: skip
+                   help=f"comma-separated optimizers to compare, or 'all' (default {_default_optimizers()})")  # fmt: skip
     g.add_argument("--epochs", type=int, default=None, help="training budget of every candidate")
     g = p.add_argument_group("study (--method study only)")
     g.add_argument("--n-trials", type=int, default=None, help="trials of the study")
@@ -79,8 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _parse_optimizers(text: str | None) -> list[str] | None:
-    """``'adam, sgd'`` -> ``['adam', 'sgd']``; None (not given) -> None; nothing named -> ConfigError."""
+def _parse_optimizers(text: str | None) -> list[str] | str | None:
+    """``'adam, sgd'`` -> ``['adam', 'sgd']``; ``'all'`` -> ``'all'``; None (not given) -> None; nothing named -> ConfigError."""
     from lrsearch.exceptions import ConfigError
 
     if text is None:
@@ -89,6 +89,8 @@ def _parse_optimizers(text: str | None) -> list[str] | None:
     if not names:
         raise ConfigError(f"--optimizers {text!r} names no optimizer; give at least one, such as --optimizers "
                           f"adam,sgd, or leave the flag out to compare {_default_optimizers()}.")  # fmt: skip
+    if names == ["all"]:  # every optimizer of the core, as `lrsearch find --optimizer all`
+        return "all"
     return names
 
 
