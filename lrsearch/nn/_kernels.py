@@ -159,6 +159,23 @@ def _forward(A0, nb, sizes, act, loss_code, theta, acts):
     return A_prev
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _softmax_row(out, i, k, y):
+    """Row ``i`` of the logits ``out`` becomes its softmax, in place; returns its cross-entropy at class ``y``."""
+    m = out[i, 0]
+    for j in range(1, k):
+        if out[i, j] > m:
+            m = out[i, j]
+    s = 0.0
+    for j in range(k):
+        s += math.exp(out[i, j] - m)
+    loss = math.log(s) + m - out[i, y]
+    inv = 1.0 / s
+    for j in range(k):
+        out[i, j] = math.exp(out[i, j] - m) * inv
+    return loss
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _output_loss_delta(out, yb, Yb, nb, loss_code, D, want_delta):
     """Loss (summed over rows) of the output; turns logits into probabilities.
@@ -170,18 +187,7 @@ def _output_loss_delta(out, yb, Yb, nb, loss_code, D, want_delta):
     total = 0.0
     if loss_code == LOSS_XENT:
         for i in range(nb):
-            m = out[i, 0]
-            for j in range(1, k):
-                if out[i, j] > m:
-                    m = out[i, j]
-            s = 0.0
-            for j in range(k):
-                s += math.exp(out[i, j] - m)
-            zy = out[i, yb[i]]
-            total += math.log(s) + m - zy
-            inv = 1.0 / s
-            for j in range(k):
-                out[i, j] = math.exp(out[i, j] - m) * inv
+            total += _softmax_row(out, i, k, yb[i])
             if want_delta:
                 for j in range(k):
                     D[i * k + j] = out[i, j] / nb
@@ -210,18 +216,7 @@ def _weighted_loss_delta(out, yb, Yb, wb, nb, loss_code, D, want_delta, wsum):
     total = 0.0
     if loss_code == LOSS_XENT:
         for i in range(nb):
-            m = out[i, 0]
-            for j in range(1, k):
-                if out[i, j] > m:
-                    m = out[i, j]
-            s = 0.0
-            for j in range(k):
-                s += math.exp(out[i, j] - m)
-            zy = out[i, yb[i]]
-            total += wb[i] * (math.log(s) + m - zy)
-            inv = 1.0 / s
-            for j in range(k):
-                out[i, j] = math.exp(out[i, j] - m) * inv
+            total += wb[i] * _softmax_row(out, i, k, yb[i])
             if want_delta:
                 c = wb[i] / wsum
                 for j in range(k):
