@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -35,6 +36,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from lrsearch._validation import check_float, check_int
 from lrsearch.exceptions import ConfigError, DataError
 from lrsearch.nn.training import OptimizerState, TrainResult, check_sample_weight, predict_output, train
 
@@ -56,7 +58,7 @@ class _BaseMLP(BaseEstimator):
         schedule: str = "constant",
         schedule_params: Mapping[str, Any] | None = None,
         epochs: int = 50,
-        batch_size: int = 32,
+        batch_size: int | str = 32,
         shuffle: bool = True,
         random_state: int | np.random.RandomState | None = None,
         dtype: str = "float32",
@@ -67,7 +69,7 @@ class _BaseMLP(BaseEstimator):
         warm_start: bool = False,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 10,
+        n_iter_no_change: float = 10,  # an int, or np.inf
         tol: float = 1e-4,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -128,9 +130,9 @@ class _BaseMLP(BaseEstimator):
             callback = self._plateau_rule(plateau)
         result = train(
             X, y, task=self._task, hidden=hidden, activation=_activation(self.activation), optimizer=self.optimizer,
-            lr=self.lr, optimizer_params=self.optimizer_params, batch_size=self.batch_size,
-            shuffle=self.shuffle, seed=seed, dtype=self.dtype, init=init, clip_norm=self.clip_norm,
-            clip_value=self.clip_value, normalize_grad=self.normalize_grad, layer_lrs=self.layer_lrs,
+            lr=self.lr, optimizer_params=self.optimizer_params, batch_size=self._batch_rows(len(X)),
+            shuffle=bool(self.shuffle), seed=seed, dtype=self.dtype, init=init, clip_norm=self.clip_norm,
+            clip_value=self.clip_value, normalize_grad=bool(self.normalize_grad), layer_lrs=self.layer_lrs,
             n_classes=n_classes, compute_metrics=False, callback=callback, sample_weight=sample_weight,
             keep_optimizer_state=True, **run, **val,
         )  # fmt: skip
@@ -170,6 +172,52 @@ class _BaseMLP(BaseEstimator):
         self.out_activation_ = "softmax" if self._task == "classification" else "identity"
         self.status_ = "converged" if plateau else result.status
         return result
+
+    def _check_params(self) -> None:
+        """Check the parameters this estimator reads itself, at fit as scikit-learn's ``_validate_params`` does
+        (its MLP's ``_parameter_constraints``): an invalid value is a ConfigError (a ValueError) naming the
+        parameter, the value and the valid range, never a silent change of behaviour. The core checks the
+        rest (``hidden_layer_sizes``, ``activation``, ``optimizer``, ``schedule``, ``dtype``, the clipping, the
+        optimizer's other options) as ``train`` receives them."""
+        owner = type(self).__name__
+        check_int(self.epochs, "epochs", owner, low=1)
+        auto = isinstance(self.batch_size, str) and self.batch_size == "auto"
+        if not auto and not (_is_int(self.batch_size) and self.batch_size >= 1):
+            raise ConfigError(f"The 'batch_size' parameter of {owner} must be 'auto' (min(200, n_samples), as "
+                              f"scikit-learn's) or an int in the range [1, inf]. Got {self.batch_size!r} "
+                              "instead.")  # fmt: skip
+        check_float(self.lr, "lr", owner, low=0.0, low_open=True, high_open=True)
+        check_float(self.tol, "tol", owner, low=0.0,
+                    fix="To train every epoch without a plateau stop, set n_iter_no_change=np.inf.")  # fmt: skip
+        patience = self.n_iter_no_change
+        if not (_is_int(patience) and patience >= 1) and not (_is_real(patience) and patience == math.inf):
+            raise ConfigError(f"The 'n_iter_no_change' parameter of {owner} must be an int in the range [1, inf] "
+                              f"or np.inf (never stop on a plateau). Got {patience!r} instead.")  # fmt: skip
+        check_float(self.validation_fraction, "validation_fraction", owner, low=0.0, high=1.0, high_open=True)
+        for name in ("shuffle", "warm_start", "early_stopping", "normalize_grad"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ConfigError(f"The {name!r} parameter of {owner} must be a bool (True or False). "
+                                  f"Got {value!r} instead.")  # fmt: skip
+        given = self.optimizer_params
+        if isinstance(given, Mapping):  # torch's names; the core checks the keys and the other ranges
+            if "momentum" in given:  # scikit-learn's momentum is in [0, 1] (torch only asks for >= 0)
+                check_float(given["momentum"], "momentum", f"{owner}'s optimizer_params", low=0.0, high=1.0)
+            if "eps" in given:  # scikit-learn's epsilon > 0: with eps=0 a weight whose gradient is 0 gets 0/0
+                check_float(given["eps"], "eps", f"{owner}'s optimizer_params", low=0.0, low_open=True)
+
+    def _batch_rows(self, n: int) -> int:
+        """The minibatch size for ``n`` training rows, as scikit-learn's MLP: ``'auto'`` is ``min(200, n)``; an int
+        larger than ``n`` is clipped to ``n`` with scikit-learn's UserWarning (a warning a filter can silence,
+        where the core logs it)."""
+        if isinstance(self.batch_size, str):  # 'auto' (checked by _check_params)
+            return min(200, n)
+        if self.batch_size > n:
+            warnings.warn(f"Got `batch_size` larger than sample size. It is going to be clipped: "
+                          f"batch_size={self.batch_size!r}, but {type(self).__name__} trains on {n} rows here, so "
+                          f"each epoch is one batch of {n}.", UserWarning, stacklevel=4)  # fmt: skip
+            return n
+        return int(self.batch_size)
 
     def _saved_optimizer_state(self) -> OptimizerState | None:
         """The optimizer state the last fit or partial_fit left, if this optimizer can continue it."""
@@ -225,10 +273,11 @@ class _BaseMLP(BaseEstimator):
         """
         from sklearn.model_selection import train_test_split
 
-        frac = self.validation_fraction
-        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0.0 < frac < 1.0:
+        frac = float(self.validation_fraction)  # in [0, 1) (_check_params); early stopping needs some rows
+        if frac == 0.0:
             raise ConfigError(f"The 'validation_fraction' parameter of {type(self).__name__} must be a float in "
-                              f"the range (0.0, 1.0). Got {frac!r} instead.")  # fmt: skip
+                              f"the range (0.0, 1.0) with early_stopping=True, which validates on that share of "
+                              f"the rows. Got {self.validation_fraction!r} instead.")  # fmt: skip
         n_val = int(np.ceil(frac * len(X)))
         if n_val < 2 or len(X) - n_val < 1:  # scikit-learn's MLP refuses a validation set under 2 rows too
             raise ConfigError(f"early_stopping needs rows to train on and at least 2 to validate on; {len(X)} rows "
@@ -243,8 +292,11 @@ class _BaseMLP(BaseEstimator):
             parts = train_test_split(*arrays, test_size=n_val, random_state=seed)
         X_tr, X_va, y_tr, y_va = parts[:4]
         w_tr, w_va = parts[4:] if sample_weight is not None else (None, None)
+        # n_iter_no_change=np.inf never stops (scikit-learn's too): a patience the run cannot reach, so the best
+        # epoch is still tracked and kept
+        patience = self.epochs + 1 if self.n_iter_no_change == math.inf else int(self.n_iter_no_change) + 1
         return X_tr, y_tr, w_tr, {"X_val": X_va, "y_val": y_va, "sample_weight_val": w_va,
-                                  "early_stopping": self.n_iter_no_change + 1, "min_delta": self.tol}  # fmt: skip
+                                  "early_stopping": patience, "min_delta": self.tol}  # fmt: skip
 
     def _warn_if_diverged(self, incremental: bool = False) -> None:
         """The ConvergenceWarning of a diverged fit, or of one whose epochs ran out before it converged (as
@@ -262,9 +314,14 @@ class _BaseMLP(BaseEstimator):
         elif not incremental and result.status == "completed" and result.epochs_run == self.epochs and (
                 self.early_stopping or self._watches_plateau()):  # a schedule that ran its course is done
             watched = "validation" if self.early_stopping else "training"
-            warnings.warn(f"{type(self).__name__}: epochs={self.epochs} ran out while the {watched} loss still "
-                          f"improved by more than tol={self.tol} within {self.n_iter_no_change} epochs: it has not "
-                          "converged yet; raise epochs (or lr)", ConvergenceWarning, stacklevel=3)  # fmt: skip
+            if self.n_iter_no_change == math.inf:  # scikit-learn's MLP warns at max_iter then too
+                why = ("with n_iter_no_change=inf, which never stops on a plateau, so nothing says it has converged; "
+                       "raise epochs if the loss still falls")  # fmt: skip
+            else:
+                why = (f"while the {watched} loss still improved by more than tol={self.tol} within "
+                       f"{self.n_iter_no_change} epochs: it has not converged yet; raise epochs (or lr)")  # fmt: skip
+            warnings.warn(f"{type(self).__name__}: epochs={self.epochs} ran out {why}",
+                          ConvergenceWarning, stacklevel=3)  # fmt: skip
 
     @contextlib.contextmanager
     def _unchanged_on_error(self) -> Iterator[None]:
@@ -335,6 +392,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     (``ConvergenceWarning``), as scikit-learn's MLP does; a schedule runs its
     whole course. docs/core-api.md maps scikit-learn's parameter names.
 
+    ``batch_size`` is an int (32) or ``'auto'`` (``min(200, n_samples)``, as
+    scikit-learn's); an int larger than the rows trained on is clipped to them with
+    scikit-learn's ``UserWarning``. ``fit`` checks the parameters first, as
+    scikit-learn's ``_parameter_constraints`` do (``tol >= 0``, ``n_iter_no_change``
+    an int >= 1 or ``np.inf``, ``validation_fraction`` in [0, 1), ``momentum`` in
+    [0, 1], ``eps > 0``...): an invalid value is a :class:`~lrsearch.ConfigError`,
+    a ``ValueError``, naming it and its valid range.
+
     ``fit`` and ``partial_fit`` take ``sample_weight``: each minibatch's loss
     is the weighted mean of its rows' losses, as in scikit-learn's MLP.
     """
@@ -358,10 +423,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
         >>> import numpy as np
         >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1, 0])
-        >>> clf = MLPClassifier(hidden_layer_sizes=(), lr=0.1, epochs=100, random_state=0)
+        >>> clf = MLPClassifier(hidden_layer_sizes=(), lr=0.1, epochs=100, batch_size=4, random_state=0)
         >>> clf.fit(X, y, sample_weight=[1, 1, 1, 1, 0]).predict([[3.0]])   # the last row left out
         array([1])
         """
+        self._check_params()
         with self._unchanged_on_error():
             warm = self.warm_start and hasattr(self, "coefs_") and hasattr(self, "classes_")
             _refuse_multilabel(y)
@@ -412,12 +478,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> X = rng.normal(size=(40, 3)); y = np.where(X[:, 0] > 0, "pos", "neg")
-        >>> clf = MLPClassifier(hidden_layer_sizes=(8,), lr=0.05, random_state=0)
+        >>> clf = MLPClassifier(hidden_layer_sizes=(8,), lr=0.05, batch_size=10, random_state=0)
         >>> for start in range(0, 40, 10):
         ...     clf = clf.partial_fit(X[start:start + 10], y[start:start + 10], classes=["neg", "pos"])
         >>> clf.n_iter_, clf.t_, len(clf.loss_curve_), clf.classes_.tolist()
         (4, 40, 4, ['neg', 'pos'])
         """
+        self._check_params()
         with self._unchanged_on_error():
             fitted = hasattr(self, "coefs_") and hasattr(self, "classes_")
             _refuse_multilabel(y)
@@ -487,10 +554,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
         >>> import numpy as np
         >>> X = np.array([[0.0], [0.0]]); y = np.array([0.0, 4.0])
-        >>> reg = MLPRegressor(hidden_layer_sizes=(), optimizer="sgd", lr=0.2, epochs=200, dtype="float64")
+        >>> reg = MLPRegressor(hidden_layer_sizes=(), optimizer="sgd", lr=0.2, epochs=200, batch_size=2,
+        ...                    dtype="float64")
         >>> round(float(reg.fit(X, y, sample_weight=[3, 1]).predict([[0.0]])[0]), 3)   # the weighted mean
         1.0
         """
+        self._check_params()
         with self._unchanged_on_error():
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
                                  reset=not (self.warm_start and hasattr(self, "coefs_")), accept_sparse=True)  # fmt: skip
@@ -516,6 +585,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         >>> reg.n_iter_, round(float(reg.coefs_[0][0, 0]), 3)
         (50, 3.0)
         """
+        self._check_params()
         with self._unchanged_on_error():
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
                                  reset=not hasattr(self, "coefs_"), accept_sparse=True)  # fmt: skip
@@ -530,6 +600,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """Predictions, shaped like the ``y`` given to ``fit``."""
         out = self._output(X).astype(np.float64)
         return out[:, 0] if self._y_ndim == 1 else out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 def _refuse_multilabel(y: Any) -> None:

@@ -338,44 +338,76 @@ def _data_name(summary: Any) -> str | None:
     return str(name) if name else None
 
 
-def _range_section(page: _Page, range_tests: Sequence[Any], dataset_summary: Mapping[str, Any] | None = None) -> None:
-    rt_table = tables.range_test_table(range_tests).drop(columns="warnings")
+def _named(rt: Any, label: str) -> str:
+    """A range test's name on the page: its optimizer, and what tells it from the others (``label``)."""
+    return f"{_get(rt, 'optimizer', '')} ({label})" if label else str(_get(rt, "optimizer", ""))
+
+
+def _with_origin(table: pd.DataFrame, data: Sequence[Any], source: Sequence[Any], show: Sequence[str]) -> pd.DataFrame:
+    """``table`` (one row per range test) with its ``data`` and ``source`` columns after the optimizer, those
+    in ``show`` only."""
+    out = table.drop(columns=[c for c in ("data", "source") if c in table.columns])
+    for i, (name, values) in enumerate((c, v) for c, v in (("data", data), ("source", source)) if c in show):
+        out.insert(1 + i, name, list(values))
+    return out
+
+
+def _draw_range_test(rt: Any, ax: Any, label: str = "") -> Any:
+    """The range-test plot, its title naming the data set (and file) when the page has tests of several."""
+    ax = plots.plot_range_test(rt, ax=ax)
+    opt = str(_get(rt, "optimizer", ""))
+    title = ax.get_title()
+    if label:
+        ax.set_title(f"{opt} ({label}){title[len(opt):]}" if title.startswith(opt) else f"{label}: {title}",
+                     fontsize=10)  # fmt: skip
+    return ax
+
+
+def _range_section(page: _Page, range_tests: Sequence[Any], dataset_summary: Mapping[str, Any] | None = None,
+                   view: tables.StudyView | None = None) -> None:  # fmt: skip
+    # which data set and file each test came from: the page labels them when they differ
+    data = tables.range_test_data_sets(range_tests, view)
+    labels = tables.range_test_labels(range_tests, view)
+    sources = [_get(rt, "source", None) or None for rt in range_tests]
+    origin = [c for c, values in (("data", data), ("source", sources)) if len({v for v in values if v}) > 1]
+    rt_table = _with_origin(tables.range_test_table(range_tests).drop(columns="warnings"), data, sources, origin)
     unused = [c for c in ("search_low", "search_high") if rt_table[c].isna().all()]
-    if rt_table["source"].nunique() < 2:  # one source (or none recorded): nothing to tell apart
-        unused.append("source")
     parts = [_table(rt_table.drop(columns=unused))]
     page_data = _data_name(dataset_summary)
     foreign: dict[tuple[str, str], list[str]] = {}  # (source, data set) -> optimizers
     for rt in range_tests:  # a range test of another data set measured rates for that data, not this one
-        data = _data_name(_get(rt, "data", None))
-        if page_data and data and data != page_data:
-            foreign.setdefault((str(_get(rt, "source", None) or ""), data), []).append(str(_get(rt, "optimizer", "")))
-    for (source, data), opts in foreign.items():
+        name = _data_name(_get(rt, "data", None))
+        if page_data and name and name != page_data:
+            foreign.setdefault((str(_get(rt, "source", None) or ""), name), []).append(str(_get(rt, "optimizer", "")))
+    for (source, name), opts in foreign.items():
         what = f"The range test{'s' if len(opts) > 1 else ''} for {', '.join(opts)}" + (
             f" (from {source})" if source else "")  # fmt: skip
-        parts.append(_callout("warn", f"{what} ran on the data set '{data}', not on this report's '{page_data}': "
-                                      f"{'their' if len(opts) > 1 else 'its'} rates are for '{data}'. For this data "
+        parts.append(_callout("warn", f"{what} ran on the data set '{name}', not on this report's '{page_data}': "
+                                      f"{'their' if len(opts) > 1 else 'its'} rates are for '{name}'. For this data "
                                       f"set, run lrsearch find --data {page_data} --json > FILE."))  # fmt: skip
     settings = tables.range_test_settings(range_tests)
-    if "source" not in unused and len(settings):  # tests of several sources: say which row is which
-        settings["source"] = rt_table["source"].to_numpy()
-    if settings.shape[1] > 1:
+    if len(settings):  # tests of several data sets or files: say which row is which
+        settings = _with_origin(settings, data, sources, origin)
+    if settings.shape[1] > 1 + len(origin):
         parts += ["<h3>How the tests ran</h3>", _table(settings)]
-    for rt in range_tests:
+    for rt, label in zip(range_tests, labels):
         warns = _get(rt, "warnings", None) or []
         for w in [warns] if isinstance(warns, str) else warns:
-            parts.append(_callout("warn", f"{_get(rt, 'optimizer', '')}: {w}"))
-    rules = tables.range_rules_table(range_tests)
-    if len(rules):
+            parts.append(_callout("warn", f"{_named(rt, label)}: {w}"))
+    rules = [_with_origin(t, [d] * len(t), [s] * len(t), origin)
+             for t, d, s in zip(map(tables.range_rules_table, ([rt] for rt in range_tests)), data, sources)
+             if len(t)]  # fmt: skip
+    rules_table = pd.concat(rules, ignore_index=True) if rules else pd.DataFrame()
+    if len(rules_table):
         parts += ["<h3>Every rule's suggestion</h3>",
                   '<p class="small"><code>lr</code> is the rule\'s suggestion; <code>mark_lr</code> the point it '
                   "marks on the plot (where a rule reads a rate it then divides, as <code>edge</code> and "
                   "<code>min/10</code> divide by 10, the two differ) and <code>loss_at_mark</code> the curve the rule "
-                  "reads there (the smoothed loss, or for lrsearch's rules the centred trend).</p>", _table(rules)]
-    figs = [page.figure(f"range_test_{i}_{_get(rt, 'optimizer', i)}", plots.plot_range_test, rt,
-                        caption=f"Range test for {_get(rt, 'optimizer', '')}: loss against learning rate.")
-            for i, rt in enumerate(range_tests) if _has_curve(rt)]
-    bare = [str(_get(rt, "optimizer", "?")) for rt in range_tests if not _has_curve(rt)]
+                  "reads there (the smoothed loss, or for lrsearch's rules the centred trend).</p>", _table(rules_table)]
+    figs = [page.figure(f"range_test_{i}_{_get(rt, 'optimizer', i)}", _draw_range_test, rt, label=label,
+                        caption=f"Range test for {_named(rt, label)}: loss against learning rate.")
+            for i, (rt, label) in enumerate(zip(range_tests, labels)) if _has_curve(rt)]
+    bare = [_named(rt, label) or "?" for rt, label in zip(range_tests, labels) if not _has_curve(rt)]
     if bare:
         parts.append(f'<p class="small">No loss curve for {_esc(", ".join(bare))}: a study stores only the summary '
                      "of its range tests (rates, bounds, probe loss), not their curves, so "
@@ -453,7 +485,7 @@ def build_report(
         _study_sections(page, view, top_k)
     _best_section(page, view, train_result)
     if range_tests:
-        _range_section(page, range_tests, dataset_summary)
+        _range_section(page, range_tests, dataset_summary, view)
     if view is not None and len(trials):
         intro = (f"Best first by {view.objective} ({view.direction}), ties in trial order; parameters a trial did "
                  "not sample are shown as a dash. A pruned trial's value is the last one it reported before it "
@@ -506,7 +538,9 @@ def _subtitle(
             parts.append(f"study {view.name}")
         parts.append(f"objective {view.objective} ({view.direction})")
     if range_tests:
-        parts.append(f"{len(range_tests)} range test{'s' if len(range_tests) != 1 else ''}")
+        names = list(dict.fromkeys(n for n in tables.range_test_data_sets(range_tests, view) if n))
+        on = f" (on {', '.join(names)})" if len(names) > 1 else ""  # not all on the data set named first
+        parts.append(f"{len(range_tests)} range test{'s' if len(range_tests) != 1 else ''}{on}")
     return " · ".join(parts)
 
 

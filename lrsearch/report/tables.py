@@ -40,6 +40,8 @@ __all__ = [
     "optimizer_summary",
     "param_importances",
     "range_rules_table",
+    "range_test_data_sets",
+    "range_test_labels",
     "range_test_table",
     "rank_trials",
     "rate_bound_note",
@@ -577,6 +579,62 @@ def range_test_table(range_tests: Iterable[Any]) -> pd.DataFrame:
     return out.astype({c: float for c in floats})
 
 
+def range_test_data_sets(range_tests: Iterable[Any], study: Any = None) -> list[str | None]:
+    """The data set each range test ran on: the name it recorded (``lrsearch find --json`` saves the data
+    summary under ``data``), else the study's for a range test of the study's own (``study.range_tests``,
+    its ``--aim finder``), else None (not recorded).
+
+    >>> from types import SimpleNamespace as NS
+    >>> range_test_data_sets([NS(optimizer="adam", data={"name": "moons"}), NS(optimizer="sgd")])
+    ['moons', None]
+    """
+    view = study_view(study) if study is not None else None
+    own = {id(rt) for rt in view.range_tests} if view is not None else set()
+    study_data = _get(view.dataset_summary, "name", None) if view is not None and isinstance(
+        view.dataset_summary, Mapping) else None  # fmt: skip
+    names: list[str | None] = []
+    for rt in range_tests:
+        data = _get(rt, "data", None)
+        name = _get(data, "name", None) if isinstance(data, Mapping) else None
+        if not name and id(rt) in own:
+            name = study_data
+        names.append(str(name) if name else None)
+    return names
+
+
+def range_test_labels(range_tests: Sequence[Any], study: Any = None) -> list[str]:
+    """What tells each range test apart from the others on one page (an empty string when nothing needs
+    telling): its data set when the tests ran on more than one (:func:`range_test_data_sets`), and the file it
+    came from (``source``) when tests of one data set, or of no recorded one, come from several.
+
+    >>> from types import SimpleNamespace as NS
+    >>> a = NS(optimizer="adam", data={"name": "moons"}, source="a.json")
+    >>> b = NS(optimizer="adam", data={"name": "other"}, source="b.json")
+    >>> c = NS(optimizer="adam", data={"name": "moons"}, source="c.json")
+    >>> range_test_labels([a, b]), range_test_labels([a, c]), range_test_labels([a, a])
+    (['moons', 'other'], ['a.json', 'c.json'], ['', ''])
+    >>> range_test_labels([a, b, c])
+    ['moons, a.json', 'other', 'moons, c.json']
+    """
+    rts = list(range_tests)
+    names = range_test_data_sets(rts, study)
+    sources = [str(_get(rt, "source", None) or "") or None for rt in rts]
+    by_data = len({n for n in names if n}) > 1
+    groups: dict[str | None, set[str | None]] = {}  # data set shown (None: none) -> the sources of its tests
+    for name, source in zip(names, sources):
+        groups.setdefault(name if by_data else None, set()).add(source)
+    labels = []
+    for name, source in zip(names, sources):
+        key = name if by_data else None
+        parts = [name] if key else []
+        if by_data and not key:  # beside tests that say their data set, one that does not
+            parts = ["data set not recorded"]
+        if source and (len(groups[key]) > 1 or (by_data and not key)):  # the data set alone does not tell
+            parts.append(source)
+        labels.append(", ".join(parts))
+    return labels
+
+
 def range_test_settings(range_tests: Iterable[Any]) -> pd.DataFrame:
     """How each range test ran: optimizer, task, ladder (start_lr, end_lr, num_iter, mode), smoothing,
     repeats, validation mode, probes (count and their lowest held-out loss; a study's saved summary
@@ -698,7 +756,7 @@ def recommendation_summary(
     if view is not None and view.has_result:
         return _from_study(view, rts)
     if rts:
-        return _from_range_tests(rts, had_study=view is not None)
+        return _from_range_tests(rts, had_study=view is not None, labels=range_test_labels(rts, view))
     if view is None:
         return ReportRecommendation(None, None, None, {}, {}, {}, [], "none",
                                     "No recommendation: the report was given neither a study nor a range test.")  # fmt: skip
@@ -806,11 +864,11 @@ def _from_study(view: StudyView, rts: Sequence[Any]) -> ReportRecommendation:
     if len(per_opt) > 1:
         shown = [f"{r.optimizer} {format_value(r.best_value)}" for r in per_opt.itertuples() if _finite(r.best_value)]
         evidence.append("best per optimizer: " + ", ".join(shown))
-    several = len({_get(rt, "source", None) for rt in rts}) > 1  # the study's own and a file's, say
-    for rt in rts:
+    labels = range_test_labels(rts, view)  # the study's own and a file's, say, or two data sets
+    for rt, label in zip(rts, labels):
         if _get(rt, "optimizer") == opt and _finite(_get(rt, "lr")) and _finite(lr):
             suggested = float(_get(rt, "lr"))
-            where = f" from {_get(rt, 'source')}" if several and _get(rt, "source", None) else ""
+            where = f" ({label})" if label else ""
             evidence.append(f"the range test for {opt}{where} suggested {format_value(suggested)}, "
                             f"{_decades(float(lr), suggested):.2f} decades from the study's rate")  # fmt: skip
     return ReportRecommendation(optimizer=opt, lr=float(lr) if _finite(lr) else None, schedule=schedule,
@@ -928,12 +986,16 @@ def search_space_table(study: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parameter", "searched"])
 
 
-def _from_range_tests(rts: Sequence[Any], *, had_study: bool) -> ReportRecommendation:
+def _from_range_tests(rts: Sequence[Any], *, had_study: bool, labels: Sequence[str] = ()) -> ReportRecommendation:
+    labelled = list(zip(rts, [*labels, *[""] * (len(rts) - len(labels))]))
     usable = [rt for rt in rts if _finite(_get(rt, "lr"))]
     evidence = []
-    for rt in usable:
+    for rt, label in labelled:
+        if not _finite(_get(rt, "lr")):
+            continue
+        where = f" ({label})" if label else ""  # its data set (and file) when the tests ran on several
+        line = f"range test for {_get(rt, 'optimizer')}{where}: suggested lr {format_value(float(_get(rt, 'lr')))}"
         rule = _default_rule(rt)
-        line = f"range test for {_get(rt, 'optimizer')}: suggested lr {format_value(float(_get(rt, 'lr')))}"
         evidence.append(line + (f" (rule {rule})" if rule else ""))
     msg = "The study has no complete trial, so this rests on the range tests alone. " if had_study else ""
     if len(usable) == 1:
