@@ -133,20 +133,28 @@ def load(
     ``x0, x1, ...``. Rows in error messages are counted from 0 over data rows.
 
     Text files are read as users write them, each fix logged as a warning: a
-    file whose header is all numbers that fit its columns' values (or any
-    numbers, when ``target`` is an int position; never pandas' default
-    ``0,1,...``) has no header, and its columns are named ``0..k-1``; so does
-    one whose first row holds such numbers above the number columns and, above
-    each text column, one of that column's values (UCI's ``iris.data``); an
-    unnamed, empty last column (a separator ending every row) is dropped; numbers
-    written with thousands separators (``"122,910"``) are read as numbers; a file with one column
-    whose name holds ``;``, a tab or ``|`` is read with that separator (files
-    separated by any of these may write decimal commas); a leading unnamed ``0..n-1`` column (a row
-    index from ``to_csv``) is dropped; column names are stripped of spaces; and
-    ``target="a,b"`` names two target columns. Text is UTF-8, or UTF-16/32 with a
-    byte-order mark. A feature column of numbers and missing-value markers (such
-    as ``?`` or ``NA``) is a ``DataError``; so are rows with more fields than the
-    header, and numbers too large to standardise (beyond 1e150).
+    first line ``sep=X`` (Excel's) gives the separator and is skipped, and so are
+    lines starting with ``#`` above the header (logged at INFO; the last of them is
+    the header when it splits into the fields of the data line below it, as
+    ``np.savetxt(header=...)`` writes it; a ``#`` further down is data); a file
+    whose header is all numbers that fit its columns' values (or any numbers, when
+    ``target`` is an int position; never pandas' default ``0,1,...``) has no
+    header, and its columns are named ``0..k-1``; so does one whose first row holds
+    such numbers above the number columns and, above each text column, one of that
+    column's values (UCI's ``iris.data``); an unnamed, empty last column (a
+    separator ending every row) is dropped; numbers written with thousands
+    separators (``"122,910"``) are read as numbers; so is a feature column whose
+    every value is a number with one and the same percent sign, currency sign or
+    unit (``45%`` as 0.45, ``"$1,200"`` as 1200, ``3.5 kg`` as 3.5; a target column
+    is left as written); a file with one column whose name holds ``;``, a tab or
+    ``|`` is read with that separator (files separated by any of these may write
+    decimal commas, with dots grouping thousands: ``1.234,5``); a leading unnamed
+    ``0..n-1`` column (a row index from ``to_csv``) is dropped; column names are
+    stripped of spaces; and ``target="a,b"`` names two target columns. Text is
+    UTF-8, or UTF-16/32 with a byte-order mark. A feature column of numbers and
+    missing-value markers (such as ``?`` or ``NA``) is a ``DataError``; so are rows
+    with more fields than the header, and numbers too large to standardise (beyond
+    1e150).
 
     ``task=None`` infers the task. Built-in sets know theirs. Otherwise: several
     target columns -> regression; a non-numeric or bool target -> classification;
@@ -305,16 +313,16 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
     if target is not None and not isinstance(target, str) and not target:
         raise ConfigError("The 'target' parameter of load must name at least one column. Got an empty list instead.")
     is_parquet, sep = suffix in (".parquet", ".pq"), "\t" if suffix == ".tsv" else ","
+    decimal_comma = False
     try:
         if is_parquet:
             frame = pd.read_parquet(path)
         else:
-            encoding = _text_encoding(path)
-            sep = _header_separator(path, encoding, sep)
-            frame, extra_fields = _read_csv_fields(path, sep, encoding)
-            if extra_fields and _other_separator(frame, sep) is None:  # else the re-read with that separator checks
-                raise _extra_fields_error(path, frame)
-            frame, sep = _reread_if_misparsed(frame, path, sep, target, by_position, encoding)
+            layout = _text_layout(path, _text_encoding(path), sep)
+            frame, extra_fields = _read_csv_fields(path, layout)
+            if extra_fields and _other_separator(frame, layout.sep) is None:  # else the re-read with it checks
+                raise _extra_fields_error(path, frame, layout)
+            frame, layout, decimal_comma = _reread_if_misparsed(frame, path, layout, target, by_position)
     except DataError:
         raise
     except pd.errors.EmptyDataError as exc:
@@ -343,7 +351,10 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
     if twice is not None:
         raise DataError(f"target column {twice!r} is named twice in the targets {target!r}; "
                         f"name each target column once")
-    return frame.drop(columns=wanted), frame[wanted]
+    features = frame.drop(columns=wanted)
+    if not is_parquet:  # '45%', '$1,200', '3.5 kg': numbers (a target keeps its labels or is an error)
+        features = _parse_numbers_with_units(features, path, decimal_comma)
+    return features, frame[wanted]
 
 
 # leading bytes of files that are not text, and what to do with them
@@ -375,8 +386,135 @@ def _text_encoding(path: Path) -> str | None:
     return None
 
 
-def _header_separator(path: Path, encoding: str | None, sep: str) -> str:
-    """The separator a text file is written with: ``sep``, or ``;``, tab or ``|`` from its first lines.
+#: Excel's first line naming the separator ("sep=;"; "sep=;;;" once a spreadsheet has saved it again)
+_SEP_LINE = re.compile(r'^\s*"?sep=([^\r\n])"?\1*\s*$', re.IGNORECASE)
+#: lines read to find the header: a longer preamble of comments is not looked past
+_MAX_PREAMBLE = 10_000
+
+
+@dataclass(frozen=True)
+class _TextLayout:
+    """How a text file is written: its separator, encoding, and the lines above its header.
+
+    ``skip`` is the number of lines before the header (pandas' ``skiprows``): Excel's
+    ``sep=X`` line and comment lines starting with ``#``. ``head`` holds the header line
+    and the lines after it as written (up to 20 non-blank ones). ``hash_header``: the header
+    itself starts with ``#``, as ``np.savetxt(header=...)`` writes it.
+    """
+
+    sep: str
+    encoding: str | None = None
+    skip: int = 0
+    line: int = 1
+    head: tuple[str, ...] = ()
+    hash_header: bool = False
+
+    def read_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``pd.read_csv`` for this layout."""
+        return {"sep": self.sep, "encoding": self.encoding, "skiprows": self.skip}
+
+    def header_cells(self, width: int) -> list[str] | None:
+        """The header line's first ``width`` cells as written (None when it has fewer)."""
+        import csv
+
+        try:
+            cells = next(csv.reader(self.head, delimiter=self.sep), [])
+        except csv.Error:
+            return None
+        if self.hash_header and cells:
+            cells[0] = _without_hash(cells[0])
+        return [c.strip() for c in cells[:width]] if len(cells) >= width else None
+
+
+def _without_hash(name: str) -> str:
+    """A header cell without the ``#`` that starts a commented header line (``'# a'`` -> ``'a'``; ``'#'`` stays)."""
+    rest = name.lstrip()[1:].strip()
+    return rest or name
+
+
+def _text_layout(path: Path, encoding: str | None, sep: str) -> _TextLayout:
+    """Find the separator of a text file and the lines above its header.
+
+    A first line ``sep=X`` (Excel's way to name the separator) gives the separator and
+    is skipped. Lines starting with ``#`` before the header are comments and are skipped;
+    the last of them is the header itself when, without its ``#``, it splits into as many
+    fields as the line below it, that line holds a number and it does not hold only
+    numbers (``# a,b,y`` above ``0.5,1.2,1``: ``np.savetxt(header=...)``). A ``#`` further
+    down is data (pandas' ``comment="#"`` would cut ``#3`` out of any row). Without a
+    ``sep=`` line, the separator is found by :func:`_separator`.
+    """
+    import csv
+
+    declared: str | None = None
+    preamble: list[tuple[int, str]] = []  # (line index, text) of the sep= line and each comment line
+    header: int | None = None
+    head: list[str] = []
+    try:
+        with open(path, encoding=encoding or "utf-8-sig", errors="replace", newline="") as handle:
+            for index, line in enumerate(handle):
+                text = line.strip()
+                if header is None:
+                    if not text:
+                        continue
+                    match = _SEP_LINE.match(line.rstrip("\r\n"))
+                    if declared is None and not preamble and match:
+                        declared, preamble = match.group(1), [(index, line)]
+                        continue
+                    if text.startswith("#"):
+                        preamble.append((index, line))
+                        if index > _MAX_PREAMBLE:
+                            break
+                        continue
+                    header = index
+                head.append(line)
+                if sum(1 for h in head if h.strip()) >= 20:
+                    break
+    except OSError:
+        return _TextLayout(sep, encoding)
+    comments = [(i, line) for i, line in preamble if line.strip().startswith("#")]
+    if header is None:
+        if preamble:
+            what = "Excel's 'sep=' line" if not comments else "comment lines (starting with '#')"
+            raise DataError(f"'{path}' holds no header or data rows, only {what}; add the header row and the data")
+        return _TextLayout(sep, encoding)
+    if declared is not None:
+        sep = declared
+    else:
+        sep = _separator([h for h in head if h.strip()], sep)
+    def numbers(cells: list[str]) -> list[bool]:  # a decimal comma counts where the separator is not ','
+        return [_is_number((c.replace(",", ".") if sep != "," else c).strip()) for c in cells]
+
+    hash_header = False
+    if comments and comments[-1] == preamble[-1]:
+        index, line = comments[-1]
+        try:
+            named = next(csv.reader([line.strip()[1:]], delimiter=sep), [])
+            below = next(csv.reader(head, delimiter=sep), [])
+        except csv.Error:
+            named = below = []
+        if len(named) == len(below) >= 2 and any(numbers(below)) and not all(numbers(named)):
+            hash_header, header, head = True, index, [line, *head]
+            comments = comments[:-1]
+    if not preamble:
+        return _TextLayout(sep, encoding, line=header + 1, head=tuple(head))
+    skipped = []
+    if declared is not None:
+        skipped.append(f"Excel's separator line {preamble[0][1].rstrip(chr(13) + chr(10))!r}")
+    if comments:
+        skipped.append(f"{len(comments)} comment line(s) starting with '#'")
+    if skipped:
+        logger.info("'%s': skipping %s above the header (line %d)", path, " and ".join(skipped), header + 1)
+    if hash_header:
+        first = next(csv.reader([head[0].strip()], delimiter=sep))[0]
+        name = _without_hash(first)
+        renamed = f"; its first column, {first!r}, is named {name!r}" if name != first else ""
+        logger.info("'%s': reading the column names from line %d, written after a '#' (as np.savetxt(header=...) "
+                    "writes them)%s", path, header + 1, renamed)  # fmt: skip
+    return _TextLayout(sep, encoding, skip=header, line=header + 1, head=tuple(head), hash_header=hash_header)
+
+
+def _separator(lines: list[str], sep: str) -> str:
+    """The separator the header and first data lines are written with: ``sep``, or ``;``, tab or ``|``.
 
     A first line with one of those and no ``sep`` is written with it. A first line
     with both is written with the other one when that one splits each of the first
@@ -385,13 +523,8 @@ def _header_separator(path: Path, encoding: str | None, sep: str) -> str:
     with ``,`` would take for fields.
     """
     import csv
-    import itertools
 
-    try:
-        with open(path, encoding=encoding or "utf-8-sig", errors="replace", newline="") as handle:
-            lines = [line for line in itertools.islice(handle, 50) if line.strip()][:20]
-    except OSError:
-        return sep
+    lines = lines[:20]
     if not lines:
         return sep
     others = [c for c in (";", "\t", "|") if c != sep and c in lines[0]]
@@ -409,7 +542,7 @@ def _header_separator(path: Path, encoding: str | None, sep: str) -> str:
     return sep
 
 
-def _read_csv_fields(path: Path, sep: str, encoding: str | None, **options: Any) -> tuple[pd.DataFrame, bool]:
+def _read_csv_fields(path: Path, layout: _TextLayout, **options: Any) -> tuple[pd.DataFrame, bool]:
     """``pd.read_csv`` that types each column from all its rows (no chunk-wise DtypeWarning) and never takes the
     first column as the row index; returns (frame, whether data rows have more fields than the header).
 
@@ -422,7 +555,11 @@ def _read_csv_fields(path: Path, sep: str, encoding: str | None, **options: Any)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
-        frame = pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False, index_col=False, **options)
+        frame = pd.read_csv(path, low_memory=False, index_col=False, **layout.read_options(), **options)
+    if layout.hash_header and options.get("header", "infer") == "infer" and frame.shape[1]:
+        first = _without_hash(str(frame.columns[0]))
+        if first not in frame.columns[1:]:
+            frame = frame.rename(columns={frame.columns[0]: first})
     extra = False
     for warning in caught:
         if issubclass(warning.category, pd.errors.ParserWarning) and "does not match" in str(warning.message):
@@ -432,18 +569,26 @@ def _read_csv_fields(path: Path, sep: str, encoding: str | None, **options: Any)
     return frame, extra
 
 
-def _read_csv(path: Path, sep: str, encoding: str | None, **options: Any) -> pd.DataFrame:
+def _read_csv(path: Path, layout: _TextLayout, **options: Any) -> pd.DataFrame:
     """:func:`_read_csv_fields`, with DataError for data rows that have more fields than the header."""
-    frame, extra = _read_csv_fields(path, sep, encoding, **options)
+    frame, extra = _read_csv_fields(path, layout, **options)
     if extra:
-        raise _extra_fields_error(path, frame)
+        raise _extra_fields_error(path, frame, layout)
     return frame
 
 
-def _extra_fields_error(path: Path, frame: pd.DataFrame) -> DataError:
-    return DataError(f"'{path}' has data rows with more fields than its header ({frame.shape[1]}); add the missing "
-                     f"column name(s) to the header, or remove the extra field(s) (a separator at the end of each "
-                     f"row?)")
+def _extra_fields_error(path: Path, frame: pd.DataFrame, layout: _TextLayout) -> DataError:
+    import csv
+
+    rows = [r for r in csv.reader(layout.head[1:], delimiter=layout.sep) if r]
+    most = max((len(r) for r in rows), default=frame.shape[1] + 1)
+    note = ""
+    if most > frame.shape[1] + 1:  # more than a separator ending each row: the header may be a title
+        note = (f"; if line {layout.line} is a title or a note rather than the header, delete it or start it "
+                f"with '#'")
+    return DataError(f"'{path}' has data rows with more fields than its header ({frame.shape[1]}) on line "
+                     f"{layout.line}; add the missing column name(s) to the header, or remove the extra field(s) "
+                     f"(a separator at the end of each row?){note}")
 
 
 def _read_error(path: Path, exc: BaseException) -> DataError:
@@ -486,8 +631,8 @@ def _other_separator(frame: pd.DataFrame, sep: str) -> str | None:
 
 
 def _reread_if_misparsed(
-    frame: pd.DataFrame, path: Path, sep: str, target: Any, by_position: bool = False, encoding: str | None = None
-) -> tuple[pd.DataFrame, str]:
+    frame: pd.DataFrame, path: Path, layout: _TextLayout, target: Any, by_position: bool = False
+) -> tuple[pd.DataFrame, _TextLayout, bool]:
     """Re-read a CSV/TSV whose separator is another one, or whose first row is data rather than a header.
 
     A header of numbers is data when the target was given by position (an int),
@@ -496,22 +641,23 @@ def _reread_if_misparsed(
     or other numbers used as names usually do not). Pandas' default names
     ``0,1,...,k-1`` stay a header. An unnamed, empty last column (a separator
     ending every row) is dropped first, so that it does not pass for a name.
-    Returns the frame and the separator it was read with.
+    Returns the frame, the layout it was read with and whether it writes decimal commas.
     """
-    other = _other_separator(frame, sep)
+    import dataclasses
+
+    other = _other_separator(frame, layout.sep)
     if other is not None:
-        logger.warning("'%s': its columns are separated by %r, not %r; reading it that way", path, other, sep)
-        frame = _read_csv(path, other, encoding)
-        sep = other
-    frame, decimal_commas = _with_decimal_commas(frame, path, sep, encoding)
+        logger.warning("'%s': its columns are separated by %r, not %r; reading it that way", path, other, layout.sep)
+        layout = dataclasses.replace(layout, sep=other)
+        frame = _read_csv(path, layout)
+    sep = layout.sep
+    frame, decimal_commas = _with_decimal_commas(frame, path, sep)
     frame = _drop_trailing_empty_column(frame, path)
     wanted = [] if target is None else [target] if isinstance(target, str) else list(target)
     header = [str(c) for c in frame.columns]
     # the first row as written (pandas renames a repeated name: '1.5', '1.5' -> '1.5', '1.5.1'), its cells as
     # numbers are written in this file (a decimal comma where its columns have them)
-    raw = _read_csv(path, sep, encoding, header=None, nrows=1)
-    first_row = ([str(v).strip() for v in raw.iloc[0, : frame.shape[1]]]
-                 if len(raw) and raw.shape[1] >= frame.shape[1] else header)  # fmt: skip
+    first_row = layout.header_cells(frame.shape[1]) or header
     as_number = [c.replace(",", ".") if decimal_commas else c for c in first_row]
     named_by_pandas = header == [str(j) for j in range(len(header))]  # to_csv of a frame with default column names
     numbers = bool(header) and not named_by_pandas and all(_is_number(c) for c in as_number)
@@ -528,8 +674,7 @@ def _reread_if_misparsed(
         mixed = len(cells) == frame.shape[1] and _mixed_header_looks_like_data(frame, cells)
     if numbers or mixed:
         width = frame.shape[1]
-        frame, _ = _with_decimal_commas(_read_csv(path, sep, encoding, header=None), path, sep, encoding,
-                                        header=None)  # fmt: skip
+        frame, _ = _with_decimal_commas(_read_csv(path, layout, header=None), path, sep)
         if frame.shape[1] == width + 1 and frame.iloc[:, -1].isna().all():
             frame = frame.iloc[:, :width]  # the empty last column, dropped above with its warning
         frame.columns = [str(j) for j in range(frame.shape[1])]
@@ -542,7 +687,7 @@ def _reread_if_misparsed(
         renamed = ", ".join(f"{h!r} (written {c!r})" for h, c in zip(header, first_row) if h != c and c in repeated)
         logger.warning("'%s': several columns have the same name, and the repeats are read as %s: rename them in "
                        "the file to choose a target or tell them apart", path, renamed)  # fmt: skip
-    return frame, sep
+    return frame, layout, decimal_commas or sep == ";"
 
 
 def _repeated_names(cells: Sequence[str]) -> set[str]:
@@ -556,30 +701,41 @@ def _repeated_names(cells: Sequence[str]) -> set[str]:
 
 
 _INT_THOUSANDS = r"^\s*[+-]?[1-9]\d{0,2}(?:,\d{3})+\s*$"
+#: a number written with a decimal comma, perhaps with dots grouping thousands ('2,5', '-0,530', '1.234,5', '3')
+_DECIMAL_COMMA = r"^\s*[+-]?(?:(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?\s*$"
 
 
-def _with_decimal_commas(frame: pd.DataFrame, path: Path, sep: str, encoding: str | None,
-                         **options: Any) -> tuple[pd.DataFrame, bool]:  # fmt: skip
+def _decimal_comma_values(column: pd.Series) -> np.ndarray:
+    """The float64 values of a text column of :data:`_DECIMAL_COMMA` numbers (missing values stay NaN)."""
+    import pandas as pd
+
+    text = column.astype(str).str.strip().str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return pd.to_numeric(text.where(column.notna()), errors="coerce").to_numpy(np.float64)
+
+
+def _with_decimal_commas(frame: pd.DataFrame, path: Path, sep: str) -> tuple[pd.DataFrame, bool]:
     """``frame`` with its text columns that are numbers written with decimal commas read as numbers.
 
     Only for ``;``, tab and ``|`` files (a ``,`` file cannot hold an unquoted decimal
-    comma). A column qualifies when a ``decimal=","`` read of the file makes it
-    numeric. Where every comma in it could group thousands (``1,500``), it is read
-    as thousands (by :func:`_parse_thousands`, which warns) when a value has two
-    groups (``23,881,676``) or when nothing else in a tab or ``|`` file is written
-    with a decimal comma; otherwise (a ``;`` file, or decimal commas elsewhere) as
+    comma). A column qualifies when each of its values is such a number (``2,5``,
+    ``-0,530``, ``1.234,5`` with a dot grouping thousands, ``3``). Where every comma
+    in it could group thousands (``1,500``), it is read as thousands (by
+    :func:`_parse_thousands`, which warns) when a value has two groups
+    (``23,881,676``) or when nothing else in a tab or ``|`` file is written with a
+    decimal comma; otherwise (a ``;`` file, or decimal commas elsewhere) as
     decimals, with a warning. Returns the frame and whether any column was read so.
     """
+    import pandas as pd
+
     if sep == "," or frame.shape[1] == 0:
         return frame, False
-    decimal = _read_csv(path, sep, encoding, decimal=",", **options)
-    if decimal.shape != frame.shape:
-        return frame, False
-    gained: list[tuple[int, pd.Series]] = []  # columns a decimal-comma read makes numeric, with their commas
+    gained: list[tuple[int, pd.Series]] = []  # columns of decimal-comma numbers, with their values holding commas
     for j in range(frame.shape[1]):
-        plain, comma = frame.iloc[:, j], decimal.iloc[:, j]
-        if _is_categorical(plain) and not _is_categorical(comma):
-            text = plain.dropna().astype(str)
+        plain = frame.iloc[:, j]
+        if not _is_categorical(plain) or plain.dtype == bool:
+            continue
+        text = pd.Series(plain.dropna().astype(str).unique())
+        if len(text) and text.str.match(_DECIMAL_COMMA).all() and text.str.contains(r"[,.]").any():
             gained.append((j, text[text.str.contains(",", regex=False)]))
     # a comma that cannot group thousands anywhere in the file ('0,487', '2,5') says it writes decimal commas
     decimal_file = sep == ";" or any(len(c) and not c.str.match(_INT_THOUSANDS).all() for _, c in gained)
@@ -593,7 +749,7 @@ def _with_decimal_commas(frame: pd.DataFrame, path: Path, sep: str, encoding: st
             logger.warning("'%s': column %r holds numbers such as %r, read with a decimal comma as the rest of "
                            "the file is; if the comma groups thousands, remove it", path, str(frame.columns[j]),
                            commas.iloc[0])  # fmt: skip
-        out.isetitem(j, decimal.iloc[:, j].to_numpy())
+        out.isetitem(j, _decimal_comma_values(frame.iloc[:, j]))
         used = True
     return out, used
 
@@ -653,6 +809,72 @@ def _parse_thousands(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
                        "as numbers (if those commas are decimal commas, write the values with a point)", path, col,
                        next(v for v in text if "," in v))  # fmt: skip
     return frame
+
+
+_CURRENCY = "$€£¥₹"
+#: a number with a currency sign before it, or a percent sign, currency sign or unit after it
+_WRITTEN_NUMBER = re.compile(rf"^\s*([+-]?)\s*([{_CURRENCY}]?)\s*([+-]?)\s*(\d[\d.,]*|[.,]\d+)\s*"
+                             rf"(%|[{_CURRENCY}]|(?:°|[^\W\d_])[^\s\d]{{0,9}})?\s*$")  # fmt: skip
+_NUMBER_STYLES = {
+    "point": re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^\.\d+$"),  # 1,200.50
+    "comma": re.compile(r"^(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$|^,\d+$"),  # 1.200,50
+}
+
+
+def _written_numbers(column: pd.Series, styles: Sequence[str]) -> tuple[list[str], np.ndarray | None]:
+    """Read a text column of numbers written with a unit, percent or currency sign (``45%``, ``$1,200``, ``3.5 kg``).
+
+    Returns (the signs and units written, one entry per kind; the numbers, with
+    ``NN%`` as ``NN/100`` and missing-value markers such as ``?`` as NaN, when every
+    value carries the same one and parses in one of ``styles``, else None). ``([],
+    None)`` when some value is not such a number, none carries a sign or unit, or
+    markers are half the values or more.
+    """
+    text = column.dropna().astype(str)
+    markers = text.str.strip().str.lower().isin(_MISSING_MARKERS)
+    if text.empty or markers.sum() * 2 >= len(text):
+        return [], None
+    parsed: dict[str, tuple[str, str, str]] = {}  # value -> (sign, number, sign or unit)
+    for value in text[~markers].unique():
+        match = _WRITTEN_NUMBER.match(value)
+        if match is None or (match.group(1) and match.group(3)) or not (match.group(2) or match.group(5)):
+            return [], None
+        parsed[value] = (match.group(1) or match.group(3), match.group(4), match.group(2) + (match.group(5) or ""))
+    units = sorted({unit for _, _, unit in parsed.values()})
+    style = next((s for s in styles if all(_NUMBER_STYLES[s].match(n) for _, n, _ in parsed.values())), None)
+    if len(units) != 1 or style is None or units[0].lower() in ("st", "nd", "rd", "th"):  # ranks 1st, 2nd: labels
+        return units, None
+    thousands, point = ("," , ".") if style == "point" else (".", ",")
+    scale = 100.0 if units[0] == "%" else 1.0
+    numbers = {value: float(sign + number.replace(thousands, "").replace(point, ".")) / scale
+               for value, (sign, number, _) in parsed.items()}  # fmt: skip
+    values = column.astype(object).map(lambda v: numbers.get(str(v), math.nan) if isinstance(v, str) else math.nan)
+    return units, values.to_numpy(np.float64)
+
+
+def _parse_numbers_with_units(features: pd.DataFrame, path: Path, decimal_comma: bool) -> pd.DataFrame:
+    """Text feature columns of numbers written with one unit, percent or currency sign become numbers.
+
+    ``45%`` is read as 0.45, ``$1,200`` as 1200, ``3.5 kg`` as 3.5; decimal commas
+    where the file writes them (``12,5 %``). Columns with several units stay text.
+    """
+    styles = ("point",) if not decimal_comma else ("comma", "point")
+    out = features
+    for col in features.columns:
+        column = features[col]
+        if not _is_categorical(column) or column.dtype == bool:
+            continue
+        units, values = _written_numbers(column, styles)
+        if values is None:
+            continue
+        if out is features:
+            out = features.copy()
+        out[col] = values
+        row = int(np.argmax(~np.isnan(values)))
+        logger.warning("'%s': column %r holds numbers written with %r; reading them as numbers (%r as %s%s); "
+                       "write plain numbers in the file to avoid this warning", path, str(col), units[0],
+                       column.iloc[row], f"{values[row]:g}", ", a fraction" if units[0] == "%" else "")  # fmt: skip
+    return out
 
 
 def _drop_trailing_empty_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -752,9 +974,13 @@ def _warn_about_features(features: pd.DataFrame, name: str) -> None:
     """Log a warning for feature columns that are loaded as asked but are likely not what the user meant.
 
     Constant columns (nothing to learn from), a column of distinct integers named
-    like an identifier (``id``, ``*_id``: it would be learnt as a quantity), and a
-    text column with a value in every row, or nearly (one-hot encoded into that many
-    features: an identifier, free text or numbers written as text, such as ``12%``).
+    like an identifier (``id``, ``*_id``: it would be learnt as a quantity), a text
+    column of numbers written with a unit, percent or currency sign (``12%``,
+    ``$1,200``: a CSV file's are read as numbers, but not a DataFrame's or a Parquet
+    file's, whose types are the user's), one of numbers with different units
+    (``3.5 kg``, ``200 g``) with more than 10 distinct values, and a text column with a
+    value in every row, or nearly (one-hot encoded into that many features: an
+    identifier, free text or numbers written as text).
     """
     from pandas.api.types import is_integer_dtype
 
@@ -770,7 +996,17 @@ def _warn_about_features(features: pd.DataFrame, name: str) -> None:
                            "drop it unless it means a quantity", name, str(col))  # fmt: skip
         elif _is_categorical(column) and not column.dtype == bool:
             levels = column.nunique()
-            if n >= 20 and levels == n:
+            units, values = _written_numbers(column, ("point", "comma"))
+            if values is not None:
+                logger.warning("%s: text column %r holds numbers written with %r (e.g. %s) and is one-hot encoded "
+                               "into %d feature(s): convert it to numbers before loading (45%% as 0.45, $1,200 as "
+                               "1200)", name, str(col), units[0], _show(column.iloc[0]), levels)  # fmt: skip
+            elif len(units) > 1 and levels > 10:
+                logger.warning("%s: text column %r holds numbers with different units or signs (%s; e.g. %s) and "
+                               "is one-hot encoded into %d features: if they are quantities, convert them to "
+                               "numbers in one unit before loading", name, str(col), _listing(units, 5),
+                               _show(column.iloc[0]), levels)  # fmt: skip
+            elif n >= 20 and levels == n:
                 logger.warning("%s: column %r has a different value in every row (an identifier?); one-hot encoded "
                                "it cannot generalise: drop it, or if it holds numbers (e.g. %s) write them as "
                                "plain numbers", name, str(col), _show(column.iloc[0]))  # fmt: skip
