@@ -211,3 +211,74 @@ def results_file(storage: Any, study_name: str | None, studies_dir: Any = "studi
         return os.path.join(os.fspath(studies_dir), f"{study_name}.json")
     journal = storage_file(storage, study_name, studies_dir)
     return os.path.join(os.path.dirname(journal), f"{study_name}.json") if journal else None
+
+
+def check_results_owner(path: Any, study_name: str, storage: str) -> None:
+    """Refuse to write a study's *default* results file over the results of another study.
+
+    The default file is named after the study alone (:func:`results_file`), so a study of the same name in
+    another storage gets the same file: two journals in one folder (``big.journal`` and ``big2.journal``, both
+    holding a study named after the data), two SQLite databases, two servers. A results file records its study's
+    name and storage (password masked; ``storage`` is this study's, as :class:`StudyResult` records it): one
+    that names another study or storage is kept, and this raises ConfigError before the study runs. A file
+    of this study (an earlier run, or a study deleted and created again in the same storage) is replaced, and
+    so is one that records no study (not a results file, unreadable).
+    """
+    import json
+    import os
+
+    if not os.path.isfile(path):
+        return  # none yet (or a device or pipe, which holds no results to keep)
+    try:
+        with open(os.fspath(path), encoding="utf-8") as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return  # none yet, or nothing readable to keep
+    if not isinstance(saved, dict):
+        return
+    name, where = saved.get("study_name"), saved.get("storage")
+    if not isinstance(name, str) or not isinstance(where, str):
+        return
+    if name == study_name and _same_storage(where, storage):
+        return
+    raise ConfigError(f"The default results file {os.fspath(path)!r} holds the results of study {name!r} in "
+                      f"{where}; this study is {study_name!r} in {storage}, and writing its results there would "
+                      f"destroy them: give this study's results their own file with --results FILE (results_path= in "
+                      f"Python), or move that file away.")  # fmt: skip
+
+
+def _same_storage(saved: str, ours: str) -> bool:
+    """Whether two storages as results files record them (password masked) are the same one.
+
+    Journals compare by file name: a default results file sits beside its journal, so two journals behind one
+    default file share a folder, and the same journal may be named from another working directory. SQLite files
+    compare as paths from here; servers by URL without driver, password or query.
+
+    >>> _same_storage("studies/a.journal", "/home/u/studies/a.journal"), _same_storage("a.journal", "b.journal")
+    (True, False)
+    >>> _same_storage("postgresql+psycopg2://u:***@h/db", "postgresql://u@h/db?sslmode=require")
+    True
+    """
+    import os
+    import re
+
+    if saved == ours:
+        return True
+    files = storage_file(saved, None), storage_file(ours, None)
+    if files[0] is not None and files[1] is not None:
+        if ("://" in saved) != ("://" in ours):  # a journal and an SQLite file
+            return False
+        if "://" in saved:
+            return os.path.realpath(files[0]) == os.path.realpath(files[1])
+        return os.path.basename(files[0]) == os.path.basename(files[1])
+    if files[0] is not None or files[1] is not None or "://" not in saved or "://" not in ours:
+        return False
+
+    def plain(url: str) -> str:
+        scheme, _, rest = url.strip().partition("://")
+        scheme = scheme.split("+", 1)[0].lower()
+        scheme = "postgresql" if scheme == "postgres" else scheme
+        rest = re.sub(r":[^:@/]*@", "@", rest.split("?", 1)[0], count=1)  # user:***@ -> user@
+        return f"{scheme}://{rest.rstrip('/')}"
+
+    return plain(saved) == plain(ours)

@@ -191,17 +191,20 @@ def test_a_report_ignores_results_saved_by_a_same_named_study_in_another_storage
     saved = tmp_path / "studies" / "iris.json"
     assert json.loads(saved.read_text())["dataset"]["task"] == "classification"
     db = f"sqlite:///{tmp_path / 's.db'}"
-    assert main(["study", "--data", "iris", "--task", "regression", "--storage", db, "--n-trials", "2", *FAST]) == 0
-    assert json.loads(saved.read_text())["dataset"]["task"] == "regression"  # the same default file
+    regression = ["study", "--data", "iris", "--task", "regression", "--storage", db, "--n-trials", "2", *FAST]
+    # the same default file: since session 7 (review) the database's study is refused rather than writing over it
+    assert main(regression) == 2 and "holds the results of study 'iris'" in capsys.readouterr().err
+    assert main([*regression, "--results", "db.json"]) == 0
+    assert json.loads(saved.read_text())["dataset"]["task"] == "classification"  # kept
     capsys.readouterr()
     with caplog.at_level(logging.WARNING, logger="lrsearch"):
         assert main(["report", "--study-name", "iris", "--out", "j.html"]) == 0
-    assert "describes another study named 'iris'" in caplog.text
-    assert "regression" not in (tmp_path / "j.html").read_text()
+    assert "another study" not in caplog.text and "classification" in (tmp_path / "j.html").read_text()
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="lrsearch"):
+    with caplog.at_level(logging.WARNING, logger="lrsearch"):  # the report reads the default file, the journal's
         assert main(["report", "--study-name", "iris", "--storage", db, "--out", "d.html"]) == 0
-    assert "another study" not in caplog.text and "regression" in (tmp_path / "d.html").read_text()
+    assert "describes another study named 'iris'" in caplog.text
+    assert "classification" not in (tmp_path / "d.html").read_text()
 
 
 def test_an_aimed_study_smaller_than_its_queue_runs_the_best_probed_first_and_says_so(tmp_path, capsys, caplog):

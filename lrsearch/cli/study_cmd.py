@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--n-jobs",
         type=int,
         default=None,
-        help="worker processes on this machine, this one included (-1: one per core; default 1)",
+        help="worker processes on this machine, this one included (-1: one per core it may use; default 1)",
     )
     g.add_argument("--objective", default=None,
                    help="val_loss (default), accuracy, precision, recall, f1, cross_entropy; "
@@ -102,7 +102,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="heartbeat interval for database storages; a dead worker's trial is retried after 3x "
                         "(default 10; 0: off)")  # fmt: skip
     g.add_argument("--studies-dir", default="studies", help="where default journals and results go (default studies/)")
-    g.add_argument("--results", default=None, metavar="FILE.json", help="results JSON (default: next to the study)")
+    g.add_argument("--results", default=None, metavar="FILE.json",
+                   help="results JSON (default: NAME.json beside the journal, or in --studies-dir for a database; "
+                        "never over the results of a same-named study in another storage)")  # fmt: skip
     g.add_argument("--report", default=None, metavar="FILE.html", help="write an HTML report of the study")
     g.add_argument("--json", action="store_true", help="print the results as JSON")
     g.add_argument("--no-progress", action="store_true", help="no progress line on the terminal")

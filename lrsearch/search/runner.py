@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from lrsearch._validation import check_no_clash, results_file, storage_file
+from lrsearch._validation import check_no_clash, check_results_owner, results_file, storage_file
 from lrsearch.exceptions import ConfigError
 from lrsearch.search.objective import direction_of, trial_config
 from lrsearch.search.results import StudyProgress, StudyResult, trials_frame
@@ -82,7 +82,10 @@ def run_study(
     applies to RDB storages.
 
     ``results_path``: where the results JSON goes (default next to the journal,
-    or ``<studies_dir>/<name>.json``; ``False`` for none). ``progress`` is
+    or ``<studies_dir>/<name>.json``; ``False`` for none). A default file that
+    holds the results of a same-named study in another storage is never
+    written over: that is a :class:`~lrsearch.exceptions.ConfigError` before the
+    study runs. ``progress`` is
     called with a :class:`StudyProgress` as trials finish (at most four times a
     second, and once at the end). Ctrl-C stops the
     workers; finished trials are kept and the result has ``interrupted=True``.
@@ -103,6 +106,9 @@ def run_study(
                        {"the study's storage": storage_file(cfg.location, name),
                         "the data file": source if isinstance(source, (str, os.PathLike)) and os.path.isfile(source)
                         else None})  # fmt: skip
+        if results_path in (None, True) and (default := _results_path(None, cfg, name, studies_dir)) is not None:
+            # named after the study alone: a same-named study of another storage may have written it
+            check_results_owner(default, name, cfg.masked)
 
         # the workers start while this process opens the study (no more than the trials asked for)
         pool = prestart_workers(min(n_jobs, spec.n_trials), ds, spec.dtype)
@@ -121,6 +127,10 @@ def run_study(
         remaining = spec.n_trials - counted(study)
         if n_jobs > 1 and remaining < n_jobs:
             n_jobs = max(1, remaining)  # no process without a trial to run
+        if n_jobs > (cores := usable_cores()):
+            log.warning("%d worker processes on %d CPU core%s: they take turns on the cores, so trials run no "
+                        "faster than with %d and each takes longer; --n-jobs -1 (n_jobs=-1) runs one per core",
+                        n_jobs, cores, "" if cores == 1 else "s", cores)  # fmt: skip
         interrupted = False
         workers: list[dict[str, Any]] = []
         try:
@@ -230,9 +240,17 @@ def default_study_name(ds: Any) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", str(ds.name)).strip("-.") or "study"
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on: its affinity mask where the system has one, else every core."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no affinity masks here (macOS, Windows)
+        return os.cpu_count() or 1
+
+
 def _resolve_jobs(n_jobs: int) -> int:
     if n_jobs == -1:
-        return os.cpu_count() or 1
+        return usable_cores()
     if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs < 1:
         raise ConfigError(f"n_jobs must be a positive integer or -1 (all cores); got {n_jobs!r}.")
     return n_jobs
@@ -520,6 +538,12 @@ def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: S
         best_number=best_number, interrupted=interrupted,
     )  # fmt: skip
     path = _results_path(results_path, cfg, name, studies_dir)
+    if path is not None and results_path in (None, True):
+        try:  # checked before the run too; a same-named study of another storage may have written it since
+            check_results_owner(path, name, cfg.masked)
+        except ConfigError as exc:
+            log.warning("results not saved: %s", exc)
+            path = None
     if path is not None:
         result.save_json(path)
         from dataclasses import replace

@@ -143,24 +143,54 @@ _ADAM_OPTIMIZERS = ("adam", "adamw")
 def default_schedule_params(epochs: int) -> dict[str, dict[str, Dim]]:
     """The searched parameters of each schedule; ranges that count epochs scale with ``epochs``.
 
+    Epoch counts are rounded down and kept where they can act within the run, whatever warm-up the default
+    range draws (:func:`default_warmup`): a step of ``step_size`` epochs must fall inside the run
+    (``step_size <= epochs - 1 - warm-up``), and a plateau of ``patience`` epochs must cut the rate for at
+    least one epoch (the first cut comes after ``patience + 1`` epochs that do not improve on the first one,
+    so ``patience <= epochs - 3 - warm-up``). Where one value is left, it is fixed; a run too short for any
+    (step: 1 epoch; plateau: under 3) keeps the smallest value, and such trials train at a constant rate.
+
     >>> default_schedule_params(30)["step"]["step_size"]
     Range(low=3, high=15, log=False, integer=True)
+    >>> [dim_values(default_schedule_params(e)["step"]["step_size"]) for e in (1, 2, 3, 6)]
+    [[1], [1], [1, 2], [1, 3]]
+    >>> [dim_values(default_schedule_params(e)["plateau"]["patience"]) for e in (2, 3, 4, 5, 6)]
+    [[0], [0], [1], [1], [1, 2]]
     """
+    warm = int(max(dim_values(default_warmup(epochs))))
+    room = epochs - warm  # epochs of the main schedule after the longest default warm-up
+    step_low = max(1, epochs // 10)
+    step_high = max(step_low, min(max(2, epochs // 2), room - 1))
+    patience_high = max(0, min(max(2, epochs // 5), room - 3))
     return {
         "constant": {},
         "linear": {"end_factor": Range(0.0, 0.5)},
         "exponential": {"gamma": Range(0.8, 0.999)},
         "inverse_time": {"decay_rate": Range(1e-3, 1.0, log=True)},
-        "step": {"step_size": Range(max(1, epochs // 10), max(2, epochs // 2), integer=True), "gamma": Range(0.1, 0.9)},
+        "step": {"step_size": _int_range(step_low, step_high), "gamma": Range(0.1, 0.9)},
         "cosine": {"eta_min_factor": Range(0.0, 0.1)},
         "one_cycle": {"pct_start": Range(0.1, 0.5), "div_factor": Range(5.0, 100.0, log=True)},
-        "plateau": {"patience": Range(1, max(2, epochs // 5), integer=True), "factor": Range(0.1, 0.7)},
+        "plateau": {"patience": _int_range(min(1, patience_high), patience_high), "factor": Range(0.1, 0.7)},
     }
 
 
+def _int_range(low: int, high: int) -> Dim:
+    """An integer range, or the one value when ``low == high`` (fixed, not searched)."""
+    return Range(low, high, integer=True) if high > low else low
+
+
 def default_warmup(epochs: int) -> Dim:
-    """Warm-up epochs searched by default: 0 to a tenth of the run (at least 0-1; none for a one-epoch run)."""
-    return Range(0, max(1, epochs // 10), integer=True) if epochs >= 2 else 0
+    """Warm-up epochs searched by default: 0 to a tenth of the run, rounded down, but 0-1 from 5 epochs on, and
+    none below 5 (one epoch would be over a fifth of the run, and leave the schedule too few to act in).
+
+    >>> [dim_values(default_warmup(e)) for e in (4, 5, 19, 35)]
+    [[0], [0, 1], [0, 1], [0, 3]]
+    """
+    return _int_range(0, max(1, epochs // 10)) if epochs >= _MIN_WARMUP_EPOCHS else 0
+
+
+#: the shortest run whose default space searches a warm-up (one epoch of it)
+_MIN_WARMUP_EPOCHS = 5
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,7 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
     heartbeat_on = bool(getattr(storage, "get_heartbeat_interval", lambda: None)())
     waiting_for: set[int] | None = None
     wait_until = 0.0
+    warned = False
     while True:
         trial = beat = None
         try:
@@ -156,25 +157,33 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
                     # it is failed and queued again; stopping now would leave it RUNNING for good. Wait for the
                     # trials running when the budget was reached to end or go stale (and then run the retry
                     # here), no longer than it takes a dead one's heartbeat to go stale
-                    now = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+                    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+                    now = {t.number for t in running}
                     if waiting_for is None:
                         waiting_for = now
                         wait_until = time.time() + _stale_after(storage)
-                        if heartbeat_on and now:
+                    if heartbeat_on and not warned and job.parent_pid is None:
+                        # the trials of this run's own live workers end in a moment (or, if a worker dies, go
+                        # stale too): only a wait on another machine's or process's trials is worth a warning,
+                        # from this machine's main process (its other workers wait alike, without a word)
+                        elsewhere = [t for t in running if t.number in waiting_for and not own_live(t, job.run_id)]
+                        if elsewhere:
+                            warned = True
                             log.warning("budget reached while %d trial(s) run elsewhere: waiting up to %.0f s for "
                                         "them to end or go stale (a dead machine's trial is then retried here)",
-                                        len(now), wait_until - time.time())  # fmt: skip
+                                        len(elsewhere), max(0.0, wait_until - time.time()))  # fmt: skip
                     if not (heartbeat_on and waiting_for & now and time.time() < wait_until):
                         break
                 else:
                     trial = study.ask()
                     # first heartbeat at once: a trial that never beat is never found stale
                     beat = Heartbeat(storage, trial._trial_id).start()  # Optuna has no public trial-id accessor
+                    # under the lock: a worker that finds the budget reached sees whose trial this is
+                    trial.set_user_attr("run", job.run_id)  # marks this run's trials, for the clean-up after Ctrl-C
+                    trial.set_user_attr("worker", worker)
             if trial is None:  # waiting for another machine's trial (above)
                 time.sleep(WAIT_POLL_S)
                 continue
-            trial.set_user_attr("run", job.run_id)  # marks this run's trials, for the clean-up after Ctrl-C
-            trial.set_user_attr("worker", worker)
         except KeyboardInterrupt:
             if beat is not None:
                 beat.stop()
@@ -479,6 +488,11 @@ def worker_of(trial: Any) -> tuple[str, bool | None]:
     if parts[0] == socket.gethostname():
         return "local", pid_alive(int(parts[1]))
     return "remote", None
+
+
+def own_live(trial: Any, run_id: str) -> bool:
+    """Whether ``trial`` is run by a worker of run ``run_id`` (this run) whose process is alive."""
+    return trial.user_attrs.get("run") == run_id and worker_of(trial) == ("local", True)
 
 
 def fail_orphans(study: Any, run_id: str) -> None:
