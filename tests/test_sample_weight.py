@@ -297,3 +297,18 @@ def test_the_weighted_epoch_kernel_allocates_nothing_per_minibatch():
     out = subprocess.run([sys.executable, "-c", _ALLOC_SCRIPT], env=env, capture_output=True, text=True, check=True)
     one, forty = (int(v) for v in out.stdout.split())
     assert one == forty and one <= 32, (one, forty)
+
+
+def test_weights_too_small_to_count_next_to_the_largest_are_left_out_not_a_divergence():
+    """1e-300 next to 1e300 is 0 relative to it: a batch of only such rows must not weigh 0/0 (a false divergence);
+    the run is the one on the heavy rows alone."""
+    from lrsearch.nn.training import train
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    w = np.r_[np.full(20, 1e300), np.full(20, 1e-300)]
+    kw = dict(hidden=(4,), batch_size=20, shuffle=False, epochs=2, dtype="float64", seed=0)
+    r = train(X, y, sample_weight=w, **kw)
+    assert r.status == "completed", r.reason
+    alone = train(X[:20], y[:20], n_classes=2, **kw)
+    np.testing.assert_array_equal(r.train_loss, alone.train_loss)

@@ -350,12 +350,14 @@ class Trainer:
         self.clip_value = 0.0 if clip_value is None else check_float(clip_value, "clip_value", owner, low=0.0, low_open=True)
         self.opt = make_optimizer(optimizer, optimizer_params)
         self.prob = _as_problem(X, y, task, n_classes, self.np_dtype, owner)
-        weights = check_sample_weight(sample_weight, self.prob.X.shape[0])
+        weights = _relative(check_sample_weight(sample_weight, self.prob.X.shape[0]))
         if weights is not None and not np.all(weights > 0):
-            keep = weights > 0  # a row of weight 0 is as good as absent: it would only make batches smaller
-            self.prob, weights = _keep_rows(self.prob, keep), weights[keep]
+            # a row of weight 0 is as good as absent (it would only make batches smaller); so is one whose weight
+            # is 0 relative to the largest (1e-300 next to 1e300): a batch of only those would weigh 0 in all
+            keep = weights > 0
+            self.prob, weights = _keep_rows(self.prob, keep), _relative(weights[keep])
         #: None (every row weighs the same), or the rows' weights relative to the largest
-        self.sample_weight = _relative(weights)
+        self.sample_weight = weights
         n = self.prob.X.shape[0]
         if batch_size > n:
             if (batch_size, n) not in _WARNED_BATCH:  # once per process: a study trains the same rows many times
