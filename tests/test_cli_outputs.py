@@ -700,8 +700,13 @@ def test_verbose_after_the_subcommand_and_unknown_flags_point_at_its_help(capsys
     assert parser.parse_args(["find", "--data", "iris"]).verbose == 0
     assert parser.parse_args(["-v", "find", "--data", "iris"]).verbose == 1
     assert parser.parse_args(["find", "--data", "iris", "-vv"]).verbose == 2
+    assert parser.parse_args(["-vv", "find", "--data", "iris", "-v"]).verbose == 3  # the counts add up
+    assert not hasattr(parser.parse_args(["find", "--data", "iris", "-v"]), "verbose_after")
     for command in ("train", "find", "study", "recommend", "report"):
         assert "-v" in parser._subcommand(command)._option_string_actions, command
     assert main(["find", "--data", "iris", "--bogus", "1"]) == 2
     err = capsys.readouterr().err
     assert "unrecognized arguments: --bogus 1" in err and "'lrsearch find --help'" in err
+    assert main(["--bogus", "find", "--data", "iris"]) == 2  # before the subcommand: the top level's help
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --bogus" in err and "'lrsearch --help'" in err

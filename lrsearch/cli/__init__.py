@@ -37,10 +37,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
     def parse_args(self, args=None, namespace=None):  # type: ignore[override]  # noqa: D102
-        parsed, extra = self.parse_known_args(args, namespace)
+        argv = list(sys.argv[1:] if args is None else args)
+        parsed, extra = self.parse_known_args(argv, namespace)
+        if hasattr(parsed, "verbose_after"):  # `lrsearch -v find ... -v`: the two counts add up
+            parsed.verbose = getattr(parsed, "verbose", 0) + parsed.verbose_after
+            del parsed.verbose_after
         if extra:  # argparse reports these at the top; the help that lists the right flags is the subcommand's
             command = getattr(parsed, "command", None)
-            where = self._subcommand(command) if command else None
+            where = self._subcommand(command) if command and command in argv else None
+            if where is not None and extra[0] in argv[:argv.index(command)]:
+                where = None  # given before the subcommand: the top level's flag, its help
             (where or self).error(f"unrecognized arguments: {' '.join(extra)}")
         return parsed
 
@@ -71,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module.register(sub)
     for command in sub.choices.values():  # `lrsearch find ... -v` as well as `lrsearch -v find ...`
-        command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+        command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, dest="verbose_after",
                              help="more log output (-vv for debug)")  # fmt: skip
     return parser
 
