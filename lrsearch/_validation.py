@@ -244,7 +244,8 @@ def check_results_owner(path: Any, study_name: str, storage: str) -> None:
     raise ConfigError(f"The default results file {os.fspath(path)!r} holds the results of study {name!r} in "
                       f"{where}; this study is {study_name!r} in {storage}, and writing its results there would "
                       f"destroy them: give this study's results their own file with --results FILE (results_path= in "
-                      f"Python), or move that file away.")  # fmt: skip
+                      f"Python), give the study its own name with --study-name NAME (its default results file is "
+                      f"NAME.json), or move that file away.")  # fmt: skip
 
 
 def _same_storage(saved: str, ours: str) -> bool:

@@ -220,3 +220,23 @@ def test_more_workers_than_cores_warns_once(tmp_path, monkeypatch, caplog):
         run_study("iris", None, storage="memory", n_trials=1, epochs=1, retrain=False, space=ONE)
     assert "worker processes on" not in caplog.text
 
+
+
+def test_a_refused_resume_whose_ranges_differ_says_which_set_flags_resume_it(tmp_path, capsys):
+    """A study whose stored ranges differ from today's defaults for the same command (as a short study made
+    before session 7's ranges): the refusal gives the --set flags that resume it as created, and they do."""
+    journal = str(tmp_path / "s.journal")
+    old = ["--set", "space.warmup=[0, 1]", "--set", "space.plateau.patience=[1, 2]"]
+    base = ["study", "--data", "iris", "--epochs", "2", "--storage", journal, "--hidden", "4"]
+    assert main([*base, "--n-trials", "2", *old]) == 0
+    capsys.readouterr()
+    assert main([*base, "--n-trials", "3"]) == 2
+    err = capsys.readouterr().err
+    flags = re.findall(r"--set '([^']+)'", err)
+    assert sorted(flags) == ["space.plateau.patience=[1, 2]", "space.warmup=[0, 1]"], err
+    again = [arg for flag in flags for arg in ("--set", flag)]
+    assert main([*base, "--n-trials", "3", *again]) == 0
+    assert "3 of 3 trials done" in capsys.readouterr().out
+    # a changed setting that is not a range gets no such hint: "the same settings" is the answer there
+    assert main([*base[:4], "3", *base[5:], "--n-trials", "3", *old]) == 2
+    assert "--set" not in capsys.readouterr().err

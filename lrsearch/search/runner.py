@@ -391,27 +391,60 @@ def _check_existing(study: Any, cfg: StorageConfig, name: str, definition: dict[
         raise ConfigError(
             f"study {name!r} in {cfg.masked} was created with a different definition ({diff}); "
             f"resume it with the same settings, choose a new --study-name, or pass --overwrite to delete it."
+            + _space_hint(stored, definition)
         )
     space = space_from_dict(attrs[ATTR + "space"], epochs=definition["epochs"], where="stored space")
     log.info("resuming study %r in %s (%d trials so far)", name, cfg.masked, len(study.get_trials(deepcopy=False)))
     return study, space, ()
 
 
-def _diff(old: Any, new: Any) -> str:
-    """'epochs: 30 -> 50; space.optimizer: [...] -> [...]' for the keys that differ."""
-    out: list[str] = []
+def _changes(old: Any, new: Any) -> list[tuple[str, Any, Any]]:
+    """(dotted key, old value, new value) for every leaf where two definitions differ."""
+    out: list[tuple[str, Any, Any]] = []
 
     def walk(a: Any, b: Any, prefix: str) -> None:
         if isinstance(a, dict) and isinstance(b, dict):
             for key in sorted(set(a) | set(b), key=str):
                 walk(a.get(key), b.get(key), f"{prefix}{key}.")
         elif a != b:
-            out.append(f"{prefix.rstrip('.')}: {_short(a)} -> {_short(b)}")
+            out.append((prefix.rstrip("."), a, b))
 
     walk(old, new, "")
+    return out
+
+
+def _diff(old: Any, new: Any) -> str:
+    """'epochs: 30 -> 50; space.optimizer: [...] -> [...]' for the keys that differ."""
+    out = [f"{key}: {_short(a)} -> {_short(b)}" for key, a, b in _changes(old, new)]
     # the least nested keys first: a changed space.optimizer explains the space.lr.<optimizer> entries after it
     out.sort(key=lambda line: line.split(":", 1)[0].count("."))
     return "; ".join(out[:4]) + (f"; and {len(out) - 4} more" if len(out) > 4 else "")
+
+
+def _space_hint(stored: Any, definition: dict[str, Any]) -> str:
+    """When only search ranges differ, the ``--set`` flags that resume the study as it was created.
+
+    The same command can give another space after an upgrade (the default ranges of a short study
+    changed in session 7), so "the same settings" may not be enough to say.
+
+    >>> _space_hint({"space": {"warmup": {"low": 0, "high": 1, "log": False, "int": True}}, "epochs": 2},
+    ...             {"space": {"warmup": 0}, "epochs": 2})
+    " If the command is the one that created it, the default ranges changed since; resume it as created with: --set 'space.warmup=[0, 1]'."
+    """
+    flags = []
+    for key, old, _ in _changes(stored, definition):
+        if not key.startswith("space."):
+            return ""  # more than ranges differ: the settings themselves changed
+        if isinstance(old, dict) and set(old) == {"low", "high", "log", "int"} and not old["log"]:
+            flags.append(f"--set '{key}=[{old['low']!r}, {old['high']!r}]'")
+        elif isinstance(old, (int, float, str)) and not isinstance(old, bool):
+            flags.append(f"--set '{key}={old!r}'")
+        else:
+            return ""  # a value --set cannot give back as it was: no half hint
+    if not flags:
+        return ""
+    return (" If the command is the one that created it, the default ranges changed since; resume it as created "
+            "with: " + " ".join(flags) + ".")
 
 
 def _short(v: Any) -> str:
