@@ -32,6 +32,7 @@ The machine's other load changes the numbers; the load average is printed with e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -226,7 +227,26 @@ def aim_summary(rows: list[dict[str, Any]]) -> str:
     return "aimed best, median over seeds: " + "; ".join(parts)
 
 
-def run_aim(seeds: list[int], n_trials: int = 100, data: str = "digits") -> list[dict[str, Any]]:
+@contextlib.contextmanager
+def _other_sampler_seed(offset: int = 1000):
+    """Studies in this block draw with other sampler seeds; the trials' training seed (the study's) is kept."""
+    from lrsearch.search import workers
+
+    original = workers.make_sampler
+
+    def shifted(name: str, seed: int, *args: Any, **kwargs: Any) -> Any:
+        return original(name, seed + offset, *args, **kwargs)
+
+    workers.make_sampler = shifted
+    try:
+        yield
+    finally:
+        workers.make_sampler = original
+
+
+def run_aim(seeds: list[int], n_trials: int = 100, data: str = "digits", replica: bool = False) -> list[dict[str, Any]]:
+    """Plain and aimed studies per seed; ``replica``: also a second plain study that differs from the first only in
+    its sampler seed, to calibrate "trials to reach the plain study's best" (what an independent draw needs)."""
     import optuna
 
     from lrsearch.data import load
@@ -248,16 +268,23 @@ def run_aim(seeds: list[int], n_trials: int = 100, data: str = "digits") -> list
         target = plain.best_value
         curve_p, curve_a = _best_so_far(plain.trials), _best_so_far(aimed.trials)
         needed = next((k + 1 for k, best in enumerate(curve_a) if best <= target), None)
+        replica_needed = None
+        if replica:
+            with _other_sampler_seed():
+                twin = run_study(ds, **common)
+            replica_needed = next((k + 1 for k, best in enumerate(_best_so_far(twin.trials)) if best <= target), None)
         finder_s = sum(getattr(rt, "seconds", 0.0) for rt in aimed.range_tests)
         plain_needed = int(plain.trials.loc[plain.trials["value"] == target, "number"].min()) + 1
         rows.append({"data": data, "seed": seed, "plain_best": target, "plain_best_at": plain_needed, "aimed_best": aimed.best_value,
-                     "aimed_trials_to_plain_best": needed, "finder_s": round(finder_s, 2),
+                     "aimed_trials_to_plain_best": needed, "replica_trials_to_plain_best": replica_needed,
+                     "finder_s": round(finder_s, 2),
                      "plain_s": round(t_plain, 1), "aimed_s": round(t_aimed, 1),
                      **{f"plain_best_{k}": curve_p[min(k, len(curve_p)) - 1] for k in CHECKPOINTS},
                      **{f"aimed_best_{k}": curve_a[min(k, len(curve_a)) - 1] for k in CHECKPOINTS}})  # fmt: skip
         print(f"  {data} seed {seed}: plain best-of-{n_trials} {target:.4f} (reached at trial {plain_needed}); aimed best "
               f"{aimed.best_value:.4f}; aimed trials to reach {target:.4f}: {needed if needed else f'>{n_trials}'} "
-              f"(range tests {finder_s:.1f} s)", flush=True)  # fmt: skip
+              f"(range tests {finder_s:.1f} s)"
+              + (f"; replica plain study: {replica_needed or f'>{n_trials}'}" if replica else ""), flush=True)  # fmt: skip
     return rows
 
 
@@ -276,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=24, help="aim: seeds 0..N-1 (default 24)")
     p.add_argument("--aim-data", default="digits,diabetes",
                    help="aim: built-in data sets, comma-separated (default digits,diabetes)")  # fmt: skip
+    p.add_argument("--replica", action="store_true",
+                   help="aim: also run a plain study with another sampler seed, the calibration of the target")
     p.add_argument("--json", default=None, help="also write the numbers here")
     args = p.parse_args(argv)
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), "lrsearch-bench-numba"))
@@ -358,10 +387,15 @@ def main(argv: list[str] | None = None) -> int:
         for data in args.aim_data.split(","):
             print(f"== finder-aimed vs plain on {data}: trials to reach the plain study's best of 100 "
                   f"({args.seeds} seeds)", flush=True)  # fmt: skip
-            rows = run_aim(list(range(args.seeds)), data=data)
+            rows = run_aim(list(range(args.seeds)), data=data, replica=args.replica)
             needed = [r["aimed_trials_to_plain_best"] or 101 for r in rows]
             print(f"  {data}: aimed trials needed {needed}; median {statistics.median(needed)} (>100 counted as 101); "
                   f"at most 30 on {sum(n <= 30 for n in needed)} of {len(needed)} seeds", flush=True)  # fmt: skip
+            if args.replica:
+                twin = [r["replica_trials_to_plain_best"] or 101 for r in rows]
+                print(f"  {data}: replica plain studies (another sampler seed) needed {twin}; median "
+                      f"{statistics.median(twin)}; at most 30 on {sum(n <= 30 for n in twin)} of {len(twin)} seeds",
+                      flush=True)  # fmt: skip
             print(f"  {data}: {aim_summary(rows)}", flush=True)
             results["aim"] += rows
 
