@@ -133,10 +133,13 @@ def load(
     ``x0, x1, ...``. Rows in error messages are counted from 0 over data rows.
 
     Text files are read as users write them, each fix logged as a warning: a
-    first line ``sep=X`` (Excel's) gives the separator and is skipped, and so are
-    lines starting with ``#`` above the header (logged at INFO; the last of them is
-    the header when it splits into the fields of the data line below it, as
-    ``np.savetxt(header=...)`` writes it; a ``#`` further down is data); a file
+    first line ``sep=X`` (Excel's) gives the separator and is skipped; of the lines
+    starting with ``#`` at the top, the last is the header when it splits into as many
+    fields as the data line below it (``#name,color,label``, or ``# a,b,y`` as
+    ``np.savetxt(header=...)`` writes it; names are kept as written, and a target
+    ``#label`` or ``# a`` may also be given as ``label`` or ``a``) unless that line is
+    the header itself (a name above a column of numbers), and the lines above it are
+    comments, skipped with a warning (a ``#`` further down is data); a file
     whose header is all numbers that fit its columns' values (or any numbers, when
     ``target`` is an int position; never pandas' default ``0,1,...``) has no
     header, and its columns are named ``0..k-1``; so does one whose first row holds
@@ -145,13 +148,16 @@ def load(
     separator ending every row) is dropped; numbers written with thousands
     separators (``"122,910"``) are read as numbers; so is a feature column whose
     every value is a number with one and the same percent sign, currency sign or
-    unit (``45%`` as 0.45, ``"$1,200"`` as 1200, ``3.5 kg`` as 3.5; a target column
-    is left as written); a file with one column whose name holds ``;``, a tab or
-    ``|`` is read with that separator (files separated by any of these may write
-    decimal commas, with dots grouping thousands: ``1.234,5``); a leading unnamed
-    ``0..n-1`` column (a row index from ``to_csv``) is dropped; column names are
-    stripped of spaces; and ``target="a,b"`` names two target columns. Text is
-    UTF-8, or UTF-16/32 with a byte-order mark. A feature column of numbers and
+    common unit of measurement (``45%`` as 0.45, ``"$1,200"`` as 1200, ``3.5 kg`` as
+    3.5, ``2 days``; not a letter or a word that may be part of a code or a label, such
+    as ``402B``, ``9am`` or ``35 EUR``; a target column is left as written); a file
+    with one column whose name holds ``;``, a tab or ``|`` is read with that separator
+    (files separated by any of these may write decimal commas, with dots grouping
+    thousands: ``1.234,5``; a column of ``222.551.508`` is read so only in a file that
+    writes a decimal comma); a leading unnamed ``0..n-1`` column (a row index from
+    ``to_csv``) is dropped; column names are stripped of spaces; and
+    ``target="a,b"`` names two target columns. Text is UTF-8, or UTF-16/32 with a
+    byte-order mark. A feature column of numbers (plain or with a unit) and
     missing-value markers (such as ``?`` or ``NA``) is a ``DataError``; so are rows
     with more fields than the header, and numbers too large to standardise (beyond
     1e150).
@@ -338,10 +344,16 @@ def _read_table(path: Path, suffix: str, target: Any) -> tuple[pd.DataFrame, pd.
     if len(columns) < 2:
         raise DataError(f"file '{path}' has {len(columns)} column(s) ({_listing(columns)}); "
                         f"it needs at least one feature column and a target column")
+
+    def column(name: str) -> str:  # a first column written '# a' or '#id' is also found as 'a' or 'id'
+        first = columns[0]
+        return first if name not in columns and first.startswith("#") and _without_hash(first) == name else name
+
     wanted = [columns[-1]] if target is None else [target] if isinstance(target, str) else list(target)
-    split = isinstance(target, str) and target not in columns and "," in target
-    if split:
-        wanted = [t.strip() for t in target.split(",")]  # "a,b" on the command line: a multi-output regression
+    wanted = [column(name) for name in wanted]
+    split = isinstance(target, str) and wanted[0] not in columns and "," in target
+    if split:  # "a,b" on the command line: a multi-output regression
+        wanted = [column(t.strip()) for t in target.split(",")]
     for name in wanted:
         if name not in columns:
             given = f" (one of the targets {target!r})" if split or len(wanted) > 1 else ""
@@ -398,8 +410,7 @@ class _TextLayout:
 
     ``skip`` is the number of lines before the header (pandas' ``skiprows``): Excel's
     ``sep=X`` line and comment lines starting with ``#``. ``head`` holds the header line
-    and the lines after it as written (up to 20 non-blank ones). ``hash_header``: the header
-    itself starts with ``#``, as ``np.savetxt(header=...)`` writes it.
+    and the lines after it as written (up to 20 non-blank ones).
     """
 
     sep: str
@@ -407,7 +418,6 @@ class _TextLayout:
     skip: int = 0
     line: int = 1
     head: tuple[str, ...] = ()
-    hash_header: bool = False
 
     def read_options(self) -> dict[str, Any]:
         """Keyword arguments of ``pd.read_csv`` for this layout."""
@@ -421,30 +431,66 @@ class _TextLayout:
             cells = next(csv.reader(self.head, delimiter=self.sep), [])
         except csv.Error:
             return None
-        if self.hash_header and cells:
-            cells[0] = _without_hash(cells[0])
         return [c.strip() for c in cells[:width]] if len(cells) >= width else None
 
 
 def _without_hash(name: str) -> str:
-    """A header cell without the ``#`` that starts a commented header line (``'# a'`` -> ``'a'``; ``'#'`` stays)."""
-    rest = name.lstrip()[1:].strip()
+    """A column name without the ``#`` it starts with (``'# a'`` -> ``'a'``, ``'#id'`` -> ``'id'``; ``'#'`` stays).
+
+    Names keep their ``#`` (as pandas keeps them); this is the other name a target may be given by.
+    """
+    rest = name.lstrip()[1:].strip() if name.lstrip().startswith("#") else name
     return rest or name
+
+
+def _fields(line: str, sep: str) -> list[str]:
+    """The fields of one line (``[]`` when it cannot be split), without the empty one a separator ending it makes."""
+    import csv
+
+    try:
+        cells = next(csv.reader([line.strip("\r\n")], delimiter=sep), [])
+    except csv.Error:
+        return []
+    return cells[:-1] if len(cells) > 1 and not cells[-1].strip() else cells
+
+
+def _hash_line_is_header(line: str, head: Sequence[str], sep: str) -> bool:
+    """Whether a line starting with ``#`` right above the first other line is the header rather than a comment.
+
+    It is (as pandas reads it) when it splits into as many fields as that line (a
+    separator ending either adds nothing), two or more, and is not a row of numbers
+    commented out; unless that line is the header itself: it has a name above a
+    column that holds numbers in the lines below it (``# note`` above ``a,b,y``).
+    """
+    def number(cell: str) -> bool:  # a decimal comma counts where the separator is not ','
+        return _is_number((cell.replace(",", ".") if sep != "," else cell).strip())
+
+    rows = [_fields(h, sep) for h in head if h.strip()]
+    named = _fields(line.strip()[1:], sep)
+    if not rows or len(named) != len(rows[0]) or len(named) < 2 or all(number(c) for c in named):
+        return False
+    first, below = rows[0], rows[1:]
+    for j, cell in enumerate(first):
+        if not cell.strip() or number(cell) or cell.strip().lower() in _MISSING_MARKERS:
+            continue
+        values = [r[j] for r in below if len(r) > j and r[j].strip()]
+        if values and all(number(v) for v in values):
+            return False  # a name above numbers: the first line is the header, the '#' line a comment
+    return True
 
 
 def _text_layout(path: Path, encoding: str | None, sep: str) -> _TextLayout:
     """Find the separator of a text file and the lines above its header.
 
     A first line ``sep=X`` (Excel's way to name the separator) gives the separator and
-    is skipped. Lines starting with ``#`` before the header are comments and are skipped;
-    the last of them is the header itself when, without its ``#``, it splits into as many
-    fields as the line below it, that line holds a number and it does not hold only
-    numbers (``# a,b,y`` above ``0.5,1.2,1``: ``np.savetxt(header=...)``). A ``#`` further
-    down is data (pandas' ``comment="#"`` would cut ``#3`` out of any row). Without a
-    ``sep=`` line, the separator is found by :func:`_separator`.
+    is skipped. Of the lines starting with ``#`` at the top, the last is the header when
+    it can be one (:func:`_hash_line_is_header`: ``#name,color,label`` above rows of as
+    many fields, ``# a,b,y`` above ``0.5,1.2,1`` as ``np.savetxt(header=...)`` writes it;
+    its names are kept as written); the others are comments and are skipped, with a
+    warning naming how many and the header line. A ``#`` further down is data (pandas'
+    ``comment="#"`` would cut ``#3`` out of any row). Without a ``sep=`` line, the
+    separator is found by :func:`_separator`.
     """
-    import csv
-
     declared: str | None = None
     preamble: list[tuple[int, str]] = []  # (line index, text) of the sep= line and each comment line
     header: int | None = None
@@ -481,36 +527,28 @@ def _text_layout(path: Path, encoding: str | None, sep: str) -> _TextLayout:
         sep = declared
     else:
         sep = _separator([h for h in head if h.strip()], sep)
-    def numbers(cells: list[str]) -> list[bool]:  # a decimal comma counts where the separator is not ','
-        return [_is_number((c.replace(",", ".") if sep != "," else c).strip()) for c in cells]
-
-    hash_header = False
-    if comments and comments[-1] == preamble[-1]:
-        index, line = comments[-1]
-        try:
-            named = next(csv.reader([line.strip()[1:]], delimiter=sep), [])
-            below = next(csv.reader(head, delimiter=sep), [])
-        except csv.Error:
-            named = below = []
-        if len(named) == len(below) >= 2 and any(numbers(below)) and not all(numbers(named)):
-            hash_header, header, head = True, index, [line, *head]
-            comments = comments[:-1]
-    if not preamble:
-        return _TextLayout(sep, encoding, line=header + 1, head=tuple(head))
+    hash_header = bool(comments) and comments[-1] == preamble[-1] and _hash_line_is_header(comments[-1][1], head, sep)
+    if hash_header:
+        header, head = comments[-1][0], [comments[-1][1], *head]
+        comments = comments[:-1]
+    shown = head[0].strip()
+    shown = repr(shown if len(shown) <= 80 else shown[:77] + "...")
     skipped = []
     if declared is not None:
-        skipped.append(f"Excel's separator line {preamble[0][1].rstrip(chr(13) + chr(10))!r}")
+        skipped.append(f"Excel's separator line {preamble[0][1].strip()!r}")
     if comments:
         skipped.append(f"{len(comments)} comment line(s) starting with '#'")
-    if skipped:
-        logger.info("'%s': skipping %s above the header (line %d)", path, " and ".join(skipped), header + 1)
+    if skipped:  # a warning when comments are skipped: were the header among them, a data row would name the columns
+        log = logger.warning if comments else logger.info
+        log("'%s': skipping %s above the header (line %d: %s); if the column names are on another line, delete the "
+            "lines above that one", path, " and ".join(skipped), header + 1, shown)  # fmt: skip
     if hash_header:
-        first = next(csv.reader([head[0].strip()], delimiter=sep))[0]
-        name = _without_hash(first)
-        renamed = f"; its first column, {first!r}, is named {name!r}" if name != first else ""
-        logger.info("'%s': reading the column names from line %d, written after a '#' (as np.savetxt(header=...) "
-                    "writes them)%s", path, header + 1, renamed)  # fmt: skip
-    return _TextLayout(sep, encoding, skip=header, line=header + 1, head=tuple(head), hash_header=hash_header)
+        first = (_fields(head[0].strip(), sep) or [""])[0].strip()
+        alias = _without_hash(first)
+        logger.info("'%s': reading the column names from line %d, which starts with '#'; its first column is named "
+                    "%r as written%s", path, header + 1, first,
+                    f" (a target may also be given as {alias!r})" if alias != first else "")  # fmt: skip
+    return _TextLayout(sep, encoding, skip=header, line=header + 1, head=tuple(head))
 
 
 def _separator(lines: list[str], sep: str) -> str:
@@ -556,10 +594,6 @@ def _read_csv_fields(path: Path, layout: _TextLayout, **options: Any) -> tuple[p
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         frame = pd.read_csv(path, low_memory=False, index_col=False, **layout.read_options(), **options)
-    if layout.hash_header and options.get("header", "infer") == "infer" and frame.shape[1]:
-        first = _without_hash(str(frame.columns[0]))
-        if first not in frame.columns[1:]:
-            frame = frame.rename(columns={frame.columns[0]: first})
     extra = False
     for warning in caught:
         if issubclass(warning.category, pd.errors.ParserWarning) and "does not match" in str(warning.message):
@@ -718,12 +752,15 @@ def _with_decimal_commas(frame: pd.DataFrame, path: Path, sep: str) -> tuple[pd.
 
     Only for ``;``, tab and ``|`` files (a ``,`` file cannot hold an unquoted decimal
     comma). A column qualifies when each of its values is such a number (``2,5``,
-    ``-0,530``, ``1.234,5`` with a dot grouping thousands, ``3``). Where every comma
-    in it could group thousands (``1,500``), it is read as thousands (by
-    :func:`_parse_thousands`, which warns) when a value has two groups
+    ``-0,530``, ``1.234,5`` with a dot grouping thousands, ``3``) and one of them holds
+    a comma, or, in a file that writes a decimal comma elsewhere, a dot (``1.234.567``;
+    without one such a column stays text, as pandas reads it: ``222.551.508`` may be a
+    code). Where every comma in it could group thousands (``1,500``), it is read as
+    thousands (by :func:`_parse_thousands`, which warns) when a value has two groups
     (``23,881,676``) or when nothing else in a tab or ``|`` file is written with a
-    decimal comma; otherwise (a ``;`` file, or decimal commas elsewhere) as
-    decimals, with a warning. Returns the frame and whether any column was read so.
+    decimal comma; otherwise (a ``;`` file, or decimal commas elsewhere) as decimals,
+    with a warning; so is a column whose dots are read as grouping thousands. Returns
+    the frame and whether any column was read with decimal commas.
     """
     import pandas as pd
 
@@ -736,20 +773,33 @@ def _with_decimal_commas(frame: pd.DataFrame, path: Path, sep: str) -> tuple[pd.
             continue
         text = pd.Series(plain.dropna().astype(str).unique())
         if len(text) and text.str.match(_DECIMAL_COMMA).all() and text.str.contains(r"[,.]").any():
-            gained.append((j, text[text.str.contains(",", regex=False)]))
-    # a comma that cannot group thousands anywhere in the file ('0,487', '2,5') says it writes decimal commas
-    decimal_file = sep == ";" or any(len(c) and not c.str.match(_INT_THOUSANDS).all() for _, c in gained)
+            gained.append((j, text))
+    # a comma that cannot group thousands anywhere in the file ('0,487', '2,5', '1.234,5') says it writes decimal
+    # commas
+    commas = [t[t.str.contains(",", regex=False)] for _, t in gained]
+    written = any(len(c) and not c.str.match(_INT_THOUSANDS).all() for c in commas)
     out, used = frame.copy(), False
-    for j, commas in gained:
-        groups = commas.str.match(_INT_THOUSANDS).all() if len(commas) else False
+    for (j, text), with_comma in zip(gained, commas):
+        name = str(frame.columns[j])
+        if not len(with_comma) and not written:
+            continue  # '222.551.508' in a file without a decimal comma: a code, or thousands; left as written
+        groups = with_comma.str.match(_INT_THOUSANDS).all() if len(with_comma) else False
         # thousands only with evidence: two groups ('23,881,676'), or a file with no decimal comma elsewhere
-        if groups and (commas.str.count(",").max() >= 2 or not decimal_file):
+        if groups and (with_comma.str.count(",").max() >= 2 or not (written or sep == ";")):
             continue  # _parse_thousands reads it, and warns
+        values = _decimal_comma_values(frame.iloc[:, j])
+        dotted = text[text.str.contains(".", regex=False)]
         if groups:
             logger.warning("'%s': column %r holds numbers such as %r, read with a decimal comma as the rest of "
-                           "the file is; if the comma groups thousands, remove it", path, str(frame.columns[j]),
-                           commas.iloc[0])  # fmt: skip
-        out.isetitem(j, _decimal_comma_values(frame.iloc[:, j]))
+                           "the file is; if the comma groups thousands, remove it", path, name,
+                           with_comma.iloc[0])  # fmt: skip
+        elif len(dotted):
+            example = dotted.iloc[0]
+            how = " and a decimal comma" if "," in example else ", as the file writes decimal commas"
+            logger.warning("'%s': column %r holds numbers such as %r, read as %s with dots grouping thousands%s; "
+                           "if they are codes rather than numbers, add a letter to them to keep them as text", path,
+                           name, example, f"{_decimal_comma_values(pd.Series([example]))[0]:.15g}", how)  # fmt: skip
+        out.isetitem(j, values)
         used = True
     return out, used
 
@@ -811,24 +861,64 @@ def _parse_thousands(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return frame
 
 
-_CURRENCY = "$€£¥₹"
-#: a number with a currency sign before it, or a percent sign, currency sign or unit after it
+_CURRENCY = "$€£¥₹₩₽₺₪₫₱฿₴₦"
+#: signs that make a number a fraction: 45% is 0.45, 5‰ is 0.005
+_PER = {"%": 100.0, "‰": 1000.0}
+#: units of measurement a column's numbers may be written with and still be read as numbers, as written (a single
+#: letter, as in '402B', '100A' or '2005s', is too often part of a code or a label to be read as a unit)
+_UNITS = frozenset((  # mass, length, volume and area, time, data, electricity, frequency, temperature, ...
+    "mg", "kg", "µg", "μg", "lb", "lbs", "oz",
+    "nm", "µm", "μm", "mm", "cm", "km", "mi", "ft", "yd",
+    "ml", "mL", "cl", "cL", "dl", "dL", "gal", "cc", "m²", "m³", "cm²", "cm³", "km²", "ft²", "sqft",
+    "ns", "µs", "μs", "ms",
+    "kB", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "kb", "mb", "gb", "tb",
+    "bps", "kbps", "Mbps", "Gbps",
+    "mA", "mV", "kV", "mW", "kW", "MW", "GW", "Wh", "kWh", "MWh", "mAh",
+    "Hz", "kHz", "MHz", "GHz", "rpm",
+    "°C", "°F", "°", "℃", "℉",
+    "Pa", "hPa", "kPa", "MPa", "psi", "atm", "mmHg", "mbar",
+    "kJ", "MJ", "kcal", "cal",
+    "px", "dpi", "ppm", "ppb", "dB", "mph", "kph", "km/h", "m/s", "mol", "mmol",
+))  # fmt: skip
+#: units that are words, in any case, each with the name it is compared by ('1 day' and '2 days' share a unit)
+_UNIT_WORDS = {word: name for name, words in {
+    "sec": ("sec", "secs"), "min": ("min", "mins"), "hrs": ("hr", "hrs"), "yrs": ("yr", "yrs"),
+    "seconds": ("second", "seconds"), "minutes": ("minute", "minutes"), "hours": ("hour", "hours"),
+    "days": ("day", "days"), "weeks": ("week", "weeks"), "months": ("month", "months"), "years": ("year", "years"),
+}.items() for word in words}  # fmt: skip
+#: a number with a currency sign before it, or any sign or word after it (read only with one of the above)
 _WRITTEN_NUMBER = re.compile(rf"^\s*([+-]?)\s*([{_CURRENCY}]?)\s*([+-]?)\s*(\d[\d.,]*|[.,]\d+)\s*"
-                             rf"(%|[{_CURRENCY}]|(?:°|[^\W\d_])[^\s\d]{{0,9}})?\s*$")  # fmt: skip
+                             rf"([%‰℃℉{_CURRENCY}]|(?:°|[^\W\d_])[^\s\d]{{0,9}})?\s*$")  # fmt: skip
 _NUMBER_STYLES = {
     "point": re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^\.\d+$"),  # 1,200.50
     "comma": re.compile(r"^(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$|^,\d+$"),  # 1.200,50
 }
 
 
+def _unit_name(written: str) -> str:
+    """A sign or unit as values are compared by: words in one case and number (``'Day'``, ``'days'`` -> ``'days'``)."""
+    return _UNIT_WORDS.get(written.lower(), written)
+
+
+def _is_unit(unit: str) -> bool:
+    """Whether numbers written with ``unit`` (as :func:`_unit_name` gives it) are read as numbers.
+
+    >>> [_is_unit(u) for u in ("%", "$", "€", "kg", "MB", "°C", "days", "B", "am", "PM", "kg-A", "EUR", "yes")]
+    [True, True, True, True, True, True, True, False, False, False, False, False, False]
+    """
+    return unit in _PER or (len(unit) == 1 and unit in _CURRENCY) or unit in _UNITS or unit in _UNIT_WORDS.values()
+
+
 def _written_numbers(column: pd.Series, styles: Sequence[str]) -> tuple[list[str], np.ndarray | None]:
     """Read a text column of numbers written with a unit, percent or currency sign (``45%``, ``$1,200``, ``3.5 kg``).
 
-    Returns (the signs and units written, one entry per kind; the numbers, with
-    ``NN%`` as ``NN/100`` and missing-value markers such as ``?`` as NaN, when every
-    value carries the same one and parses in one of ``styles``, else None). ``([],
-    None)`` when some value is not such a number, none carries a sign or unit, or
-    markers are half the values or more.
+    Returns (the signs and words written after or before the numbers, one entry per
+    kind; the numbers, with ``NN%`` as ``NN/100`` and missing-value markers such as
+    ``?`` as NaN, when every value carries the same one, it is a percent, permille or
+    currency sign or a unit of :data:`_UNITS` or :data:`_UNIT_WORDS`, and the numbers
+    parse in one of ``styles``; else None). ``([], None)`` when some value is not a
+    number followed (or preceded, by a currency sign) by one sign or word, none carries
+    one, they are ranks (``1st``, ``2nd``) or markers are half the values or more.
     """
     text = column.dropna().astype(str)
     markers = text.str.strip().str.lower().isin(_MISSING_MARKERS)
@@ -839,13 +929,16 @@ def _written_numbers(column: pd.Series, styles: Sequence[str]) -> tuple[list[str
         match = _WRITTEN_NUMBER.match(value)
         if match is None or (match.group(1) and match.group(3)) or not (match.group(2) or match.group(5)):
             return [], None
-        parsed[value] = (match.group(1) or match.group(3), match.group(4), match.group(2) + (match.group(5) or ""))
+        unit = _unit_name(match.group(2) + (match.group(5) or ""))
+        if unit.lower() in ("st", "nd", "rd", "th"):  # ranks 1st, 2nd: labels
+            return [], None
+        parsed[value] = (match.group(1) or match.group(3), match.group(4), unit)
     units = sorted({unit for _, _, unit in parsed.values()})
     style = next((s for s in styles if all(_NUMBER_STYLES[s].match(n) for _, n, _ in parsed.values())), None)
-    if len(units) != 1 or style is None or units[0].lower() in ("st", "nd", "rd", "th"):  # ranks 1st, 2nd: labels
+    if len(units) != 1 or style is None or not _is_unit(units[0]):
         return units, None
     thousands, point = ("," , ".") if style == "point" else (".", ",")
-    scale = 100.0 if units[0] == "%" else 1.0
+    scale = _PER.get(units[0], 1.0)
     numbers = {value: float(sign + number.replace(thousands, "").replace(point, ".")) / scale
                for value, (sign, number, _) in parsed.items()}  # fmt: skip
     values = column.astype(object).map(lambda v: numbers.get(str(v), math.nan) if isinstance(v, str) else math.nan)
@@ -856,7 +949,9 @@ def _parse_numbers_with_units(features: pd.DataFrame, path: Path, decimal_comma:
     """Text feature columns of numbers written with one unit, percent or currency sign become numbers.
 
     ``45%`` is read as 0.45, ``$1,200`` as 1200, ``3.5 kg`` as 3.5; decimal commas
-    where the file writes them (``12,5 %``). Columns with several units stay text.
+    where the file writes them (``12,5 %``). Columns with several units, or with a
+    sign or word that is not a unit (``402B``, ``9am``, ``35 EUR``), stay text. A
+    column whose other values are missing-value markers (``?``) is a DataError.
     """
     styles = ("point",) if not decimal_comma else ("comma", "point")
     out = features
@@ -867,13 +962,21 @@ def _parse_numbers_with_units(features: pd.DataFrame, path: Path, decimal_comma:
         units, values = _written_numbers(column, styles)
         if values is None:
             continue
+        marked = (column.notna() & column.astype(str).str.strip().str.lower().isin(_MISSING_MARKERS)).to_numpy()
+        if marked.any():
+            rows = np.flatnonzero(marked)
+            shown = ", ".join(repr(t) for t in column[marked].astype(str).str.strip().unique())
+            example = column.iloc[int(np.argmax(~np.isnan(values)))]
+            raise DataError(f"column {str(col)!r} holds numbers written with {units[0]!r} (e.g. {_show(example)}) "
+                            f"except {rows.size} missing value(s) {shown} (first at row {rows[0]}); fill or drop "
+                            f"those rows, or replace them with numbers, before loading")  # fmt: skip
         if out is features:
             out = features.copy()
         out[col] = values
         row = int(np.argmax(~np.isnan(values)))
         logger.warning("'%s': column %r holds numbers written with %r; reading them as numbers (%r as %s%s); "
                        "write plain numbers in the file to avoid this warning", path, str(col), units[0],
-                       column.iloc[row], f"{values[row]:g}", ", a fraction" if units[0] == "%" else "")  # fmt: skip
+                       column.iloc[row], f"{values[row]:g}", ", a fraction" if units[0] in _PER else "")  # fmt: skip
     return out
 
 
@@ -1006,6 +1109,10 @@ def _warn_about_features(features: pd.DataFrame, name: str) -> None:
                                "is one-hot encoded into %d features: if they are quantities, convert them to "
                                "numbers in one unit before loading", name, str(col), _listing(units, 5),
                                _show(column.iloc[0]), levels)  # fmt: skip
+            elif units and levels > 10:  # '402B', '9am': a code or a label as likely as a quantity
+                logger.warning("%s: text column %r holds numbers followed by %r (e.g. %s) and is one-hot encoded "
+                               "into %d features: if they are quantities, write them as plain numbers before "
+                               "loading", name, str(col), units[0], _show(column.iloc[0]), levels)  # fmt: skip
             elif n >= 20 and levels == n:
                 logger.warning("%s: column %r has a different value in every row (an identifier?); one-hot encoded "
                                "it cannot generalise: drop it, or if it holds numbers (e.g. %s) write them as "

@@ -61,7 +61,9 @@ def test_leading_comment_lines_are_skipped_but_a_hash_in_the_data_is_data(tmp_pa
     ds = load(path, val_size=0.0, test_size=0.0)
     assert len(ds.X_train) == len(X) + 1 and ds.target_name == "y"
     assert {"code_#0", "code_#1", "code_#2", "a_#3"} <= set(ds.feature_names)  # '#' values kept, not cut
-    assert "skipping 2 comment line(s) starting with '#' above the header (line 3)" in caplog.text
+    said = [r for r in caplog.records if "skipping 2 comment line(s)" in r.getMessage()]
+    assert said and said[0].levelno == logging.WARNING  # was INFO: a skipped line may have been the header
+    assert "skipping 2 comment line(s) starting with '#' above the header (line 3: 'a,b,code,y')" in caplog.text
 
 
 def test_a_header_written_after_a_hash_by_np_savetxt_names_the_columns(tmp_path: Path) -> None:
@@ -69,11 +71,12 @@ def test_a_header_written_after_a_hash_by_np_savetxt_names_the_columns(tmp_path:
     path = tmp_path / "savetxt.csv"
     np.savetxt(path, np.c_[X, y], delimiter=",", header="a,b,y", fmt="%.2f")
     assert path.read_text().startswith("# a,b,y\n")
-    ds = load(path, **_ALL_ROWS)  # was: a first column named "# a"
-    assert ds.feature_names == ["a", "b"] and ds.target_name == "y" and len(ds.X_train) == len(X)
+    ds = load(path, **_ALL_ROWS)
+    assert ds.feature_names == ["# a", "b"] and ds.target_name == "y" and len(ds.X_train) == len(X)  # as pandas
     _same_rows(ds.X_train, X)
+    assert load(path, target="a", **_ALL_ROWS).target_name == "# a"  # the name without its '# ' finds it too
     path.write_text("# a commented-out row comes first\n# 9.99,9.99,1\n" + path.read_text())
-    assert load(path, **_ALL_ROWS).feature_names == ["a", "b"]  # only the line right above the data is a header
+    assert load(path, **_ALL_ROWS).feature_names == ["# a", "b"]  # only the line right above the data is a header
 
 
 def test_lines_above_the_header_do_not_shift_line_numbers_in_errors(tmp_path: Path) -> None:
@@ -150,7 +153,8 @@ def test_currency_units_and_decimal_comma_percentages_are_numbers(tmp_path: Path
 def test_missing_markers_among_percentages_are_missing_values(tmp_path: Path) -> None:
     path = tmp_path / "gaps.csv"
     path.write_text("rate,x,y\n" + "".join(f"{'?' if i in (4, 9) else f'{i}%'},{i * 0.5},{i % 2}\n" for i in range(40)))
-    with pytest.raises(DataError, match=r"column 'rate' has 2 missing value\(s\) \(first at row 4\)"):
+    with pytest.raises(DataError, match=r"column 'rate' holds numbers written with '%' \(e.g. '0%'\) except 2 "
+                       r"missing value\(s\) '\?' \(first at row 4\); fill or drop those rows"):
         load(path)  # was: one-hot encoded silently, '?' a category of its own
 
 
@@ -206,3 +210,108 @@ def test_a_file_is_parsed_once(tmp_path: Path, monkeypatch, sep: str) -> None:
     ds = load(path, **_ALL_ROWS)
     _same_rows(ds.X_train, X)
     assert calls == [sep]  # was: 3 reads of a ';', tab or '|' file (header row, decimal commas), 2 of a ',' one
+
+
+# --- the review of the above: '#' headers, codes that end in a letter, dot-grouped codes ----------
+
+
+def _text_rows(n: int = 30) -> str:
+    return "".join(f"n{i},{('red', 'blue', 'green')[i % 3]},{('yes', 'no')[i % 2]}\n" for i in range(n))
+
+
+def test_a_header_starting_with_a_hash_is_the_header_over_any_rows(tmp_path: Path, caplog) -> None:
+    """As pandas reads them: the '#' line right above rows of as many fields is the header, not a comment."""
+    text = tmp_path / "text.csv"
+    text.write_text("#name,color,label\n" + _text_rows())
+    ds = load(text, val_size=0.0, test_size=0.0)  # was: columns 'n0', 'red', 'yes' (a data row), at INFO only
+    assert ds.target_name == "label" and "color_red" in ds.feature_names
+    assert "#name_n0" in ds.feature_names and len(ds.X_train) == 30
+    trailing = tmp_path / "trailing.csv"  # every row ends with a separator: one empty field more than the header
+    trailing.write_text("#id,x,y\n" + "".join(f"{i},{i * 0.13:.2f},{i % 2},\n" for i in range(30)))
+    ds = load(trailing, **_ALL_ROWS)  # was: columns '0', '1', '2' (the first row read as data, then renamed)
+    assert ds.feature_names == ["#id", "x"] and ds.target_name == "y" and len(ds.X_train) == 30
+    caplog.set_level(logging.INFO, logger="lrsearch.data")
+    noted = tmp_path / "noted.csv"  # comments above such a header are skipped, with a warning naming the header
+    noted.write_text("# exported 2024-05-01\n# by the lab\n#name,color,label\n" + _text_rows())
+    assert load(noted, val_size=0.0, test_size=0.0).target_name == "label"
+    said = [r for r in caplog.records if "skipping 2 comment line(s)" in r.getMessage()]
+    assert said and said[0].levelno == logging.WARNING
+    assert "above the header (line 3: '#name,color,label')" in said[0].getMessage()
+
+
+def test_a_hash_line_above_a_header_of_names_over_numbers_is_a_comment(tmp_path: Path, caplog) -> None:
+    X, y = _rows()
+    path = tmp_path / "commented.csv"  # the '#' line has as many fields, but 'a,b,y' sits above numbers
+    path.write_text("# run 7, lab B, v2\na,b,y\n" + "".join(f"{a},{b},{t}\n" for (a, b), t in zip(X, y)))
+    ds = load(path, **_ALL_ROWS)
+    assert ds.feature_names == ["a", "b"] and ds.target_name == "y"
+    _same_rows(ds.X_train, X)
+    assert "skipping 1 comment line(s) starting with '#' above the header (line 2: 'a,b,y')" in caplog.text
+
+
+def test_column_names_starting_with_a_hash_are_kept_and_found_with_or_without_it(tmp_path: Path) -> None:
+    X, y = _rows()
+    rows = "".join(f"{t},{a},{b}\n" for (a, b), t in zip(X, y))
+    path = tmp_path / "label.csv"
+    path.write_text("#label,x,z\n" + rows)
+    # was: "target column '#label' not found in 'label.csv'; its columns are 'label', 'x', 'z'"
+    assert load(path, target="#label", **_ALL_ROWS).target_name == "#label"
+    assert load(path, target="label", **_ALL_ROWS).target_name == "#label"
+    rooms = tmp_path / "rooms.csv"
+    rooms.write_text("# of rooms,x,y\n" + "".join(f"{i % 5 + 1},{a},{t}\n" for i, ((a, _), t) in enumerate(zip(X, y))))
+    assert load(rooms, **_ALL_ROWS).feature_names == ["# of rooms", "x"]  # was: 'of rooms'
+    assert load(rooms, target="# of rooms", **_ALL_ROWS).feature_names == ["x", "y"]
+
+
+@pytest.mark.parametrize("values", [
+    ("402B", "100B", "12B"), ("100A", "20A"), ("12kg-A", "3kg-A"), ("9am", "10am"), ("11 PM", "3 PM"),
+    ("2005s", "1990s"), ("3.3b", "2.1b"), ("5 yes", "3 yes"), ("35 EUR", "12 EUR"), ("EUR 35", "EUR 12"),
+    ("1 star", "2 stars"),
+])  # fmt: skip
+def test_codes_and_labels_with_a_letter_or_word_after_a_number_stay_text(tmp_path: Path, values) -> None:
+    path = tmp_path / "codes.csv"
+    path.write_text("w,x,y\n" + "".join(f"{values[i % len(values)]},{i},{i % 2}\n" for i in range(40)))
+    ds = load(path, **_ALL_ROWS)  # was (but for 'EUR 35' and '1 star'): read as the numbers 402, 100, 12, ...
+    assert {f"w_{v}" for v in values} <= set(ds.feature_names)
+
+
+def test_numbers_with_a_common_unit_are_read_and_many_codes_with_one_letter_are_warned_about(
+    tmp_path: Path, caplog
+) -> None:
+    n = 60
+    path = tmp_path / "units.csv"
+    path.write_text("size,clock,age,part,y\n" + "".join(
+        f"{i + 1} MB,{2 + i / 10:.1f}GHz,{i % 9 + 1} {'day' if i % 9 == 0 else 'days'},{100 + 7 * i}B,{i % 2}\n"
+        for i in range(n)))  # fmt: skip
+    ds = load(path, **_ALL_ROWS)
+    assert ds.feature_names[:3] == ["size", "clock", "age"]
+    assert sum(f.startswith("part_") for f in ds.feature_names) == n  # one-hot, warned about below
+    _same_rows(ds.X_train[:, :3], np.c_[np.arange(n) + 1, 2 + np.arange(n) / 10, np.arange(n) % 9 + 1])
+    assert "column 'part' holds numbers followed by 'B' (e.g. '100B') and is one-hot encoded into 60 features" in (
+        caplog.text)  # fmt: skip
+
+
+def test_a_unit_column_with_missing_value_markers_says_which(tmp_path: Path) -> None:
+    path = tmp_path / "w.csv"
+    path.write_text("w,x,y\n" + "".join(f"{'?' if i % 7 == 3 else f'{i} kg'},{i},{i % 2}\n" for i in range(30)))
+    # was: "column 'w' has 4 missing value(s) (first at row 3); fill or drop them" (the '?' not named)
+    with pytest.raises(DataError, match=r"column 'w' holds numbers written with 'kg' \(e.g. '0 kg'\) except 4 "
+                       r"missing value\(s\) '\?' \(first at row 3\); fill or drop those rows, or replace them"):
+        load(path)
+
+
+@pytest.mark.parametrize("sep", ["\t", "|"])
+def test_dot_grouped_integers_are_numbers_only_in_a_file_with_decimal_commas(tmp_path: Path, sep: str, caplog) -> None:
+    codes = [f"{222 + i}.551.508" for i in range(30)]
+    path = tmp_path / ("codes.tsv" if sep == "\t" else "codes.csv")
+    path.write_text(f"a{sep}b{sep}y\n" + "".join(f"{c}{sep}{i * 0.5}{sep}{i % 2}\n" for i, c in enumerate(codes)))
+    ds = load(path, **_ALL_ROWS)  # was: the numbers 222551508, ... without a warning (pandas keeps text)
+    assert ds.feature_names[0] == "b" and "a_222.551.508" in ds.feature_names
+    assert "dots grouping" not in caplog.text
+    eu = tmp_path / ("eu.tsv" if sep == "\t" else "eu.csv")  # a decimal comma elsewhere: European numbers, warned
+    eu.write_text(f"a{sep}b{sep}y\n" + "".join(f"{c}{sep}{i},5{sep}{i % 2}\n" for i, c in enumerate(codes)))
+    ds = load(eu, **_ALL_ROWS)
+    assert ds.feature_names == ["a", "b"]
+    _same_rows(ds.X_train, np.c_[[222551508 + 1_000_000 * i for i in range(30)], np.arange(30) + 0.5])
+    assert "column 'a' holds numbers such as '222.551.508', read as 222551508 with dots grouping thousands" in (
+        caplog.text)  # fmt: skip
