@@ -65,7 +65,8 @@ def run_cli(budget: float | None, n_jobs: int, storage: Path, *, seed: int = 0, 
     cmd = [sys.executable, "-m", "lrsearch", "study", "--data", "digits", "--epochs", str(EPOCHS), "--hidden", "64",
            "--batch-size", str(BATCH), "--n-trials", str(n_trials), "--n-jobs", str(n_jobs),
            "--seed", str(seed), "--pruner", pruner, "--sampler", sampler, "--storage", str(storage),
-           "--study-name", "bench", "--json", "--no-progress"]  # fmt: skip
+           "--study-name", "bench", "--json", "--no-progress",
+           "--results", str(storage.with_suffix(".json"))]  # one results file per journal: every study is "bench"  # fmt: skip
     if budget is not None:
         cmd += ["--timeout", str(budget)]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
