@@ -6,6 +6,7 @@ float in the range (0.0, inf). Got -1 instead.``
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 from collections.abc import Iterable, Mapping
@@ -213,6 +214,68 @@ def results_file(storage: Any, study_name: str | None, studies_dir: Any = "studi
     return os.path.join(os.path.dirname(journal), f"{study_name}.json") if journal else None
 
 
+def alternate_results_file(storage: Any, study_name: str | None, studies_dir: Any = "studies") -> str | None:
+    """Where a study's results go when its default file (:func:`results_file`) holds another storage's study.
+
+    Beside it, named after the storage file as well: ``<journal stem>-<study>.json`` for a journal,
+    ``<database stem>-<study>.json`` in ``studies_dir`` for SQLite; None for a server or memory.
+
+    >>> alternate_results_file("runs/e2.journal", "iris"), alternate_results_file("sqlite:///db/b.db", "iris")
+    ('runs/e2-iris.json', 'studies/b-iris.json')
+    """
+    import os
+
+    default = results_file(storage, study_name, studies_dir)
+    file = storage_file(storage, study_name, studies_dir)
+    if default is None or file is None:
+        return None
+    stem = os.path.splitext(os.path.basename(file))[0]
+    return os.path.join(os.path.dirname(default), f"{stem}-{study_name}.json")
+
+
+def results_of_another(path: Any, study_name: str, storage: str) -> tuple[str, str] | None:
+    """(study, storage) a results file records when they are not ``study_name`` in ``storage``, else None
+    (no file, unreadable, not a results file, or this study's own)."""
+    import json
+    import os
+
+    if path is None or not os.path.isfile(path):
+        return None  # none yet (or a device or pipe, which holds no results to keep)
+    try:
+        with open(os.fspath(path), encoding="utf-8") as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return None  # none yet, or nothing readable to keep
+    if not isinstance(saved, dict):
+        return None
+    name, where = saved.get("study_name"), saved.get("storage")
+    if not isinstance(name, str) or not isinstance(where, str):
+        return None
+    if name == study_name and _same_storage(where, storage):
+        return None
+    return name, where
+
+
+def default_results_path(storage: Any, study_name: str, masked: str, studies_dir: Any = "studies") -> str | None:
+    """The default results file of ``study_name`` in ``storage`` (``masked``: as results files record it).
+
+    :func:`results_file`, unless that file holds the results of a same-named study of another storage (two
+    journals in one folder, two SQLite files): then :func:`alternate_results_file`, so that neither study's
+    results are lost. ConfigError when that one is taken too, or a server's study has no other name.
+    """
+    default = results_file(storage, study_name, studies_dir)
+    if default is None or results_of_another(default, study_name, masked) is None:
+        return default
+    alternate = alternate_results_file(storage, study_name, studies_dir)
+    if alternate is not None and results_of_another(alternate, study_name, masked) is None:
+        logging.getLogger("lrsearch").info(
+            "%s holds the results of a study of the same name in another storage; this study's go to %s",
+            default, alternate)  # fmt: skip
+        return alternate
+    check_results_owner(alternate or default, study_name, masked)  # raises, naming the study it holds
+    return alternate or default
+
+
 def check_results_owner(path: Any, study_name: str, storage: str) -> None:
     """Refuse to write a study's *default* results file over the results of another study.
 
@@ -224,23 +287,12 @@ def check_results_owner(path: Any, study_name: str, storage: str) -> None:
     of this study (an earlier run, or a study deleted and created again in the same storage) is replaced, and
     so is one that records no study (not a results file, unreadable).
     """
-    import json
     import os
 
-    if not os.path.isfile(path):
-        return  # none yet (or a device or pipe, which holds no results to keep)
-    try:
-        with open(os.fspath(path), encoding="utf-8") as f:
-            saved = json.load(f)
-    except (OSError, ValueError):
-        return  # none yet, or nothing readable to keep
-    if not isinstance(saved, dict):
+    other = results_of_another(path, study_name, storage)
+    if other is None:
         return
-    name, where = saved.get("study_name"), saved.get("storage")
-    if not isinstance(name, str) or not isinstance(where, str):
-        return
-    if name == study_name and _same_storage(where, storage):
-        return
+    name, where = other
     raise ConfigError(f"The default results file {os.fspath(path)!r} holds the results of study {name!r} in "
                       f"{where}; this study is {study_name!r} in {storage}, and writing its results there would "
                       f"destroy them: give this study's results their own file with --results FILE (results_path= in "

@@ -192,18 +192,18 @@ def test_a_report_ignores_results_saved_by_a_same_named_study_in_another_storage
     assert json.loads(saved.read_text())["dataset"]["task"] == "classification"
     db = f"sqlite:///{tmp_path / 's.db'}"
     regression = ["study", "--data", "iris", "--task", "regression", "--storage", db, "--n-trials", "2", *FAST]
-    # the same default file: since session 7 (review) the database's study is refused rather than writing over it
-    assert main(regression) == 2 and "holds the results of study 'iris'" in capsys.readouterr().err
-    assert main([*regression, "--results", "db.json"]) == 0
+    # the same default file: since session 7 (review) the database's study writes beside it, named after its
+    # database, instead of over it (before: silently over it; earlier in session 7: refused)
+    assert main(regression) == 0 and "results: studies/s-iris.json" in capsys.readouterr().out
     assert json.loads(saved.read_text())["dataset"]["task"] == "classification"  # kept
-    capsys.readouterr()
+    assert json.loads((tmp_path / "studies" / "s-iris.json").read_text())["dataset"]["task"] == "regression"
     with caplog.at_level(logging.WARNING, logger="lrsearch"):
         assert main(["report", "--study-name", "iris", "--out", "j.html"]) == 0
     assert "another study" not in caplog.text and "classification" in (tmp_path / "j.html").read_text()
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="lrsearch"):  # the report reads the default file, the journal's
+    with caplog.at_level(logging.WARNING, logger="lrsearch"):  # each report reads its own study's file
         assert main(["report", "--study-name", "iris", "--storage", db, "--out", "d.html"]) == 0
-    assert "describes another study named 'iris'" in caplog.text
+    assert "another study" not in caplog.text
     assert "classification" not in (tmp_path / "d.html").read_text()
 
 

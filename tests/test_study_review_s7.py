@@ -47,19 +47,25 @@ def big_csv(tmp_path, monkeypatch):
 
 def test_a_same_named_study_in_another_journal_does_not_replace_the_default_results(big_csv, capsys):
     """Two journals in one folder, one study name (the data file's stem): the second study's results silently
-    replaced the first's in x/big.json."""
+    replaced the first's in x/big.json. They now go to x/big2-big.json, where `lrsearch report` finds them; a
+    study whose both default files are another storage's is refused before it runs."""
+    from lrsearch.cli.report_cmd import resolve_storage
+
     assert main(["study", "--data", "big.csv", "--storage", "x/big.journal", "--n-trials", "1", *FAST]) == 0
     first = (big_csv / "x" / "big.json").read_bytes()
     assert json.loads(first)["storage"] == "x/big.journal"
     capsys.readouterr()
-    code = main(["study", "--data", "big.csv", "--storage", "x/big2.journal", "--n-trials", "1", *FAST])
-    err = capsys.readouterr().err
-    assert code == 2 and "holds the results of study 'big' in x/big.journal" in err and "--results" in err
+    assert main(["study", "--data", "big.csv", "--storage", "x/big2.journal", "--n-trials", "1", *FAST]) == 0
+    assert "results: x/big2-big.json" in capsys.readouterr().out
     assert (big_csv / "x" / "big.json").read_bytes() == first  # kept
-    assert not (big_csv / "x" / "big2.journal").exists()  # refused before the study
-    assert main(["study", "--data", "big.csv", "--storage", "x/big2.journal", "--n-trials", "1", "--results",
-                 "x/big2.json", *FAST]) == 0  # fmt: skip
-    assert (big_csv / "x" / "big.json").read_bytes() == first
+    assert json.loads((big_csv / "x" / "big2-big.json").read_text())["storage"] == "x/big2.journal"
+    assert resolve_storage("x/big2.journal", "big")[2] == Path("x/big2-big.json")  # the report reads its own
+    assert resolve_storage("x/big.journal", "big")[2] == Path("x/big.json")
+    (big_csv / "x" / "big3-big.json").write_text(json.dumps({"study_name": "big", "storage": "elsewhere.journal"}))
+    code = main(["study", "--data", "big.csv", "--storage", "x/big3.journal", "--n-trials", "1", *FAST])
+    err = capsys.readouterr().err
+    assert code == 2 and "holds the results of study 'big' in elsewhere.journal" in err and "--results" in err
+    assert not (big_csv / "x" / "big3.journal").exists()  # refused before the study
     # the same journal named from another working directory is the same study: its results are replaced
     os.chdir(big_csv / "x")
     assert main(["study", "--data", "../big.csv", "--storage", "big.journal", "--n-trials", "2", *FAST]) == 0
@@ -72,9 +78,9 @@ def test_a_same_named_study_in_another_database_does_not_replace_the_default_res
     saved = big_csv / "studies" / "big.json"
     before = saved.read_bytes()
     capsys.readouterr()
-    assert main(["study", "--data", "big.csv", "--storage", "sqlite:///b.db", "--n-trials", "1", *FAST]) == 2
-    assert "holds the results of study 'big' in sqlite:///a.db" in capsys.readouterr().err
-    assert saved.read_bytes() == before and not (big_csv / "b.db").exists()
+    assert main(["study", "--data", "big.csv", "--storage", "sqlite:///b.db", "--n-trials", "1", *FAST]) == 0
+    assert "results: studies/b-big.json" in capsys.readouterr().out  # named after its database too
+    assert saved.read_bytes() == before
     absolute = f"sqlite:///{big_csv / 'a.db'}"  # the same database by another URL: the same study
     assert main(["study", "--data", "big.csv", "--storage", absolute, "--n-trials", "2", *FAST]) == 0
     assert json.loads(saved.read_text())["summary"]["done"] == 2
@@ -91,11 +97,11 @@ def test_results_written_by_another_storages_study_during_the_run_are_kept(tmp_p
         if not default.exists():
             default.write_text(json.dumps(other))
 
-    with caplog.at_level(logging.WARNING, logger="lrsearch"):
-        res = run_study("iris", None, storage=str(journal), n_trials=1, epochs=1, retrain=False, space=ONE,
-                        progress=progress)  # fmt: skip
-    assert json.loads(default.read_text()) == other
-    assert res.results_path is None and "results not saved" in caplog.text
+    res = run_study("iris", None, storage=str(journal), n_trials=1, epochs=1, retrain=False, space=ONE,
+                    progress=progress)  # fmt: skip
+    assert json.loads(default.read_text()) == other  # kept; this study's results go beside it
+    assert Path(res.results_path) == tmp_path / "d" / "iris-iris.json"
+    assert json.loads(Path(res.results_path).read_text())["storage"] == str(journal)
 
 
 def test_the_default_results_of_the_same_study_are_replaced_after_overwrite(tmp_path):

@@ -318,7 +318,15 @@ def resolve_storage(storage: str | None, study_name: str) -> tuple[Any, str, Pat
                           "database URL that lrsearch study used (journal files live under studies/ by default).")  # fmt: skip
     saved = None  # lrsearch study's results JSON: <journal dir>/<name>.json, else studies/<name>.json
     if "/" not in study_name and "\\" not in study_name and not study_name.startswith("."):
-        saved = (Path(location).parent if cfg.kind == "journal" else Path(DEFAULT_STUDIES_DIR)) / f"{study_name}.json"
+        from lrsearch._validation import default_results_path
+
+        studies = DEFAULT_STUDIES_DIR
+        try:  # <storage stem>-<name>.json where a same-named study of another storage holds <name>.json
+            found = default_results_path(location, study_name, cfg.masked, studies)
+        except ConfigError:  # both taken by others: the default, which the report then says it ignores
+            found = None
+        saved = Path(found) if found else (Path(location).parent if cfg.kind == "journal"
+                                            else Path(studies)) / f"{study_name}.json"  # fmt: skip
     return cfg.open(), cfg.masked, saved
 
 

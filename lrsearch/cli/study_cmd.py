@@ -104,7 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--studies-dir", default="studies", help="where default journals and results go (default studies/)")
     g.add_argument("--results", default=None, metavar="FILE.json",
                    help="results JSON (default: NAME.json beside the journal, or in --studies-dir for a database; "
-                        "never over the results of a same-named study in another storage)")  # fmt: skip
+                        "STORAGE-NAME.json there when NAME.json holds a same-named study of another storage)")  # fmt: skip
     g.add_argument("--report", default=None, metavar="FILE.html", help="write an HTML report of the study")
     g.add_argument("--json", action="store_true", help="print the results as JSON")
     g.add_argument("--no-progress", action="store_true", help="no progress line on the terminal")

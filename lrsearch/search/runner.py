@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from lrsearch._validation import check_no_clash, check_results_owner, results_file, storage_file
+from lrsearch._validation import check_no_clash, check_results_owner, default_results_path, storage_file
 from lrsearch.exceptions import ConfigError
 from lrsearch.search.objective import direction_of, trial_config
 from lrsearch.search.results import StudyProgress, StudyResult, trials_frame
@@ -106,9 +106,9 @@ def run_study(
                        {"the study's storage": storage_file(cfg.location, name),
                         "the data file": source if isinstance(source, (str, os.PathLike)) and os.path.isfile(source)
                         else None})  # fmt: skip
-        if results_path in (None, True) and (default := _results_path(None, cfg, name, studies_dir)) is not None:
-            # named after the study alone: a same-named study of another storage may have written it
-            check_results_owner(default, name, cfg.masked)
+        # the default results file is named after the study alone: when a same-named study of another storage
+        # wrote it, this study's go beside it under the storage's name too (_results_path), or it is refused here
+        _results_path(results_path, cfg, name, studies_dir)
 
         # the workers start while this process opens the study (no more than the trials asked for)
         pool = prestart_workers(min(n_jobs, spec.n_trials), ds, spec.dtype)
@@ -570,13 +570,13 @@ def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: S
         range_tests=tuple(range_tests), dataset_summary=ds.summary(), best_config=_plain(best_config),
         best_number=best_number, interrupted=interrupted,
     )  # fmt: skip
-    path = _results_path(results_path, cfg, name, studies_dir)
-    if path is not None and results_path in (None, True):
-        try:  # checked before the run too; a same-named study of another storage may have written it since
+    try:  # checked before the run too; a same-named study of another storage may have written it since
+        path = _results_path(results_path, cfg, name, studies_dir)
+        if path is not None and results_path in (None, True):
             check_results_owner(path, name, cfg.masked)
-        except ConfigError as exc:
-            log.warning("results not saved: %s", exc)
-            path = None
+    except ConfigError as exc:
+        log.warning("results not saved: %s", exc)
+        path = None
     if path is not None:
         result.save_json(path)
         from dataclasses import replace
@@ -615,5 +615,7 @@ def _results_path(results_path: Any, cfg: StorageConfig, name: str, studies_dir:
         return None
     if results_path not in (None, True):
         return Path(results_path)
-    default = results_file(cfg.location, name, studies_dir)  # beside a journal, studies_dir for a database
+    # beside a journal, studies_dir for a database; <storage stem>-<name>.json when another storage's study of
+    # that name holds <name>.json (ConfigError when both are taken)
+    default = default_results_path(cfg.location, name, cfg.masked, studies_dir)
     return None if default is None else Path(default)
