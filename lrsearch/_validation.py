@@ -268,7 +268,7 @@ def default_results_path(storage: Any, study_name: str, masked: str, studies_dir
         return default
     alternate = alternate_results_file(storage, study_name, studies_dir)
     if alternate is not None and results_of_another(alternate, study_name, masked) is None:
-        logging.getLogger("lrsearch").info(
+        logging.getLogger("lrsearch").debug(
             "%s holds the results of a study of the same name in another storage; this study's go to %s",
             default, alternate)  # fmt: skip
         return alternate

@@ -246,3 +246,18 @@ def test_a_refused_resume_whose_ranges_differ_says_which_set_flags_resume_it(tmp
     # a changed setting that is not a range gets no such hint: "the same settings" is the answer there
     assert main([*base[:4], "3", *base[5:], "--n-trials", "3", *old]) == 2
     assert "--set" not in capsys.readouterr().err
+
+
+def test_the_report_reads_a_studys_own_alternate_results_when_the_default_file_is_gone(big_csv, capsys):
+    """The second journal's results went to x/big2-big.json because x/big.json was the first's: moving x/big.json
+    away (or it becoming unreadable) must not make the second study's report lose them."""
+    from lrsearch.cli.report_cmd import resolve_storage
+
+    assert main(["study", "--data", "big.csv", "--storage", "x/big.journal", "--n-trials", "1", *FAST]) == 0
+    assert main(["study", "--data", "big.csv", "--storage", "x/big2.journal", "--n-trials", "1", *FAST]) == 0
+    capsys.readouterr()
+    (big_csv / "x" / "big.json").rename(big_csv / "moved.json")
+    assert resolve_storage("x/big2.journal", "big")[2] == Path("x/big2-big.json")
+    (big_csv / "x" / "big.json").write_text("{not json")
+    assert resolve_storage("x/big2.journal", "big")[2] == Path("x/big2-big.json")
+    assert resolve_storage("x/big.journal", "big")[2] == Path("x/big.json")  # the first study: its default

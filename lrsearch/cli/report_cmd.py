@@ -318,16 +318,29 @@ def resolve_storage(storage: str | None, study_name: str) -> tuple[Any, str, Pat
                           "database URL that lrsearch study used (journal files live under studies/ by default).")  # fmt: skip
     saved = None  # lrsearch study's results JSON: <journal dir>/<name>.json, else studies/<name>.json
     if "/" not in study_name and "\\" not in study_name and not study_name.startswith("."):
-        from lrsearch._validation import default_results_path
+        from lrsearch._validation import alternate_results_file, results_file
 
-        studies = DEFAULT_STUDIES_DIR
-        try:  # <storage stem>-<name>.json where a same-named study of another storage holds <name>.json
-            found = default_results_path(location, study_name, cfg.masked, studies)
-        except ConfigError:  # both taken by others: the default, which the report then says it ignores
-            found = None
-        saved = Path(found) if found else (Path(location).parent if cfg.kind == "journal"
-                                            else Path(studies)) / f"{study_name}.json"  # fmt: skip
+        default = results_file(location, study_name, DEFAULT_STUDIES_DIR)
+        # <storage stem>-<name>.json when a same-named study of another storage held <name>.json: read it when
+        # it is this study's and the default is not (another's, moved away or unreadable)
+        alternate = alternate_results_file(location, study_name, DEFAULT_STUDIES_DIR)
+        saved = Path(default) if default else None
+        if alternate and not _records_study(default, study_name, cfg.masked) and _records_study(
+                alternate, study_name, cfg.masked):  # fmt: skip
+            saved = Path(alternate)
     return cfg.open(), cfg.masked, saved
+
+
+def _records_study(path: Any, study_name: str, storage: str) -> bool:
+    """Whether ``path`` is a results JSON of study ``study_name`` in ``storage`` (as results files record it)."""
+    from lrsearch._validation import _same_storage
+
+    try:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
+    return (isinstance(saved, dict) and saved.get("study_name") == study_name
+            and isinstance(saved.get("storage"), str) and _same_storage(saved["storage"], storage))  # fmt: skip
 
 
 def load_with_optuna(study_name: str, storage: str | None) -> Any:

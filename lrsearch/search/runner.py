@@ -84,8 +84,9 @@ def run_study(
     ``results_path``: where the results JSON goes (default next to the journal,
     or ``<studies_dir>/<name>.json``; ``False`` for none). A default file that
     holds the results of a same-named study in another storage is never
-    written over: that is a :class:`~lrsearch.exceptions.ConfigError` before the
-    study runs. ``progress`` is
+    written over: the results go beside it as ``<storage stem>-<name>.json``,
+    and when that one is another's too (or the storage is a server) it is a
+    :class:`~lrsearch.exceptions.ConfigError` before the study runs. ``progress`` is
     called with a :class:`StudyProgress` as trials finish (at most four times a
     second, and once at the end). Ctrl-C stops the
     workers; finished trials are kept and the result has ``interrupted=True``.
