@@ -10,11 +10,6 @@ the weights stand for (repeated or dropped rows).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, r2_score
@@ -269,34 +264,6 @@ def test_the_callers_weights_are_not_changed():
     w = np.array([3.0, 0.0, 1.0, 2.0])
     MLPClassifier(epochs=2).fit(X, y, sample_weight=w)
     np.testing.assert_array_equal(w, [3.0, 0.0, 1.0, 2.0])
-
-
-_ALLOC_SCRIPT = r"""
-import numpy as np
-from numba.core.runtime import rtsys
-from lrsearch.nn import Trainer
-
-rng = np.random.default_rng(0)
-X, y, w = rng.normal(size=(400, 12)).astype(np.float32), rng.integers(0, 3, 400), rng.uniform(0.5, 2.0, 400)
-tr = Trainer(X, y, hidden=(16, 8), optimizer="adam", batch_size=10, sample_weight=w)
-order = rng.permutation(400)
-tr.run_steps(order[:10], np.full(1, 1e-3))  # compile
-counts = []
-for n_batches in (1, 40):
-    before = rtsys.get_allocation_stats().alloc
-    tr.run_steps(order[: 10 * n_batches], np.full(n_batches, 1e-3))
-    counts.append(rtsys.get_allocation_stats().alloc - before)
-print(counts[0], counts[1])
-"""
-
-
-def test_the_weighted_epoch_kernel_allocates_nothing_per_minibatch():
-    """The kernels' rule (tests/test_kernel_memory.py) holds on the weighted path too: a batch's weights are a
-    view of the epoch's, not a copy."""
-    env = {**os.environ, "NUMBA_NRT_STATS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    out = subprocess.run([sys.executable, "-c", _ALLOC_SCRIPT], env=env, capture_output=True, text=True, check=True)
-    one, forty = (int(v) for v in out.stdout.split())
-    assert one == forty and one <= 32, (one, forty)
 
 
 def test_weights_too_small_to_count_next_to_the_largest_are_left_out_not_a_divergence():
