@@ -233,9 +233,8 @@ def alternate_results_file(storage: Any, study_name: str | None, studies_dir: An
     return os.path.join(os.path.dirname(default), f"{stem}-{study_name}.json")
 
 
-def results_of_another(path: Any, study_name: str, storage: str) -> tuple[str, str] | None:
-    """(study, storage) a results file records when they are not ``study_name`` in ``storage``, else None
-    (no file, unreadable, not a results file, or this study's own)."""
+def results_owner(path: Any) -> tuple[str, str] | None:
+    """(study, storage) a results file records; None when there is no file, it is unreadable or not a results file."""
     import json
     import os
 
@@ -251,9 +250,16 @@ def results_of_another(path: Any, study_name: str, storage: str) -> tuple[str, s
     name, where = saved.get("study_name"), saved.get("storage")
     if not isinstance(name, str) or not isinstance(where, str):
         return None
-    if name == study_name and _same_storage(where, storage):
-        return None
     return name, where
+
+
+def results_of_another(path: Any, study_name: str, storage: str) -> tuple[str, str] | None:
+    """(study, storage) a results file records when they are not ``study_name`` in ``storage``, else None
+    (no file, unreadable, not a results file, or this study's own)."""
+    owner = results_owner(path)
+    if owner is None or (owner[0] == study_name and _same_storage(owner[1], storage)):
+        return None
+    return owner
 
 
 def default_results_path(storage: Any, study_name: str, masked: str, studies_dir: Any = "studies") -> str | None:

@@ -333,14 +333,10 @@ def resolve_storage(storage: str | None, study_name: str) -> tuple[Any, str, Pat
 
 def _records_study(path: Any, study_name: str, storage: str) -> bool:
     """Whether ``path`` is a results JSON of study ``study_name`` in ``storage`` (as results files record it)."""
-    from lrsearch._validation import _same_storage
+    from lrsearch._validation import _same_storage, results_owner
 
-    try:
-        saved = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError):
-        return False
-    return (isinstance(saved, dict) and saved.get("study_name") == study_name
-            and isinstance(saved.get("storage"), str) and _same_storage(saved["storage"], storage))  # fmt: skip
+    owner = results_owner(path)
+    return owner is not None and owner[0] == study_name and _same_storage(owner[1], storage)
 
 
 def load_with_optuna(study_name: str, storage: str | None) -> Any:
