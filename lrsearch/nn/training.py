@@ -194,6 +194,11 @@ def _relative(w: np.ndarray | None) -> np.ndarray | None:
     return np.ascontiguousarray(w / top)
 
 
+def _row_weights(sample_weight: Any, n_rows: int, what: str = "sample_weight") -> np.ndarray | None:
+    """What the kernels take: :func:`check_sample_weight`'s weights relative to the largest (:func:`_relative`)."""
+    return _relative(check_sample_weight(sample_weight, n_rows, what=what))
+
+
 def _as_problem(X: Any, y: Any, task: str, n_classes: int | None, dtype: type, owner: str, what: str = "X") -> _Problem:
     X = np.asarray(X)
     if X.ndim != 2:
@@ -350,7 +355,7 @@ class Trainer:
         self.clip_value = 0.0 if clip_value is None else check_float(clip_value, "clip_value", owner, low=0.0, low_open=True)
         self.opt = make_optimizer(optimizer, optimizer_params)
         self.prob = _as_problem(X, y, task, n_classes, self.np_dtype, owner)
-        weights = _relative(check_sample_weight(sample_weight, self.prob.X.shape[0]))
+        weights = _row_weights(sample_weight, self.prob.X.shape[0])
         if weights is not None and not np.all(weights > 0):
             # a row of weight 0 is as good as absent (it would only make batches smaller); so is one whose weight
             # is 0 relative to the largest (1e-300 next to 1e300): a batch of only those would weigh 0 in all
@@ -476,7 +481,7 @@ class Trainer:
         """Mean loss on (X, y) (weighted by ``sample_weight``, if given) and the outputs (probabilities or
         predictions)."""
         prob = _as_problem(X, y, self.task, self.prob.n_classes, self.np_dtype, "evaluate", what="X_val")
-        sw = _relative(check_sample_weight(sample_weight, prob.X.shape[0], what="sample_weight_val"))
+        sw = _row_weights(sample_weight, prob.X.shape[0], what="sample_weight_val")
         # the kernel trusts the shapes: a narrower X read past its rows (and corrupted memory)
         if prob.X.shape[1] != self.prob.X.shape[1]:
             raise DataError(f"X_val has {prob.X.shape[1]} columns but the network was built for "
@@ -627,7 +632,7 @@ def train(
                           "it out.")  # fmt: skip
     if X_val is not None:
         val = _as_problem(X_val, y_val, task, tr.prob.n_classes, tr.np_dtype, owner, what="X_val")
-        w_val = _relative(check_sample_weight(sample_weight_val, val.X.shape[0], what="sample_weight_val"))
+        w_val = _row_weights(sample_weight_val, val.X.shape[0], what="sample_weight_val")
         if val.X.shape[1] != tr.prob.X.shape[1]:
             raise DataError(f"X_val has {val.X.shape[1]} features but X has {tr.prob.X.shape[1]}; use the same columns.")
         if task == "regression" and val.Y.shape[1] != tr.prob.Y.shape[1]:
@@ -801,7 +806,7 @@ def loss_and_grad(
     if prob.n_outputs != layout.sizes[-1] or prob.X.shape[1] != layout.sizes[0]:
         raise DataError(f"X/y do not fit the network's layer sizes {layout.sizes.tolist()}.")
     n = prob.X.shape[0]
-    sw = _relative(check_sample_weight(sample_weight, n))
+    sw = _row_weights(sample_weight, n)
     buf = _Buffers(layout.sizes, n, prob.Y.shape[1], theta.dtype.type)
     grad = np.zeros_like(theta)
     loss = K.loss_grad(prob.X, prob.y_int, prob.Y, _NO_WEIGHTS if sw is None else sw, layout.sizes, act, prob.loss_code,
@@ -858,6 +863,6 @@ def _output(X: Any, y: Any, coefs: Sequence[np.ndarray], intercepts: Sequence[np
         raise DataError(f"X has {prob.X.shape[1]} features but the network expects {layout.sizes[0]}.")
     if prob.n_outputs != k:
         raise DataError(f"y has {prob.n_outputs} targets but the network has {k} outputs.")
-    sw = _relative(check_sample_weight(sample_weight, prob.X.shape[0]))
+    sw = _row_weights(sample_weight, prob.X.shape[0])
     buf = _Buffers(layout.sizes, min(batch_size, prob.X.shape[0]), prob.Y.shape[1], theta.dtype.type)
     return _evaluate(prob, layout, act, theta, buf, sw)
