@@ -36,7 +36,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lrsearch._validation import check_float, check_int
+from lrsearch._validation import check_bool, check_float, check_int
 from lrsearch.exceptions import ConfigError, DataError
 from lrsearch.nn.training import OptimizerState, TrainResult, check_sample_weight, predict_output, train
 
@@ -195,10 +195,8 @@ class _BaseMLP(BaseEstimator):
                               f"or np.inf (never stop on a plateau). Got {patience!r} instead.")  # fmt: skip
         check_float(self.validation_fraction, "validation_fraction", owner, low=0.0, high=1.0, high_open=True)
         for name in ("shuffle", "warm_start", "early_stopping", "normalize_grad"):
-            value = getattr(self, name)
-            if not isinstance(value, (bool, np.bool_)):
-                raise ConfigError(f"The {name!r} parameter of {owner} must be a bool (True or False). "
-                                  f"Got {value!r} instead.")  # fmt: skip
+            value = getattr(self, name)  # NumPy's bools too, as scikit-learn's "boolean" constraint takes them
+            check_bool(bool(value) if isinstance(value, np.bool_) else value, name, owner)
         given = self.optimizer_params
         if isinstance(given, Mapping):  # torch's names; the core checks the keys and the other ranges
             if "momentum" in given:  # scikit-learn's momentum is in [0, 1] (torch only asks for >= 0)
