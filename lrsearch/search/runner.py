@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from lrsearch._validation import check_no_clash, check_results_owner, default_results_path, storage_file
+from lrsearch._validation import check_no_clash, default_results_path, storage_file
 from lrsearch.exceptions import ConfigError
 from lrsearch.search.objective import direction_of, trial_config
 from lrsearch.search.results import StudyProgress, StudyResult, trials_frame
@@ -572,9 +572,7 @@ def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: S
         best_number=best_number, interrupted=interrupted,
     )  # fmt: skip
     try:  # checked before the run too; a same-named study of another storage may have written it since
-        path = _results_path(results_path, cfg, name, studies_dir)
-        if path is not None and results_path in (None, True):
-            check_results_owner(path, name, cfg.masked)
+        path = _results_path(results_path, cfg, name, studies_dir)  # a default that is not another's, or raises
     except ConfigError as exc:
         log.warning("results not saved: %s", exc)
         path = None
