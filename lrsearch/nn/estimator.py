@@ -404,6 +404,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     _task = "classification"
 
+    def _checked_input(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        """X (dense) and labels as scikit-learn checks them; ``reset``: a new fit (else the fitted features)."""
+        _refuse_multilabel(y)
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset, accept_sparse=True)
+        check_classification_targets(y)
+        return _dense(X), y
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
         """Fit to ``X`` and labels ``y`` of any type; returns ``self``.
 
@@ -428,10 +435,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._check_params()
         with self._unchanged_on_error():
             warm = self.warm_start and hasattr(self, "coefs_") and hasattr(self, "classes_")
-            _refuse_multilabel(y)
-            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=not warm, accept_sparse=True)
-            X = _dense(X)
-            check_classification_targets(y)
+            X, y = self._checked_input(X, y, reset=not warm)
             X, y, w = self._weighted_rows(X, y, sample_weight)
             if not warm:
                 encoder = LabelEncoder().fit(y)
@@ -485,10 +489,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._check_params()
         with self._unchanged_on_error():
             fitted = hasattr(self, "coefs_") and hasattr(self, "classes_")
-            _refuse_multilabel(y)
-            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=not fitted, accept_sparse=True)
-            X = _dense(X)
-            check_classification_targets(y)
+            X, y = self._checked_input(X, y, reset=not fitted)
             if fitted:
                 encoder = self._encoder
                 if classes is not None and not _same_labels(classes, self.classes_):
@@ -544,6 +545,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         tags.target_tags.single_output = True
         return tags
 
+    def _checked_input(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        """X (dense) and numeric targets (one or more outputs) as scikit-learn checks them; ``reset``: a new fit."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
+                             reset=reset, accept_sparse=True)  # fmt: skip
+        return _dense(X), y
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """Fit to ``X`` and targets ``y`` ((n,) or (n, k)); returns ``self``.
 
@@ -559,9 +566,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """
         self._check_params()
         with self._unchanged_on_error():
-            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
-                                 reset=not (self.warm_start and hasattr(self, "coefs_")), accept_sparse=True)  # fmt: skip
-            X = _dense(X)
+            X, y = self._checked_input(X, y, reset=not (self.warm_start and hasattr(self, "coefs_")))
             X, y, w = self._weighted_rows(X, y, sample_weight)
             self._fit_core(X, y, n_classes=None, sample_weight=w)
             self._y_ndim = np.ndim(y)  # after the training: a fit that raised keeps the fitted shape
@@ -585,9 +590,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """
         self._check_params()
         with self._unchanged_on_error():
-            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
-                                 reset=not hasattr(self, "coefs_"), accept_sparse=True)  # fmt: skip
-            X = _dense(X)
+            X, y = self._checked_input(X, y, reset=not hasattr(self, "coefs_"))
             X, y, w = self._weighted_rows(X, y, sample_weight)
             self._fit_core(X, y, n_classes=None, sample_weight=w, incremental=True)
             self._y_ndim = np.ndim(y)
