@@ -234,7 +234,11 @@ def alternate_results_file(storage: Any, study_name: str | None, studies_dir: An
 
 
 def results_owner(path: Any) -> tuple[str, str] | None:
-    """(study, storage) a results file records; None when there is no file, it is unreadable or not a results file."""
+    """(study, storage) a results file records; None when there is no file, it is unreadable or not a results file.
+
+    An SQLite storage comes back with its file's absolute path when the file records it (``storage_file``), so
+    that ``sqlite:///a.db`` run from two working directories counts as two databases.
+    """
     import json
     import os
 
@@ -250,6 +254,9 @@ def results_owner(path: Any) -> tuple[str, str] | None:
     name, where = saved.get("study_name"), saved.get("storage")
     if not isinstance(name, str) or not isinstance(where, str):
         return None
+    file = saved.get("storage_file")  # an SQLite file as an absolute path: a relative URL names another
+    if isinstance(file, str) and os.path.isabs(file) and where.strip().startswith("sqlite"):  # file elsewhere
+        return name, "sqlite:///" + file
     return name, where
 
 

@@ -256,6 +256,21 @@ def _listing(names: Sequence[Any], limit: int = 20) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
+def source_name(source: Any) -> str | None:
+    """The name :func:`load` gives a data set from ``source`` (a built-in's key, a file's stem), without reading it;
+    None for arrays and anything else.
+
+    >>> source_name("Breast-Cancer"), source_name("runs/my data.csv"), source_name(([[0.0]], [1]))
+    ('breast_cancer', 'my data', None)
+    """
+    if not isinstance(source, (str, Path)):
+        return None
+    key = str(source).strip().lower().replace("-", "_")
+    if isinstance(source, str) and key in _BUILTIN_TASKS:
+        return key
+    return Path(source).stem or None
+
+
 def _read_source(source: Source, target: Any) -> tuple[pd.DataFrame, pd.DataFrame, str, str | None]:
     """Return (features, targets, name, known task) for any kind of source."""
     if isinstance(source, tuple):
@@ -269,7 +284,7 @@ def _read_source(source: Source, target: Any) -> tuple[pd.DataFrame, pd.DataFram
     key = str(source).strip().lower().replace("-", "_")
     if isinstance(source, str) and key in _BUILTIN_TASKS:
         _no_target(target, "a built-in data set")
-        return (*_read_builtin(key), key, _BUILTIN_TASKS[key])
+        return (*_read_builtin(key), str(source_name(source)), _BUILTIN_TASKS[key])
     path = Path(source)
     if not path.exists():
         if isinstance(source, str) and not path.suffix and len(path.parts) == 1:
@@ -283,8 +298,8 @@ def _read_source(source: Source, target: Any) -> tuple[pd.DataFrame, pd.DataFram
         raise DataError(f"file '{path}' is empty; it needs a header row and at least one data row")
     if suffix == ".npz":
         _no_target(target, "an .npz archive (it holds X and y)")
-        return (*_read_npz(path), path.stem, None)
-    return (*_read_table(path, suffix, target), path.stem, None)
+        return (*_read_npz(path), str(source_name(path)), None)
+    return (*_read_table(path, suffix, target), str(source_name(path)), None)
 
 
 def _no_target(target: Any, what: str) -> None:

@@ -506,10 +506,15 @@ def test_a_study_output_over_its_journal_or_another_output_is_refused(capsys, tm
     assert not (tmp_path / "studies" / "w.journal").exists()  # refused before the study
     code, _, err = run(capsys, "study", *fast, "--results", "o/a.json", "--report", "o/a.json")
     assert code == 2 and "--report and --results name the same file" in one_error(err, "study")
-    # a name only known once the data is loaded (the study is named after it): the report is refused, the study kept
+    # a study named after its data: the name is known before the data is loaded (session 8; it was refused only
+    # after the study, its results kept), so the report is refused before anything runs
     code, out, err = run(capsys, "study", *fast, "--report", "studies/iris.journal")
-    assert code == 2 and "is the study's storage" in one_error(err, "study") and "results above are kept" in err
-    assert "best" in out and (tmp_path / "studies" / "iris.journal").read_text().startswith("{")  # still a journal
+    assert code == 2 and "is the study's storage" in one_error(err, "study") and "results above are kept" not in err
+    assert not (tmp_path / "studies" / "iris.journal").exists()
+    assert run(capsys, "study", *fast)[0] == 0
+    code, out, err = run(capsys, "study", *fast, "--report", "studies/iris.journal")  # and when it exists
+    assert code == 2 and "is the study's storage" in one_error(err, "study")
+    assert (tmp_path / "studies" / "iris.journal").read_text().startswith("{")  # still a journal
     code, _, err = run(capsys, "report", "--study-name", "iris", "--out", "studies/iris.journal")
     assert code == 2 and "is the study's storage" in one_error(err, "report")
     assert run(capsys, "study", *fast)[0] == 0  # and it resumes

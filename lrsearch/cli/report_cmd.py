@@ -48,7 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--study-name", default=None, metavar="NAME", help="name of the stored study (as given to lrsearch study)")
     p.add_argument("--storage", default=None, metavar="URL",
                    help="Optuna storage: an RDB URL (sqlite:///..., postgresql://...) or a journal file; "
-                        "default: $LRSEARCH_STORAGE, else studies/NAME.journal")  # fmt: skip
+                        "default: $LRSEARCH_STORAGE, else STUDIES_DIR/NAME.journal")  # fmt: skip
+    p.add_argument("--studies-dir", default="studies", metavar="DIR",
+                   help="the --studies-dir the study ran with: where its default journal and, for a database, "
+                        "its results JSON are (default studies/)")  # fmt: skip
     p.add_argument("--find-json", action="append", default=None, metavar="FILE",
                    help="range-test result(s) saved by 'lrsearch find --json' (repeatable)")  # fmt: skip
     p.add_argument("--out", default=None, metavar="FILE",
@@ -74,13 +77,15 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--top-k must be a positive integer; got {args.top_k}.")
     out = Path(args.out) if args.out else Path("reports") / f"{_slug(args.study_name or 'range_test')}.html"
     check_output_path(str(out), "--out")
-    journal = storage_file(args.storage, args.study_name) if args.study_name else None
+    studies_dir = args.studies_dir
+    journal = storage_file(args.storage, args.study_name, studies_dir) if args.study_name else None
     # and the results JSON the report reads too, where run_study writes it
-    inputs = {"the study's storage": journal, "the study's results JSON": results_file(args.storage, args.study_name)}
+    inputs = {"the study's storage": journal,
+              "the study's results JSON": results_file(args.storage, args.study_name, studies_dir)}
     inputs.update({f"the --find-json file {i + 1}": f for i, f in enumerate(args.find_json or [])})
     check_no_clash({"--out": str(out)}, inputs)
     range_tests = [rt for path in args.find_json or [] for rt in load_range_tests(path)]
-    study = load_study(args.study_name, args.storage) if args.study_name else None
+    study = load_study(args.study_name, args.storage, studies_dir=studies_dir) if args.study_name else None
     if study is not None and range_tests:
         range_tests = _with_study_range_tests(study, range_tests)
     notes = args.notes
@@ -272,11 +277,12 @@ def _range_test(d: dict[str, Any], where: str = "range test") -> SimpleNamespace
 # ----------------------------------------------------------------------------- studies
 
 
-def load_study(study_name: str, storage: str | None) -> Any:
+def load_study(study_name: str, storage: str | None, *, studies_dir: str | Path = "studies") -> Any:
     """The stored study as a result object the report reads.
 
     Uses ``lrsearch.search.load_study_result(study_name, storage)`` when the search
-    module provides it, else reads the study with Optuna directly.
+    module provides it, else reads the study with Optuna directly. ``studies_dir``:
+    the ``--studies-dir`` the study ran with (its default journal, a database's results JSON).
     """
     import importlib
 
@@ -289,22 +295,23 @@ def load_study(study_name: str, storage: str | None) -> Any:
     loader = getattr(search, "load_study_result", None)
     if loader is not None:
         return loader(study_name, storage)
-    return load_with_optuna(study_name, storage)
+    return load_with_optuna(study_name, storage, studies_dir=studies_dir)
 
 
-def resolve_storage(storage: str | None, study_name: str) -> tuple[Any, str, Path | None]:
+def resolve_storage(
+    storage: str | None, study_name: str, *, studies_dir: str | Path = "studies"
+) -> tuple[Any, str, Path | None]:
     """An Optuna storage to read ``study_name`` from, how to name it on the page, and where
     ``lrsearch study`` saves its results JSON for that storage.
 
     Resolution is ``lrsearch study``'s own (:func:`lrsearch.search.storage.resolve_storage`:
-    ``None`` = ``$LRSEARCH_STORAGE`` or ``studies/<name>.journal``; a path = a journal file;
+    ``None`` = ``$LRSEARCH_STORAGE`` or ``<studies_dir>/<name>.journal``; a path = a journal file;
     ``sqlite:///``, ``postgresql://`` = RDB), but nothing is created: a missing journal or
     SQLite file is a ConfigError.
     """
-    from lrsearch.search.storage import DEFAULT_STUDIES_DIR
     from lrsearch.search.storage import resolve_storage as resolve
 
-    cfg = resolve(storage, study_name)  # bad URLs raise StorageError, an LRSearchError (exit 2)
+    cfg = resolve(storage, study_name, studies_dir=studies_dir)  # bad URLs raise StorageError, an LRSearchError (exit 2)
     if cfg.kind == "memory":
         raise ConfigError("--storage memory lives only inside the process that ran the study; "
                           "pass the journal file or database URL it was stored in.")  # fmt: skip
@@ -315,15 +322,16 @@ def resolve_storage(storage: str | None, study_name: str) -> tuple[Any, str, Pat
         missing = f"the SQLite file {location[len('sqlite:///'):]!r} does not exist"
     if missing:
         raise ConfigError(f"Cannot read study {study_name!r}: {missing}; pass --storage with the journal file or "
-                          "database URL that lrsearch study used (journal files live under studies/ by default).")  # fmt: skip
-    saved = None  # lrsearch study's results JSON: <journal dir>/<name>.json, else studies/<name>.json
+                          "database URL that lrsearch study used, or --studies-dir with the one it ran with (default journals are "
+                          "STUDIES_DIR/NAME.journal, STUDIES_DIR being studies/ by default).")  # fmt: skip
+    saved = None  # lrsearch study's results JSON: <journal dir>/<name>.json, else <studies_dir>/<name>.json
     if "/" not in study_name and "\\" not in study_name and not study_name.startswith("."):
         from lrsearch._validation import alternate_results_file, results_file
 
-        default = results_file(location, study_name, DEFAULT_STUDIES_DIR)
+        default = results_file(location, study_name, studies_dir)
         # <storage stem>-<name>.json when a same-named study of another storage held <name>.json: read it when
         # it is this study's and the default is not (another's, moved away or unreadable)
-        alternate = alternate_results_file(location, study_name, DEFAULT_STUDIES_DIR)
+        alternate = alternate_results_file(location, study_name, studies_dir)
         saved = Path(default) if default else None
         if alternate and not _records_study(default, study_name, cfg.masked) and _records_study(
                 alternate, study_name, cfg.masked):  # fmt: skip
@@ -339,7 +347,7 @@ def _records_study(path: Any, study_name: str, storage: str) -> bool:
     return owner is not None and owner[0] == study_name and _same_storage(owner[1], storage)
 
 
-def load_with_optuna(study_name: str, storage: str | None) -> Any:
+def load_with_optuna(study_name: str, storage: str | None, *, studies_dir: str | Path = "studies") -> Any:
     """Read ``study_name`` with ``optuna.load_study`` into a ``StudyView`` for the report."""
     import dataclasses
 
@@ -347,7 +355,7 @@ def load_with_optuna(study_name: str, storage: str | None) -> Any:
 
     from lrsearch.report.tables import study_view
 
-    store, shown, saved_json = resolve_storage(storage, study_name)
+    store, shown, saved_json = resolve_storage(storage, study_name, studies_dir=studies_dir)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         st = optuna.load_study(study_name=study_name, storage=store)

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from lrsearch._validation import check_no_clash, results_file, storage_file
+from lrsearch._validation import alternate_results_file, check_no_clash, results_file, storage_file
 from lrsearch.exceptions import ConfigError
 
 log = logging.getLogger("lrsearch.cli.study")
@@ -172,12 +172,23 @@ def run(args: argparse.Namespace) -> int:
                     kind)  # fmt: skip
     # an output must not overwrite what the study reads or writes (its journal held the trials)
     name = args.study_name or spec.name
+    if name is None and spec.data is not None:  # run_study names it after the data set: the same name here
+        from types import SimpleNamespace
+
+        from lrsearch.data import source_name
+        from lrsearch.search.runner import default_study_name
+
+        stem = source_name(spec.data)
+        name = None if stem is None else default_study_name(SimpleNamespace(name=stem))
     journal = storage_file(storage, name, args.studies_dir)
     results = None if args.results else results_file(storage, name, args.studies_dir)  # the default one
+    # and <storage stem>-<name>.json, where the results go when <name>.json holds another storage's study
+    alternate = None if args.results else alternate_results_file(storage, name, args.studies_dir)
     check_no_clash({"--report": args.report, "--results": args.results},
                    {"the --data file": spec.data if isinstance(spec.data, str) and os.path.isfile(spec.data) else None,
                     "the --spec file": args.spec, "the study's storage": journal,
-                    "the study's results JSON": results})  # fmt: skip
+                    "the study's results JSON": results,
+                    "the study's results JSON (when NAME.json is another storage's)": alternate})  # fmt: skip
     show = not args.json and not args.no_progress and sys.stderr.isatty()
     bar = _ProgressLine(spec.objective) if show else None
     result = run_study(

@@ -110,6 +110,8 @@ class StudyResult:
         out: dict[str, Any] = {
             "study_name": self.study_name,
             "storage": self.storage,
+            # an SQLite URL may be relative: the file it named from here, for telling two databases apart
+            "storage_file": _sqlite_file(self.storage),
             "objective": self.objective,
             "direction": self.direction,
             "best_number": self.best_number,
@@ -233,3 +235,19 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for row in frame.to_dict(orient="records"):
         records.append({k: jsonable(v) for k, v in row.items()})
     return records
+
+
+def _sqlite_file(storage: str) -> str | None:
+    """The absolute path of an SQLite storage's file (None for any other storage).
+
+    >>> import os; _sqlite_file("sqlite:///x.db") == os.path.abspath("x.db"), _sqlite_file("a.journal")
+    (True, None)
+    """
+    import os
+
+    from lrsearch._validation import storage_file
+
+    if not isinstance(storage, str) or not storage.strip().startswith("sqlite"):
+        return None
+    file = storage_file(storage, None)
+    return None if file is None else os.path.abspath(file)
