@@ -93,6 +93,16 @@ def test_range_tests_of_two_data_sets_name_their_data_set_everywhere(tmp_path, t
     assert "3 range tests (on moons, other)" in visible_text(html[: html.index("</header>")])
 
 
+def test_range_tests_of_two_data_sets_get_no_one_data_set_section(tmp_path, two_data_sets):
+    """Session 8: the first file's data set filled the page's "Data set" section, and every range test of the
+    second file was flagged as having run on "another data set than this report's"."""
+    html = _report(tmp_path, *two_data_sets)
+    assert "not on this report's" not in visible_text(html)
+    assert 'id="data"' not in html
+    one = _report(tmp_path, two_data_sets[0])  # one data set: its section, as before
+    assert "moons" in visible_text(section_html(one, "data"))
+
+
 def test_two_files_of_one_data_set_are_told_apart_by_their_file(tmp_path, two_data_sets):
     again = _write(tmp_path / "c.json", _result("adam", 0.6, "moons"))
     html = _report(tmp_path, *two_data_sets, again)

@@ -95,8 +95,10 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ConfigError(f"--notes {args.notes!r}: cannot read the file ({exc.strerror}); check the path.") from None
     try:
-        # the data set a saved range test ran on (lrsearch find --json records it), when no study says
-        data = next((d for d in (getattr(rt, "data", None) for rt in range_tests) if isinstance(d, dict)), None)
+        # the data set the saved range tests ran on (lrsearch find --json records it), when no study says; tests
+        # of several data sets have no one data set to describe (each test is labelled with its own instead)
+        saved = [d for d in (getattr(rt, "data", None) for rt in range_tests) if isinstance(d, dict)]
+        data = saved[0] if saved and len({str(d.get("name")) for d in saved}) == 1 else None
         path = build_report(out, title=args.title, study=study, range_tests=range_tests, notes=notes,
                             extras=args.extras, top_k=args.top_k,
                             dataset_summary=data if study is None else None)  # fmt: skip
