@@ -154,9 +154,16 @@ def load(
     with one column whose name holds ``;``, a tab or ``|`` is read with that separator
     (files separated by any of these may write decimal commas, with dots grouping
     thousands: ``1.234,5``; a column of ``222.551.508`` is read so only in a file that
-    writes a decimal comma); a leading unnamed ``0..n-1`` column (a row index from
-    ``to_csv``) is dropped; column names are stripped of spaces; and
-    ``target="a,b"`` names two target columns. Text is UTF-8, or UTF-16/32 with a
+    writes a decimal comma); a leading unnamed column of distinct integers (a row
+    index, as ``to_csv`` writes it, shuffled or filtered, or R's ``write.csv``) is
+    dropped; column names are stripped of spaces; and ``target="a,b"`` names two
+    target columns. From any source: text cells are stripped of surrounding spaces
+    (``'yes '`` is ``'yes'``), numbers written with the Unicode minus sign and
+    ``Decimal`` values (Parquet's decimal type) are numbers, and a text feature
+    column with a different value in every row (20 rows or more: an identifier or
+    free text, which one-hot encoding cannot generalise from) is dropped with a
+    warning; a one-hot encoding beyond :data:`MAX_ONE_HOT_CELLS` cells is a
+    ``DataError``. Text is UTF-8, or UTF-16/32 with a
     byte-order mark. A feature column of numbers (plain or with a unit) and
     missing-value markers (such as ``?`` or ``NA``) is a ``DataError``; so are rows
     with more fields than the header, and numbers too large to standardise (beyond
@@ -195,9 +202,11 @@ def load(
     out_dtype = check_choice(getattr(dtype, "__name__", dtype), "dtype", "load", ("float32", "float64"))
 
     features, targets, name, known_task = _read_source(source, target)
+    features, targets = _tidy_cells(features, name, "column"), _tidy_cells(targets, name, "target column")
     target_name = ",".join(targets.columns)
     _check_values(features, targets, name)
     if known_task is None:  # the built-in sets are what they are (digits has constant border pixels)
+        features = _drop_identifier_text(features, name)
         _warn_about_features(features, name)
     task_inferred = task is None and known_task is None
     if task is None:
@@ -745,8 +754,10 @@ def _repeated_names(cells: Sequence[str]) -> set[str]:
     >>> sorted(_repeated_names(["a", "a", "b", "nan", "nan", ""]))
     ['a']
     """
-    named = [c for c in cells if c and c.lower() != "nan"]
-    return {c for c in named if named.count(c) > 1}
+    from collections import Counter
+
+    counts = Counter(c for c in cells if c and c.lower() != "nan")
+    return {c for c, k in counts.items() if k > 1}
 
 
 _INT_THOUSANDS = r"^\s*[+-]?[1-9]\d{0,2}(?:,\d{3})+\s*$"
@@ -1005,14 +1016,21 @@ def _drop_trailing_empty_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame
 
 
 def _drop_index_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Drop a leading unnamed 0..n-1 column: the row index pandas' ``to_csv`` writes by default."""
+    """Drop a leading unnamed column of distinct integers: a row index as pandas' ``to_csv`` (0..n-1, or any
+    order and gaps after shuffling or filtering) and R's ``write.csv`` (1..n) write it by default. Kept as a
+    feature, a shuffled index can carry the label (the rows' original order)."""
     from pandas.api.types import is_integer_dtype
 
     first = frame.columns[0] if frame.shape[1] > 2 else None
     if (first is not None and (first == "" or first.startswith("Unnamed: 0")) and is_integer_dtype(frame[first])
-            and np.array_equal(frame[first].to_numpy(), np.arange(len(frame)))):  # fmt: skip
-        logger.warning("'%s': dropping its first column %r, a row index 0..%d (as to_csv writes it); "
-                       "save with index=False to avoid it", path, first, len(frame) - 1)
+            and frame[first].is_unique):  # fmt: skip
+        values = frame[first].to_numpy()
+        what = (f"0..{len(frame) - 1}, as pandas' to_csv writes it" if np.array_equal(values, np.arange(len(frame)))
+                else f"1..{len(frame)}, as R's write.csv writes it"
+                if np.array_equal(values, np.arange(1, len(frame) + 1))
+                else "distinct integers in another order or with gaps: the index of shuffled or filtered rows")
+        logger.warning("'%s': dropping its first column %r, unnamed: a row index (%s); save the file without it "
+                       "(to_csv(index=False), write.csv(row.names=FALSE)) to avoid this", path, first, what)
         return frame.drop(columns=[first])
     return frame
 
@@ -1056,10 +1074,12 @@ def _from_arrays(X: Any, y: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
         features = X.reset_index(drop=True)
         features.columns = [str(c) for c in features.columns]
     else:
-        X = np.asarray(X)
+        X = np.asarray(densify(X))  # a SciPy sparse matrix: np.asarray alone makes a 0-d object array
         if X.ndim != 2:
-            raise DataError(f"X must be 2-D (rows, features) but has shape {X.shape}; "
-                            f"reshape it, e.g. X.reshape(-1, 1) for a single feature")
+            fix = ("X.reshape(-1, 1) for a single feature" if X.ndim < 2 else
+                   f"X.reshape(len(X), -1) to flatten each row's {X.shape[1:]} values into {int(np.prod(X.shape[1:]))}"
+                   " features")  # fmt: skip
+            raise DataError(f"X must be 2-D (rows, features) but has shape {X.shape}; reshape it, e.g. {fix}")
         features = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
     if isinstance(y, (pd.Series, pd.DataFrame)):
         targets = y.to_frame(name=str(y.name or "y")) if isinstance(y, pd.Series) else y
@@ -1080,6 +1100,35 @@ def _from_arrays(X: Any, y: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     # an object array of numbers (np.array of mixed lists, DataFrame.values of a mixed frame) holds numbers,
     # not categories: give such columns their numeric dtype
     return features.infer_objects(), targets.infer_objects()
+
+
+#: the one-hot encoding of text columns may hold this many cells (2 GB in float64); beyond, a DataError
+MAX_ONE_HOT_CELLS = 2.5e8
+
+#: sparse input is densified up to this many cells (8 GB in float64); beyond, a clear error
+MAX_DENSE_CELLS = 10**9
+
+
+def densify(X: Any) -> Any:
+    """A SciPy sparse matrix (a ``OneHotEncoder``'s default output in a pipeline) as a dense array; else ``X``.
+
+    lrsearch's core trains on dense rows (scikit-learn's MLP multiplies sparse
+    matrices directly; this one densifies them), which suits the one-hot columns of
+    tabular data; a matrix too large to densify (a large TF-IDF) is a DataError with a
+    way out.
+
+    >>> import scipy.sparse
+    >>> densify(scipy.sparse.eye(2, format="csr")).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    if not (hasattr(X, "toarray") and hasattr(X, "nnz")):
+        return X
+    cells = int(X.shape[0]) * int(X.shape[1])
+    if cells > MAX_DENSE_CELLS:
+        raise DataError(f"X is a sparse matrix of shape {X.shape}, which lrsearch densifies (its network trains on "
+                        f"dense rows): {cells * X.dtype.itemsize / 1e9:.0f} GB. Reduce its columns first (e.g. "
+                        f"sklearn.decomposition.TruncatedSVD, or fewer categories), or pass fewer rows at a time.")  # fmt: skip
+    return X.toarray()
 
 
 def _is_categorical(column: pd.Series) -> bool:
@@ -1128,15 +1177,80 @@ def _warn_about_features(features: pd.DataFrame, name: str) -> None:
                 logger.warning("%s: text column %r holds numbers followed by %r (e.g. %s) and is one-hot encoded "
                                "into %d features: if they are quantities, write them as plain numbers before "
                                "loading", name, str(col), units[0], _show(column.iloc[0]), levels)  # fmt: skip
-            elif n >= 20 and levels == n:
-                logger.warning("%s: column %r has a different value in every row (an identifier?); one-hot encoded "
-                               "it cannot generalise: drop it, or if it holds numbers (e.g. %s) write them as "
-                               "plain numbers", name, str(col), _show(column.iloc[0]))  # fmt: skip
             elif levels > 20 and levels > 0.5 * n:
                 logger.warning("%s: text column %r has %d distinct values in %d rows and is one-hot encoded into as "
                                "many features: if it is an identifier or free text drop it; if it holds numbers "
                                "(e.g. %s), write them as plain numbers", name, str(col), levels, n,
                                _show(column.iloc[0]))  # fmt: skip
+
+
+def _drop_identifier_text(features: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Drop text columns with a different value in every row (20 rows or more): an identifier or free text.
+
+    One-hot encoded, such a column gives every training row a feature of its own (the network can learn
+    each row by it) and every new row none: it cannot generalise, and its encoding grows with the square of
+    the rows (20,000 rows: 4 GB). A column that keeps a feature besides it is dropped with a warning; when
+    it is the only feature, DataError.
+    """
+    n = len(features)
+    if n < 20:
+        return features
+    drop = [c for c in features.columns
+            if _is_categorical(features[c]) and features[c].dtype != bool and features[c].nunique() == n]  # fmt: skip
+    if not drop:
+        return features
+    example = _show(features[drop[0]].iloc[0])
+    if len(drop) == features.shape[1]:
+        raise DataError(f"{name}: its feature column(s) {_listing(drop)} hold a different text value in every row "
+                        f"(e.g. {example}: an identifier or free text), which cannot be learnt from; add feature "
+                        f"columns, or if they hold numbers, write them as plain numbers")  # fmt: skip
+    logger.warning("%s: dropping text column(s) %s: a different value in every row (e.g. %s), an identifier or "
+                   "free text that one-hot encoding cannot generalise from; if one holds numbers, write them as "
+                   "plain numbers to keep it", name, _listing(drop), example)  # fmt: skip
+    return features.drop(columns=drop)
+
+
+def _tidy_cells(frame: pd.DataFrame, name: str, kind: str) -> pd.DataFrame:
+    """Text cells as their values: ``Decimal`` numbers (Parquet's and databases' decimal type) as floats, text
+    stripped of surrounding spaces (``'yes '`` is ``'yes'``), and numbers written with the Unicode minus sign
+    (``'−1.5'``) as numbers. Each change that merges values or converts a column is logged as a warning.
+
+    >>> import pandas as pd
+    >>> _tidy_cells(pd.DataFrame({"a": ["x ", " x", "y"], "b": ["−1.5", "2", "3"]}), "d", "column").values.tolist()
+    [['x', -1.5], ['x', 2.0], ['y', 3.0]]
+    """
+    import decimal
+
+    import pandas as pd
+    from pandas.api.types import is_string_dtype
+
+    out = None
+    for col in frame.columns:
+        column = frame[col]
+        if not (column.dtype == object or is_string_dtype(column.dtype)):  # not a declared category either
+            continue
+        values = column.dropna()
+        if len(values) and values.map(lambda v: isinstance(v, decimal.Decimal)).all():
+            new = column.map(lambda v: float(v) if isinstance(v, decimal.Decimal) else v).astype(np.float64)
+        elif len(values) and values.map(lambda v: isinstance(v, str)).all():
+            new = column.str.strip()
+            if new.nunique() < column.nunique():
+                merged = next(v for v in column.dropna() if v != v.strip())
+                logger.warning("%s: %s %r has values that differ only by surrounding spaces (e.g. %s): read as one "
+                               "value, stripped", name, kind, str(col), _show(merged))  # fmt: skip
+            if new.str.contains("−", regex=False).any():
+                numbers = pd.to_numeric(new.str.replace("−", "-", regex=False), errors="coerce")
+                if numbers[new.notna()].notna().all():
+                    logger.warning("%s: %s %r writes its negative numbers with the Unicode minus sign (e.g. %s): "
+                                   "read as numbers", name, kind, str(col), _show(column[new.str.contains(
+                                       "−", regex=False).fillna(False)].iloc[0]))  # fmt: skip
+                    new = numbers.astype(np.float64)
+        else:
+            continue
+        if out is None:
+            out = frame.copy()
+        out[col] = new
+    return frame if out is None else out
 
 
 def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> None:
@@ -1153,8 +1267,13 @@ def _check_values(features: pd.DataFrame, targets: pd.DataFrame, name: str) -> N
         bad = np.flatnonzero(missing.any(axis=0))
         if bad.size:
             rows = np.flatnonzero(missing[:, bad[0]])
+            present = frame.iloc[:, bad[0]].dropna()
+            text = len(present) > 0 and present.map(lambda v: isinstance(v, str)).all()
+            hint = ("; in a file, empty cells and markers such as NA, N/A, NaN, null or None are read as missing: if "
+                    "one of them is a category of this text column (NA for North America), write it another way "
+                    "(e.g. N.A.)" if text else "")  # fmt: skip
             raise DataError(f"{kind} {frame.columns[bad[0]]!r} has {rows.size} missing value(s) "
-                            f"(first at row {rows[0]}); fill or drop them before loading")
+                            f"(first at row {rows[0]}); fill or drop them before loading{hint}")
         for col in frame.columns:
             column = frame[col]
             if not _is_categorical(column):
@@ -1344,6 +1463,14 @@ def _fit_features(features: pd.DataFrame, train: np.ndarray, scale: bool = True)
         values = features.to_numpy(np.float64)
         scaler = StandardScaler(with_mean=scale, with_std=scale).fit(values[train])
         return scaler, list(numeric), scaler.transform(values)
+    levels = {c: int(features[c].iloc[train].nunique()) for c in categorical}
+    cells = len(features) * sum(levels.values())
+    if cells > MAX_ONE_HOT_CELLS:
+        big = sorted(levels, key=lambda c: -levels[c])[:5]
+        raise DataError(f"one-hot encoding the text column(s) {', '.join(f'{str(c)!r} ({levels[c]} values)' for c in big)}"
+                        f" would make {sum(levels.values())} features for {len(features)} rows: {cells * 8 / 1e9:.1f} GB; "
+                        f"drop the columns with many values (identifiers, free text) or encode them as numbers "
+                        f"before loading")  # fmt: skip
     frame = features.astype({c: np.float64 for c in numeric})
     encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
     num = StandardScaler(with_mean=scale, with_std=scale)

@@ -60,7 +60,9 @@ def test_leading_comment_lines_are_skipped_but_a_hash_in_the_data_is_data(tmp_pa
     # a comment without a comma gave "has data rows with more fields than its header (1)")
     ds = load(path, val_size=0.0, test_size=0.0)
     assert len(ds.X_train) == len(X) + 1 and ds.target_name == "y"
-    assert {"code_#0", "code_#1", "code_#2", "a_#3"} <= set(ds.feature_names)  # '#' values kept, not cut
+    assert {"code_#0", "code_#1", "code_#2"} <= set(ds.feature_names)  # '#' values kept, not cut
+    # '#3' made column a text, with a value in every row: dropped since session 8 (an identifier, to one-hot)
+    assert "dropping text column(s) 'a'" in caplog.text and "e.g. '" in caplog.text
     said = [r for r in caplog.records if "skipping 2 comment line(s)" in r.getMessage()]
     assert said and said[0].levelno == logging.WARNING  # was INFO: a skipped line may have been the header
     assert "skipping 2 comment line(s) starting with '#' above the header (line 3: 'a,b,code,y')" in caplog.text
@@ -225,7 +227,8 @@ def test_a_header_starting_with_a_hash_is_the_header_over_any_rows(tmp_path: Pat
     text.write_text("#name,color,label\n" + _text_rows())
     ds = load(text, val_size=0.0, test_size=0.0)  # was: columns 'n0', 'red', 'yes' (a data row), at INFO only
     assert ds.target_name == "label" and "color_red" in ds.feature_names
-    assert "#name_n0" in ds.feature_names and len(ds.X_train) == 30
+    assert len(ds.X_train) == 30  # '#name' (n0..n29, one per row) is a column, dropped as an identifier
+    assert "dropping text column(s) '#name'" in caplog.text
     trailing = tmp_path / "trailing.csv"  # every row ends with a separator: one empty field more than the header
     trailing.write_text("#id,x,y\n" + "".join(f"{i},{i * 0.13:.2f},{i % 2},\n" for i in range(30)))
     ds = load(trailing, **_ALL_ROWS)  # was: columns '0', '1', '2' (the first row read as data, then renamed)
@@ -285,9 +288,14 @@ def test_numbers_with_a_common_unit_are_read_and_many_codes_with_one_letter_are_
         for i in range(n)))  # fmt: skip
     ds = load(path, **_ALL_ROWS)
     assert ds.feature_names[:3] == ["size", "clock", "age"]
-    assert sum(f.startswith("part_") for f in ds.feature_names) == n  # one-hot, warned about below
+    assert ds.feature_names == ["size", "clock", "age"]  # 'part': a code per row, dropped (session 8)
     _same_rows(ds.X_train[:, :3], np.c_[np.arange(n) + 1, 2 + np.arange(n) / 10, np.arange(n) % 9 + 1])
-    assert "column 'part' holds numbers followed by 'B' (e.g. '100B') and is one-hot encoded into 60 features" in (
+    assert "dropping text column(s) 'part': a different value in every row (e.g. '100B')" in caplog.text
+    repeated = tmp_path / "repeated.csv"  # codes that repeat stay a one-hot text column, with the warning
+    repeated.write_text("part,x,y\n" + "".join(f"{100 + 7 * (i % 30)}B,{i},{i % 2}\n" for i in range(n)))
+    ds = load(repeated, **_ALL_ROWS)
+    assert sum(f.startswith("part_") for f in ds.feature_names) == 30
+    assert "column 'part' holds numbers followed by 'B' (e.g. '100B') and is one-hot encoded into 30 features" in (
         caplog.text)  # fmt: skip
 
 
@@ -306,8 +314,8 @@ def test_dot_grouped_integers_are_numbers_only_in_a_file_with_decimal_commas(tmp
     path = tmp_path / ("codes.tsv" if sep == "\t" else "codes.csv")
     path.write_text(f"a{sep}b{sep}y\n" + "".join(f"{c}{sep}{i * 0.5}{sep}{i % 2}\n" for i, c in enumerate(codes)))
     ds = load(path, **_ALL_ROWS)  # was: the numbers 222551508, ... without a warning (pandas keeps text)
-    assert ds.feature_names[0] == "b" and "a_222.551.508" in ds.feature_names
-    assert "dots grouping" not in caplog.text
+    assert ds.feature_names == ["b"]  # 'a' kept as text: a code per row, dropped as an identifier (session 8)
+    assert "dropping text column(s) 'a'" in caplog.text and "dots grouping" not in caplog.text
     eu = tmp_path / ("eu.tsv" if sep == "\t" else "eu.csv")  # a decimal comma elsewhere: European numbers, warned
     eu.write_text(f"a{sep}b{sep}y\n" + "".join(f"{c}{sep}{i},5{sep}{i % 2}\n" for i, c in enumerate(codes)))
     ds = load(eu, **_ALL_ROWS)

@@ -295,11 +295,11 @@ def test_sparse_input_from_a_one_hot_pipeline_fits_and_predicts_as_dense():
 def test_a_sparse_matrix_too_large_to_densify_is_refused_clearly(monkeypatch):
     import scipy.sparse as sp
 
-    import lrsearch.nn.estimator as est
+    import lrsearch.data as data
     from lrsearch import MLPClassifier
     from lrsearch.exceptions import DataError
 
-    monkeypatch.setattr(est, "MAX_DENSE_CELLS", 1000)
+    monkeypatch.setattr(data, "MAX_DENSE_CELLS", 1000)  # one guard for the estimators and load
     X = sp.random(100, 20, density=0.1, format="csr", random_state=0)
     with pytest.raises(DataError, match="sparse matrix of shape .100, 20.*TruncatedSVD"):
         MLPClassifier(epochs=1).fit(X, np.arange(100) % 2)

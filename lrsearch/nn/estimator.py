@@ -37,6 +37,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from lrsearch._validation import check_bool, check_float, check_int
+from lrsearch.data import densify
 from lrsearch.exceptions import ConfigError, DataError
 from lrsearch.nn.training import OptimizerState, TrainResult, check_sample_weight, predict_output, train
 
@@ -361,12 +362,12 @@ class _BaseMLP(BaseEstimator):
 
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # densified (see _dense)
+        tags.input_tags.sparse = True  # densified (see lrsearch.data.densify)
         return tags
 
     def _output(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "coefs_")
-        X = _dense(validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse=True))
+        X = densify(validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse=True))
         # predict in float64: float32 BLAS results depend on the batch's composition,
         # and a row's prediction must not depend on which other rows come with it
         coefs = [np.asarray(w, dtype=np.float64) for w in self.coefs_]
@@ -409,7 +410,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         _refuse_multilabel(y)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset, accept_sparse=True)
         check_classification_targets(y)
-        return _dense(X), y
+        return densify(X), y
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
         """Fit to ``X`` and labels ``y`` of any type; returns ``self``.
@@ -549,7 +550,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """X (dense) and numeric targets (one or more outputs) as scikit-learn checks them; ``reset``: a new fit."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
                              reset=reset, accept_sparse=True)  # fmt: skip
-        return _dense(X), y
+        return densify(X), y
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """Fit to ``X`` and targets ``y`` ((n,) or (n, k)); returns ``self``.
@@ -648,23 +649,3 @@ def _activation(name: Any) -> Any:
     return "sigmoid" if name == "logistic" else name
 
 
-#: sparse input is densified up to this many cells (8 GB in float64); beyond, a clear error
-MAX_DENSE_CELLS = 10**9
-
-
-def _dense(X: Any) -> Any:
-    """A SciPy sparse matrix (a ``OneHotEncoder``'s default output in a pipeline) as a dense array; else ``X``.
-
-    lrsearch's core trains on dense rows (scikit-learn's MLP multiplies sparse
-    matrices directly; this one densifies them), which suits the one-hot columns of
-    tabular data; a matrix too large to densify (a large TF-IDF) is refused with a
-    way out.
-    """
-    if not (hasattr(X, "toarray") and hasattr(X, "nnz")):
-        return X
-    cells = int(X.shape[0]) * int(X.shape[1])
-    if cells > MAX_DENSE_CELLS:
-        raise DataError(f"X is a sparse matrix of shape {X.shape}, which lrsearch's estimators densify: "
-                        f"{cells * X.dtype.itemsize / 1e9:.0f} GB. Reduce its columns first (e.g. "
-                        f"sklearn.decomposition.TruncatedSVD, or fewer categories), or pass fewer rows at a time.")  # fmt: skip
-    return X.toarray()

@@ -232,13 +232,19 @@ def _check_fit(spec: StudySpec, ds: Any) -> None:
 def default_study_name(ds: Any) -> str:
     """The study name a data set gets when none is given: its name, made safe for a file name.
 
+    A name ``--study-name`` accepts too: it starts with a letter or digit and
+    has at most 100 characters.
+
     >>> from types import SimpleNamespace
     >>> default_study_name(SimpleNamespace(name="my data/v2.csv"))
     'my-data-v2.csv'
+    >>> default_study_name(SimpleNamespace(name="_x")), len(default_study_name(SimpleNamespace(name="a" * 120)))
+    ('x', 100)
     """
     import re
 
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(ds.name)).strip("-.") or "study"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", str(ds.name)).lstrip("-._")[:100].rstrip("-.")
+    return name or "study"
 
 
 def usable_cores() -> int:
