@@ -1391,8 +1391,20 @@ def _encode_labels(targets: pd.DataFrame, n_splits: int, inferred: bool = False)
                         f"drop or merge that class, or set val_size/test_size to 0 (--val-size/--test-size)"
                         + (" (or, if the target is a quantity rather than a label, use task='regression', "
                            "--task regression)"
-                           if inferred and values.dtype.kind in "iuf" else ""))
+                           if inferred and values.dtype.kind in "iuf" else _quantity_hint(column)))
     return codes, classes
+
+
+def _quantity_hint(column: pd.Series) -> str:
+    """For a text target of numbers written with a sign or unit ('$261.04', '12%'): how to make it a quantity."""
+    if not (_is_categorical(column) and column.map(lambda v: isinstance(v, str)).all()):
+        return ""
+    units, numbers = _written_numbers(column, ("point", "comma"))
+    if numbers is None:
+        return ""
+    return (f". The target holds numbers written with {units[0]!r} (e.g. {_show(column.iloc[0])}), which a target "
+            f"keeps as labels: if it is a quantity, write it as plain numbers and use task='regression' "
+            f"(--task regression)")
 
 
 def _regression_values(targets: pd.DataFrame) -> np.ndarray:

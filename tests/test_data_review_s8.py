@@ -129,3 +129,11 @@ def test_a_study_name_from_a_file_name_is_one_study_name_accepts():
 
     for raw in ("_x", ".hidden data", "a" * 120, "-lead-", "données"):
         assert _NAME_RE.match(default_study_name(SimpleNamespace(name=raw))), raw
+
+
+def test_a_target_of_numbers_with_a_currency_sign_says_how_to_make_it_a_quantity(tmp_path):
+    rng = np.random.default_rng(3)
+    prices = rng.uniform(10, 900, 50)
+    (tmp_path / "p.csv").write_text("x,price\n" + "".join(f"{v / 100:.3f},${v:,.2f}\n" for v in prices))
+    with pytest.raises(DataError, match=r"has only 1 row.*numbers written with '\$'.*plain numbers.*--task regression"):
+        load(str(tmp_path / "p.csv"))
