@@ -342,35 +342,38 @@ def _infer_task(y: np.ndarray) -> tuple[str, str | None]:
 
 
 def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
-    """Resolve a data-set name/path, a loaded Dataset or (X, y) arrays into training, probe and held-out rows."""
-    if y is None and isinstance(X, tuple) and len(X) == 2:
-        X, y = X  # find_lr((X, y)), as lrsearch.data.load takes it
-    if isinstance(X, (str, Path)) or (hasattr(X, "X_train") and hasattr(X, "y_val")):
-        if isinstance(X, (str, Path)):
-            from lrsearch.data import load
+    """Resolve what :func:`find_lr` was given into training, probe and held-out rows.
 
-            ds = load(X, task=task, seed=seed, dtype=dtype)
-        else:
-            ds = X
-            if task is not None and task != ds.task:
-                raise ConfigError(f"task={task!r} does not match the data set's task {ds.task!r}; leave task=None.")
-        held = (ds.X_val, ds.y_val) if len(ds.X_val) >= MIN_HELD_ROWS else (None, None)
-        notes = _scale_warnings(ds.X_train, ds.y_train, ds.task)
-        if 0 < len(ds.X_val) < MIN_HELD_ROWS:
-            notes.append(f"the validation split holds {len(ds.X_val)} row(s), too few to rank the probes (at least "
-                         f"{MIN_HELD_ROWS}, as arrays of {MIN_ROWS_TO_HOLD_OUT} rows hold out): a larger val_size "
-                         "lets them run")  # fmt: skip
-        why = ("the data set has no validation split" if len(ds.X_val) == 0 else
-               f"its validation split holds {len(ds.X_val)} row(s), under {MIN_HELD_ROWS}")  # fmt: skip
-        return _Data(ds.X_train, ds.y_train, ds.X_train, ds.y_train, held[0], held[1],
-                     "validation split" if held[0] is not None else "none", ds.task, ds.n_classes,
-                     tuple(notes), why)  # fmt: skip
+    As :func:`lrsearch.recommend` takes its data: a data-set name or path, or an
+    ``(X, y)`` tuple, goes through :func:`lrsearch.data.load` (standardised); a
+    loaded Dataset is used as it is; ``X, y`` arrays of numbers are used as given
+    (see :func:`_numeric_arrays`), and other arrays (text columns, text labels) are
+    loaded as ``recommend(X, y)`` loads them, ``load((X, y), scale=False)``.
+    """
+    if isinstance(X, (str, Path)) or (y is None and isinstance(X, tuple) and len(X) == 2):
+        from lrsearch.data import load
+
+        return _from_dataset(load(X, task=task, seed=seed, dtype=dtype))
+    if hasattr(X, "X_train") and hasattr(X, "y_val"):
+        if task is not None and task != X.task:
+            raise ConfigError(f"task={task!r} does not match the data set's task {X.task!r}; leave task=None.")
+        return _from_dataset(X)
     if y is None:
         raise ConfigError("find_lr needs targets: pass find_lr(X, y, ...) or a data-set name such as find_lr('iris').")
-    X = np.asarray(X)
-    y = np.asarray(y)
+    arrays = _numeric_arrays(X, y)
+    if arrays is None:
+        from lrsearch.data import load
+
+        # text features or labels need encoding: one-hot and label codes, in the arrays' own units, as
+        # recommend(X, y) loads them (its validation split is then the probes' held-out data)
+        log.info("find_lr: X or y holds values other than numbers; loading them as recommend(X, y) does "
+                 "(lrsearch.data.load((X, y), scale=False))")  # fmt: skip
+        return _from_dataset(load((X, y), task=task, seed=seed, dtype=dtype, scale=False))
+    X, y = arrays
     if X.ndim != 2:
         raise DataError(f"X must be a 2-D array (n_samples, n_features); got shape {X.shape}.")
+    if y.ndim not in (1, 2):
+        raise DataError(f"y must be 1-D (one target per row) or 2-D (rows, outputs); got shape {y.shape}.")
     if y.shape[0] != X.shape[0]:
         raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}; pass one target per row.")
     note = None
@@ -380,10 +383,15 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
     check_choice(task, "task", _OWNER, ("classification", "regression"))
     n_classes = None
     if task == "classification":
+        if y.ndim != 1:
+            raise DataError(f"classification needs one target column, but y has shape {y.shape}; pick one column, "
+                            "or pass task='regression' for several outputs.")  # fmt: skip
         if y.dtype.kind not in "iu":
-            if y.dtype.kind not in "fb" or not np.all(np.mod(y, 1) == 0):
-                raise DataError("classification targets must be integer labels 0..K-1; encode them first, or pass "
-                                "a data-set name or path (lrsearch.data.load encodes labels).")  # fmt: skip
+            if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
+                bad = y[np.mod(y, 1) != 0][0]
+                raise DataError(f"classification targets must be integer labels 0..K-1, but y holds {bad:g}; pass "
+                                "task='regression' if y is a quantity, or encode the labels (find_lr((X, y)) "
+                                "encodes them, as lrsearch.data.load does).")  # fmt: skip
             y = y.astype(np.int64)
         n_classes = max(int(y.max()) + 1, 2) if y.size else None  # one class (all 0s): warned about, as all 1s
     notes = (*_scale_warnings(X, y, task), *([note] if note else []))
@@ -413,6 +421,54 @@ def _prepare(X: Any, y: Any, task: str | None, seed: int, dtype: str) -> _Data:
                          f"the rows are copies of a few distinct ones: {held.size} could be held out apart from "
                          f"their copies, under {MIN_HELD_ROWS}")  # fmt: skip
     return _Data(X, y, X[rest], y[rest], X[held], y[held], "held-out rows", task, n_classes, notes)
+
+
+def _from_dataset(ds: Any) -> _Data:
+    """A loaded :class:`~lrsearch.data.Dataset`: the tests train on its training split, its validation split is held out."""
+    held = (ds.X_val, ds.y_val) if len(ds.X_val) >= MIN_HELD_ROWS else (None, None)
+    notes = _scale_warnings(ds.X_train, ds.y_train, ds.task)
+    if 0 < len(ds.X_val) < MIN_HELD_ROWS:
+        notes.append(f"the validation split holds {len(ds.X_val)} row(s), too few to rank the probes (at least "
+                     f"{MIN_HELD_ROWS}, as arrays of {MIN_ROWS_TO_HOLD_OUT} rows hold out): a larger val_size "
+                     "lets them run")  # fmt: skip
+    why = ("the data set has no validation split" if len(ds.X_val) == 0 else
+           f"its validation split holds {len(ds.X_val)} row(s), under {MIN_HELD_ROWS}")  # fmt: skip
+    return _Data(ds.X_train, ds.y_train, ds.X_train, ds.y_train, held[0], held[1],
+                 "validation split" if held[0] is not None else "none", ds.task, ds.n_classes,
+                 tuple(notes), why)  # fmt: skip
+
+
+def _numeric_arrays(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``X`` and ``y`` as the arrays of numbers find_lr uses as given, or None when either holds other values.
+
+    A SciPy sparse ``X`` is densified (:func:`lrsearch.data.densify`, which refuses
+    one too large); a numeric DataFrame or Series is its values; a column vector
+    ``y`` of shape ``(n, 1)`` is the one target it holds, as a 1-D array. None
+    (text, categories, mixed types, e.g. a DataFrame with a text column or string
+    labels): the caller has :func:`lrsearch.data.load` encode them.
+
+    >>> _numeric_arrays(np.eye(2), np.array([[0], [1]]))[1].shape
+    (2,)
+    >>> _numeric_arrays(np.eye(2), np.array(["a", "b"])) is None
+    True
+    """
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):
+        from lrsearch.data import densify
+
+        X = densify(X)
+    out = []
+    for name, value in (("X", X), ("y", y)):
+        try:
+            out.append(np.asarray(value))
+        except ValueError as exc:  # ragged rows: NumPy's own message, as a DataError
+            raise DataError(f"{name} cannot be read as an array with one row per sample ({exc}); pass a 2-D array "
+                            "or a DataFrame for X and a 1-D array or a Series for y.") from exc  # fmt: skip
+    Xa, ya = out
+    if Xa.dtype.kind not in "biuf" or ya.dtype.kind not in "biuf":
+        return None
+    if ya.ndim == 2 and ya.shape[1] == 1:
+        ya = ya[:, 0]  # a column vector holds one target
+    return Xa, ya
 
 
 def _duplicate_groups(X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
@@ -594,7 +650,7 @@ def _scale_warnings(X: np.ndarray, y: np.ndarray, task: str) -> list[str]:
     if feature_rms[worst] > FEATURE_SCALE_LIMIT:
         out.append(f"features are far from unit scale (column {worst} has a root-mean-square of "
                    f"{feature_rms[worst]:.3g}): the suggested rate holds for these units only and training in them "
-                   "is slow; standardise X (lrsearch.data.load does)")  # fmt: skip
+                   "is slow; standardise X (lrsearch.data.load does: find_lr((X, y)) loads them so)")  # fmt: skip
     if task == "classification" and y.size and np.unique(y).size < 2:
         out.append("the targets hold one class: there is nothing to learn but a bias, so the suggested rate says "
                    "little about a real target")  # fmt: skip
@@ -646,11 +702,26 @@ def find_lr(
 ) -> RangeTestResult:
     """Run the LR range test for one optimizer and suggest a learning rate.
 
-    ``X`` is a feature array (with targets ``y``), a data-set name or path
-    (``lrsearch.data.load``) or a loaded :class:`~lrsearch.data.Dataset`; for the
-    last two ``y`` is unused and the validation split is the held-out data. With
-    arrays a seeded fifth of the rows is held out for the probes (the range tests
-    still train on every row). ``task=None`` infers it. The network and optimizer arguments
+    The data, taken as :func:`lrsearch.recommend` takes it:
+
+    * a data-set name or path, or an ``(X, y)`` tuple: loaded by
+      :func:`lrsearch.data.load` (``task``, ``seed``, ``dtype`` passed on), so
+      features and regression targets are standardised and labels encoded; ``y``
+      is unused;
+    * a loaded :class:`~lrsearch.data.Dataset`: used as it is; ``y`` is unused;
+    * ``X, y`` arrays of numbers (a NumPy array, a numeric DataFrame or Series, a
+      SciPy sparse ``X``, densified; a column-vector ``y`` of shape ``(n, 1)`` is
+      its one target): used as given, in their own units (nothing is
+      standardised), with integer labels ``0..K-1`` for classification;
+    * ``X, y`` holding anything else (a DataFrame with text or category columns,
+      text labels): loaded as ``recommend(X, y)`` loads them,
+      ``load((X, y), scale=False)``: one-hot encoded columns and label codes, the
+      numbers in their own units.
+
+    A loaded data set's validation split is the probes' held-out data (the range
+    tests train on its training split); arrays used as given hold out a seeded
+    fifth of their rows for the probes (the range tests still train on every
+    row). ``task=None`` infers it. The network and optimizer arguments
     are :func:`lrsearch.nn.train`'s; ``trainer_options`` passes the rest
     (``clip_norm``, ``layer_lrs``, ...). ``init=(coefs, intercepts)`` starts every
     test from those weights (they are copied, never changed).
@@ -671,7 +742,8 @@ def find_lr(
     ``rule`` picks the answer in ``lr``: ``"default"`` (``"probe"``, or
     ``"edge"`` without probes) or any name in :data:`RULES`. Every rule's answer
     is in ``suggestions`` either way. Bad arguments raise
-    :class:`~lrsearch.exceptions.ConfigError`; a diverging test is a result.
+    :class:`~lrsearch.exceptions.ConfigError`, unusable data
+    :class:`~lrsearch.exceptions.DataError`; a diverging test is a result.
     """
     if optimizer == "all":
         raise ConfigError("find_lr tests one optimizer; use find_lr_all(...) to compare every optimizer.")

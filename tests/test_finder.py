@@ -640,18 +640,25 @@ def test_repeats_that_all_diverge_at_once_are_reported_as_diverged():
 
 
 def test_a_tuple_of_arrays_is_the_data():
+    """find_lr((X, y)) loads the tuple as lrsearch.data.load (and recommend((X, y))) does: standardised, split."""
+    from lrsearch.data import load
+
     X, y = _data()
-    a, b = find_lr((X, y), **FAST), find_lr(X, y, **FAST)
+    a, b = find_lr((X, y), **FAST), find_lr(load((X, y)), **FAST)
     np.testing.assert_array_equal(a.losses, b.losses)
     assert a.lr == b.lr
 
 
-def test_string_labels_need_encoding():
-    from lrsearch.exceptions import DataError
+def test_string_labels_are_encoded_as_recommend_encodes_them():
+    """Text labels with arrays are loaded as recommend(X, y) loads them: load((X, y), scale=False)."""
+    from lrsearch.data import load
 
     X, _ = _data()
-    with pytest.raises(DataError, match="integer labels"):
-        find_lr(X, np.array(["a", "b"] * 80), task="classification", **FAST)
+    labels = np.array(["a", "b"] * 80)
+    a = find_lr(X, labels, task="classification", **FAST)
+    b = find_lr(load((X, labels), task="classification", scale=False), **FAST)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    assert a.task == "classification"
 
 
 def test_unscaled_regression_targets_and_features_are_warned_about():
