@@ -139,7 +139,11 @@ def load(
     ``np.savetxt(header=...)`` writes it; names are kept as written, and a target
     ``#label`` or ``# a`` may also be given as ``label`` or ``a``) unless that line is
     the header itself (a name above a column of numbers), and the lines above it are
-    comments, skipped with a warning (a ``#`` further down is data); a file
+    comments, skipped with a warning (a ``#`` further down is data, but for
+    ``#`` lines after the last row that do not have the header's fields, a closing
+    note); a title line above the header (one filled field, above rows of equal
+    width), lines repeating the header (files joined with their headers) and lines
+    of separators only (``,,,``) are skipped with a warning; a file
     whose header is all numbers that fit its columns' values (or any numbers, when
     ``target`` is an int position; never pandas' default ``0,1,...``) has no
     header, and its columns are named ``0..k-1``; so does one whose first row holds
@@ -442,10 +446,12 @@ class _TextLayout:
     skip: int = 0
     line: int = 1
     head: tuple[str, ...] = ()
+    repeats: tuple[int, ...] = ()  # 0-based indices of later lines that repeat the header (concatenated files)
 
     def read_options(self) -> dict[str, Any]:
         """Keyword arguments of ``pd.read_csv`` for this layout."""
-        return {"sep": self.sep, "encoding": self.encoding, "skiprows": self.skip}
+        skip: Any = [*range(self.skip), *self.repeats] if self.repeats else self.skip
+        return {"sep": self.sep, "encoding": self.encoding, "skiprows": skip}
 
     def header_cells(self, width: int) -> list[str] | None:
         """The header line's first ``width`` cells as written (None when it has fewer)."""
@@ -555,6 +561,9 @@ def _text_layout(path: Path, encoding: str | None, sep: str) -> _TextLayout:
     if hash_header:
         header, head = comments[-1][0], [comments[-1][1], *head]
         comments = comments[:-1]
+    else:
+        header, head = _below_a_title(path, header, head, sep)
+    repeats = _repeated_header_lines(path, encoding, header, head[0], sep)
     shown = head[0].strip()
     shown = repr(shown if len(shown) <= 80 else shown[:77] + "...")
     skipped = []
@@ -572,7 +581,59 @@ def _text_layout(path: Path, encoding: str | None, sep: str) -> _TextLayout:
         logger.info("'%s': reading the column names from line %d, which starts with '#'; its first column is named "
                     "%r as written%s", path, header + 1, first,
                     f" (a target may also be given as {alias!r})" if alias != first else "")  # fmt: skip
-    return _TextLayout(sep, encoding, skip=header, line=header + 1, head=tuple(head))
+    return _TextLayout(sep, encoding, skip=header, line=header + 1, head=tuple(head), repeats=repeats)
+
+
+def _below_a_title(path: Path, header: int, head: list[str], sep: str) -> tuple[int, list[str]]:
+    """Skip a title line above the header: a first line of one filled field (``Sales 2024``, or ``Sales 2024,,``
+    as a spreadsheet saves it) above lines of as many fields as each other (at least 2). Returns (header, head)."""
+    rows = [(i, _fields(h.strip(), sep)) for i, h in enumerate(head) if h.strip()]
+    if len(rows) < 3:
+        return header, head
+    width = len(rows[1][1])
+    title = rows[0][1]
+    if (width < 2 or sum(1 for f in title if f.strip()) != 1 or len(title) > width
+            or any(len(f) != width for _, f in rows[2:])):  # fmt: skip
+        return header, head
+    offset = rows[1][0]
+    logger.warning("'%s': skipping line %d, %r, a title above the header (line %d: %r): it has one filled field "
+                   "where the rows below have %d", path, header + 1, head[0].strip()[:80], header + offset + 1,
+                   head[offset].strip()[:80], width)  # fmt: skip
+    return header + offset, head[offset:]
+
+
+def _repeated_header_lines(path: Path, encoding: str | None, header: int, line: str, sep: str) -> tuple[int, ...]:
+    """The 0-based indices of the lines below ``header`` that hold no data, each kind skipped with one warning:
+    lines that repeat the header exactly (files joined with their headers, ``cat a.csv b.csv``), lines of
+    separators only (``,,,``: rows a spreadsheet saved empty), and ``#`` lines after the last data line that
+    do not have the header's number of fields (a closing note; any other ``#`` line is data)."""
+    target = line.strip()
+    width = len(_fields(target, sep))
+    repeats: list[int] = []
+    empty: list[int] = []
+    trailing: list[int] = []
+    try:
+        with open(path, encoding=encoding or "utf-8-sig", errors="replace", newline="") as handle:
+            for index, raw in enumerate(handle):
+                text = raw.strip()
+                if index <= header or not text:
+                    continue
+                if text == target:
+                    repeats.append(index)
+                elif not text.replace(sep, "").strip():
+                    empty.append(index)
+                elif text.startswith("#") and len(_fields(text, sep)) != width:  # '#3,1.5,0': a row, as any
+                    trailing.append(index)
+                    continue
+                trailing.clear()
+    except OSError:
+        return ()
+    for found, what in ((repeats, "that repeat the header, as files joined with their headers have"),
+                        (empty, "of separators only (rows saved empty)"),
+                        (trailing, "starting with '#' after the last data row")):  # fmt: skip
+        if found:
+            logger.warning("'%s': skipping %d line(s) %s (first: line %d)", path, len(found), what, found[0] + 1)
+    return tuple(sorted(repeats + empty + trailing))
 
 
 def _separator(lines: list[str], sep: str) -> str:

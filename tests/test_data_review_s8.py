@@ -137,3 +137,48 @@ def test_a_target_of_numbers_with_a_currency_sign_says_how_to_make_it_a_quantity
     (tmp_path / "p.csv").write_text("x,price\n" + "".join(f"{v / 100:.3f},${v:,.2f}\n" for v in prices))
     with pytest.raises(DataError, match=r"has only 1 row.*numbers written with '\$'.*plain numbers.*--task regression"):
         load(str(tmp_path / "p.csv"))
+
+
+def _table_rows(n=60, seed=4):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2)).round(3)
+    return X, (X[:, 0] > 0).astype(int)
+
+
+def test_a_header_repeated_inside_the_file_is_skipped(tmp_path, caplog):
+    """cat a.csv b.csv: the second header was a data row, and every column became text."""
+    X, y = _table_rows()
+    rows = [f"{a},{b},{t}" for (a, b), t in zip(X, y)]
+    (tmp_path / "d.csv").write_text("\n".join(["a,b,y", *rows[:30], "a,b,y", *rows[30:]]) + "\n")
+    with caplog.at_level(logging.WARNING, logger="lrsearch.data"):
+        ds = load(str(tmp_path / "d.csv"), scale=False, val_size=0.0, test_size=0.0, dtype="float64")
+    assert ds.feature_names == ["a", "b"] and len(ds.X_train) == 60
+    np.testing.assert_allclose(np.sort(ds.X_train[:, 0]), np.sort(X[:, 0]))
+    assert "skipping 1 line(s) that repeat the header, as files joined with their headers have (first: line 32)" in (
+        caplog.text)  # fmt: skip
+
+
+@pytest.mark.parametrize("tail", ["# end of file\n", ",,\n,,\n", ",,\n# exported by the logger\n"])
+def test_empty_rows_and_a_closing_note_below_the_data_are_skipped(tmp_path, caplog, tail):
+    """Excel's empty rows (',,') and a closing '# end of file' were a row of missing values: a DataError."""
+    X, y = _table_rows()
+    rows = "".join(f"{a},{b},{t}\n" for (a, b), t in zip(X, y))
+    (tmp_path / "d.csv").write_text("a,b,y\n" + rows + tail)
+    with caplog.at_level(logging.WARNING, logger="lrsearch.data"):
+        ds = load(str(tmp_path / "d.csv"), val_size=0.0, test_size=0.0)
+    assert len(ds.X_train) == 60 and ds.feature_names == ["a", "b"]
+    assert "skipping" in caplog.text and "line 62" in caplog.text
+
+
+def test_a_title_line_above_the_header_is_skipped(tmp_path, caplog):
+    X, y = _table_rows()
+    body = "".join(f"{a},{b},{t}\n" for (a, b), t in zip(X, y))
+    for title in ("Quarterly sales report", "Quarterly sales report,,"):  # as typed; as a spreadsheet saves it
+        (tmp_path / "d.csv").write_text(f"{title}\na,b,y\n" + body)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="lrsearch.data"):
+            ds = load(str(tmp_path / "d.csv"), scale=False, val_size=0.0, test_size=0.0, dtype="float64")
+        assert ds.feature_names == ["a", "b"] and ds.target_name == "y" and len(ds.X_train) == 60
+        assert "a title above the header (line 2" in caplog.text
+    (tmp_path / "plain.csv").write_text("a,b,y\n" + body)  # no title: nothing skipped
+    assert len(load(str(tmp_path / "plain.csv"), val_size=0.0, test_size=0.0).X_train) == 60
