@@ -63,7 +63,8 @@ def test_a_stream_of_calls_matches_numpy_with_the_optimizer_carried_over(optimiz
             losses += epoch_loss.tolist()
         for p, q in zip(model.coefs_ + model.intercepts_, coefs + intercepts):
             np.testing.assert_allclose(p, q, rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(model.loss_curve_, losses, rtol=1e-10)
+        scale = 0.5 if task == "regression" else 1.0  # the regressor reports scikit-learn's half MSE (session 8)
+        np.testing.assert_allclose(model.loss_curve_, scale * np.asarray(losses), rtol=1e-10)
         assert model.n_iter_ == 4 and model.t_ == 48 and len(model.loss_curve_) == 4
 
 

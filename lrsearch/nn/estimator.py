@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 
 class _BaseMLP(BaseEstimator):
     _task = "classification"
+    #: the losses the estimator reports (and ``tol`` applies to) are the core's times this: scikit-learn's
+    #: regressor reports half the mean squared error (its ``squared_loss``), the core torch's ``MSELoss``
+    _loss_scale = 1.0
 
     def __init__(
         self,
@@ -144,8 +147,10 @@ class _BaseMLP(BaseEstimator):
         self.result_ = result
         self._optimizer_state = result.optimizer_state  # what partial_fit continues
         if not incremental or not hasattr(self, "validation_scores_"):  # partial_fit validates nothing
-            self.validation_loss_curve_ = result.val_loss.tolist() if val else None
-            self.best_validation_loss_ = result.best_val_loss if val else None
+            scale = self._loss_scale
+            self.validation_loss_curve_ = (scale * result.val_loss).tolist() if val else None
+            self.best_validation_loss_ = (None if not val or result.best_val_loss is None
+                                          else scale * float(result.best_val_loss))  # fmt: skip
             self.best_epoch_ = result.info.get("best_epoch") if val else None
             # a warm start continues the run, as scikit-learn's: the curves and the samples seen add up (n_iter_
             # counts this fit's epochs, as scikit-learn's does)
@@ -159,9 +164,9 @@ class _BaseMLP(BaseEstimator):
         previous = (self.loss_curve_, self.t_) if warm else ([], 0)
         self.coefs_ = result.coefs
         self.intercepts_ = result.intercepts
-        self.loss_curve_ = [*previous[0], *result.train_loss.tolist()]
+        self.loss_curve_ = [*previous[0], *(self._loss_scale * result.train_loss).tolist()]
         if result.epochs_run or not incremental or not hasattr(self, "loss_"):  # a diverged partial_fit keeps it
-            self.loss_ = float(result.train_loss[-1]) if result.epochs_run else float("nan")
+            self.loss_ = self.loss_curve_[-1] if result.epochs_run else float("nan")
         finite_loss = [v for v in self.loss_curve_ if np.isfinite(v)]
         self.best_loss_ = None if val else (min(finite_loss) if finite_loss else None)
         # partial_fit adds its epoch to the model's count (scikit-learn's restarts it at 1 every call)
@@ -248,7 +253,7 @@ class _BaseMLP(BaseEstimator):
         state = {"best": np.inf, "count": 0}
 
         def rule(epoch: int, partial: TrainResult) -> bool:
-            loss = float(partial.train_loss[-1]) if len(partial.train_loss) else np.inf
+            loss = self._loss_scale * float(partial.train_loss[-1]) if len(partial.train_loss) else np.inf
             state["count"] = state["count"] + 1 if not loss < state["best"] - self.tol else 0
             state["best"] = min(state["best"], loss)
             if state["count"] > self.n_iter_no_change:
@@ -295,7 +300,7 @@ class _BaseMLP(BaseEstimator):
         # epoch is still tracked and kept
         patience = self.epochs + 1 if self.n_iter_no_change == math.inf else int(self.n_iter_no_change) + 1
         return X_tr, y_tr, w_tr, {"X_val": X_va, "y_val": y_va, "sample_weight_val": w_va,
-                                  "early_stopping": patience, "min_delta": self.tol}  # fmt: skip
+                                  "early_stopping": patience, "min_delta": self.tol / self._loss_scale}  # fmt: skip
 
     def _warn_if_diverged(self, incremental: bool = False) -> None:
         """The ConvergenceWarning of a diverged fit, or of one whose epochs ran out before it converged (as
@@ -536,9 +541,18 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     Targets are used as given; for targets far from unit scale wrap it in
     ``sklearn.compose.TransformedTargetRegressor`` (or use ``lrsearch.load``,
     which standardises them).
+
+    The network trains on torch's ``MSELoss`` (the mean over rows and outputs),
+    as the core does; the losses it reports (``loss_``, ``loss_curve_``,
+    ``best_loss_``, ``validation_loss_curve_``, ``best_validation_loss_``) and
+    ``tol`` are scikit-learn's ``squared_loss``, half of it, so they compare with
+    scikit-learn's and stop where its would (``result_`` keeps the core's MSE). A
+    step at a given ``lr`` is ``2 / n_outputs`` times scikit-learn's at the same
+    ``learning_rate_init``: ``lr=0.05`` here is scikit-learn's 0.1 for one output.
     """
 
     _task = "regression"
+    _loss_scale = 0.5
 
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()
