@@ -513,10 +513,10 @@ def test_a_study_output_over_its_journal_or_another_output_is_refused(capsys, tm
     assert not (tmp_path / "studies" / "iris.journal").exists()
     assert run(capsys, "study", *fast)[0] == 0
     code, out, err = run(capsys, "study", *fast, "--report", "studies/iris.journal")  # and when it exists
-    assert code == 2 and "is the study's storage" in one_error(err, "study")
+    assert code == 2 and "(a study's storage)" in one_error(err, "study")
     assert (tmp_path / "studies" / "iris.journal").read_text().startswith("{")  # still a journal
     code, _, err = run(capsys, "report", "--study-name", "iris", "--out", "studies/iris.journal")
-    assert code == 2 and "is the study's storage" in one_error(err, "report")
+    assert code == 2 and "(a study's storage)" in one_error(err, "report")
     assert run(capsys, "study", *fast)[0] == 0  # and it resumes
 
 

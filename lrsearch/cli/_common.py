@@ -67,8 +67,11 @@ def parse_pairs(items: list[str] | None, flag: str) -> dict[str, Any]:
     return out
 
 
-def check_output_path(path: str | None, flag: str) -> None:
-    """Fail before any work if ``path`` cannot become a file: it is a folder, or a file stands in for a folder.
+def check_output_path(path: str | None, flag: str, *, own_results: tuple[str, str] | None = None) -> None:
+    """Fail before any work if ``path`` cannot become a file: it is a folder, or a file stands in for a folder;
+    or if writing it would destroy a study: an existing file that is a study's storage (an Optuna journal, an
+    SQLite database) or a study's results JSON (but the results of ``own_results``, (study, storage), which
+    this run replaces).
 
     Folders that do not exist yet are fine (the writers create them).
     """
@@ -78,8 +81,31 @@ def check_output_path(path: str | None, flag: str) -> None:
         return
     try:
         _check_output_path(Path(path), path, flag)
+        _check_not_a_study_file(Path(path), path, flag, own_results)
     except OSError as exc:  # e.g. a file name longer than the file system allows
         raise ConfigError(f"{flag} {path!r}: {exc.strerror or exc}; pick another path.") from None
+
+
+def _check_not_a_study_file(out: Any, path: str, flag: str, own_results: tuple[str, str] | None) -> None:
+    """ConfigError when ``out`` holds a study's storage or another study's results."""
+    from lrsearch._validation import _same_storage, results_owner
+
+    if not out.is_file():
+        return
+    with open(out, "rb") as handle:
+        head = handle.read(4096)
+    what = None
+    if head.startswith(b"SQLite format 3\x00"):
+        what = "an SQLite database (a study storage?)"
+    elif head.lstrip().startswith(b"{") and b'"op_code"' in head.split(b"\n", 1)[0]:
+        what = "an Optuna journal (a study's storage)"
+    else:
+        owner = results_owner(out) if head.lstrip().startswith(b"{") else None
+        if owner is not None and not (own_results is not None and owner[0] == own_results[0]
+                                      and _same_storage(owner[1], own_results[1])):  # fmt: skip
+            what = f"the results JSON of study {owner[0]!r} in {owner[1]}"
+    if what:
+        raise ConfigError(f"{flag} {path!r} is {what}: writing it would destroy that; pick another file name.")
 
 
 def _check_output_path(out: Any, path: str, flag: str) -> None:

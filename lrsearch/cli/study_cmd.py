@@ -160,7 +160,6 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.search import run_study
 
     check_output_path(args.report, "--report")  # before the study: a bad path must not cost its results
-    check_output_path(args.results, "--results")
     optuna.logging.set_verbosity(optuna.logging.INFO if getattr(args, "verbose", 0) >= 2 else optuna.logging.WARNING)
     spec = build_spec(args)
     # the storage run_study will use: --storage, the spec's, $LRSEARCH_STORAGE, else the default journal
@@ -181,6 +180,10 @@ def run(args: argparse.Namespace) -> int:
         stem = source_name(spec.data)
         name = None if stem is None else default_study_name(SimpleNamespace(name=stem))
     journal = storage_file(storage, name, args.studies_dir)
+    if name is not None:  # --results may replace this study's own results, never another study's
+        check_output_path(args.results, "--results", own_results=(name, storage or journal or ""))
+    else:
+        check_output_path(args.results, "--results")
     results = None if args.results else results_file(storage, name, args.studies_dir)  # the default one
     # and <storage stem>-<name>.json, where the results go when <name>.json holds another storage's study
     alternate = None if args.results else alternate_results_file(storage, name, args.studies_dir)
