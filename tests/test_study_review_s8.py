@@ -49,3 +49,101 @@ def test_a_study_may_replace_its_own_results_file(here, capsys):
     code = main(["study", "--data", "iris", "--study-name", "other", "--results", "out/r.json", "--n-trials", "1",
                  *FAST])  # fmt: skip
     assert code == 2 and "the results JSON of study 'iris'" in capsys.readouterr().err
+
+
+# -- SIGTERM and a killed worker ------------------------------------------------------------------------------------
+
+
+def test_sigterm_stops_a_study_as_ctrl_c_does_with_exit_143(here, capsys, monkeypatch):
+    """kill PID (timeout, docker stop, a batch scheduler) killed the process outright: no summary, no results
+    file, and its worker processes left running."""
+    import os
+    import signal
+
+    import lrsearch.search.objective as objective
+
+    real_train, calls = objective.train, {"n": 0}
+
+    def terminated_at_the_third(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(objective, "train", terminated_at_the_third)
+    assert main(["study", "--data", "iris", "--study-name", "t", "--n-trials", "10", *FAST]) == 143
+    out = capsys.readouterr().out
+    assert "interrupted" in out and "resume:" in out
+    saved = json.loads((here / "studies" / "t.json").read_text())
+    assert saved["interrupted"] and saved["summary"]["interrupted_by"] == "SIGTERM"
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # put back
+    assert main(["study", "--data", "iris", "--study-name", "t", "--n-trials", "10", *FAST]) == 0  # resumes
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _children(pid):
+    import os
+
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+@pytest.mark.slow
+def test_a_worker_killed_outright_leaves_no_trial_short_and_sigterm_stops_the_workers(here):
+    """kill -9 of a worker process: its trial stayed RUNNING and counted until the end, so the run said done one
+    trial short of --n-trials. And SIGTERM to a 2-worker study left the worker running after the parent died."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cmd = [sys.executable, "-m", "lrsearch", "study", "--data", "digits", "--epochs", "600", "--optimizers", "sgd",
+           "--schedules", "constant", "--pruner", "none", "--no-progress", "--n-jobs", "2"]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([*cmd, "--study-name", "k", "--n-trials", "6"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    deadline = time.time() + 60
+    workers = []
+    while time.time() < deadline and not workers:  # the loky worker, once it runs trials
+        time.sleep(0.5)
+        workers = [p for p in _children(proc.pid) if "LokyProcess" in _cmdline(p)]
+    assert workers, "no worker process started"
+    time.sleep(2.0)  # in its first trials
+    for p in workers:
+        os.kill(p, signal.SIGKILL)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "6 of 6 trials done" in out or "6 of the 6 asked for done" in out, out
+    # SIGTERM to the parent of a 2-worker study: results written, exit 143, the worker gone
+    proc = subprocess.Popen([*cmd, "--study-name", "t2", "--n-trials", "10000"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    deadline = time.time() + 60
+    kids = []
+    while time.time() < deadline and not kids:
+        time.sleep(0.5)
+        kids = [p for p in _children(proc.pid) if "LokyProcess" in _cmdline(p)]
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert json.loads((here / "studies" / "t2.json").read_text())["interrupted"]
+    time.sleep(2.0)
+    alive = [p for p in kids if os.path.exists(f"/proc/{p}") and open(f"/proc/{p}/stat").read().split()[2] != "Z"]
+    assert not alive, f"worker processes left running: {alive}"

@@ -2,7 +2,7 @@
 
 Settings come from the defaults, then a TOML spec (``--spec``), then flags and
 ``--set KEY=VALUE`` overrides, in that order. Exit codes: 0 done, 2 bad input
-(one line), 1 internal error, 130 interrupted (finished trials are kept).
+(one line), 1 internal error, 130 interrupted by Ctrl-C, 143 by SIGTERM (finished trials are kept).
 """
 
 from __future__ import annotations
@@ -223,7 +223,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"lrsearch study: error: {why}; the results above are kept; run 'lrsearch report' to write "
               f"the report again", file=sys.stderr)  # fmt: skip
         return 2  # a path the user gave could not be written: bad input, as for every command
-    return 130 if result.interrupted else 0
+    if result.interrupted:  # 128 + the signal, as a shell reports it: 130 for Ctrl-C, 143 for SIGTERM
+        return 143 if result.summary.get("interrupted_by") == "SIGTERM" else 130
+    return 0
 
 
 def _write_report(path: str, result: Any) -> Any:

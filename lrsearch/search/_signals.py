@@ -20,19 +20,21 @@ __all__ = ["sigint_handler"]
 
 
 @contextlib.contextmanager
-def sigint_handler(handler: Any, *, over: Callable[[Any], bool] = lambda previous: True) -> Iterator[Any]:
-    """Install ``handler`` for SIGINT meanwhile, then put the previous one back; yield the previous handler.
+def sigint_handler(handler: Any, *, over: Callable[[Any], bool] = lambda previous: True,
+                   signum: int = signal.SIGINT) -> Iterator[Any]:  # fmt: skip
+    """Install ``handler`` for SIGINT (or ``signum``) meanwhile, then put the previous one back; yield the
+    previous handler.
 
     Yields None, installing nothing, off the main thread (only it can set a signal
     handler), when the previous handler was not set from Python, or when
     ``over(previous)`` says not to replace it.
     """
-    previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    previous = signal.getsignal(signum) if threading.current_thread() is threading.main_thread() else None
     if previous is None or not over(previous):
         yield None
         return
-    signal.signal(signal.SIGINT, handler)
+    signal.signal(signum, handler)
     try:
         yield previous
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signum, previous)

@@ -30,6 +30,7 @@ from lrsearch.search.spec import OBJECTIVES, StudySpec, apply_overrides, spec_fr
 from lrsearch.search.storage import DEFAULT_STUDIES_DIR, StorageConfig, StorageError, resolve_storage
 from lrsearch.search.workers import (
     ATTR,
+    SIGTERM_NOTED,
     Job,
     counted,
     fail_dead_local_trials,
@@ -563,6 +564,8 @@ def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: S
         "seed": spec.seed,
         "created": created,
         "interrupted": interrupted,
+        # which signal stopped it: Ctrl-C (SIGINT), or SIGTERM (kill, timeout, docker stop, a batch scheduler)
+        "interrupted_by": (("SIGTERM" if SIGTERM_NOTED.is_set() else "SIGINT") if interrupted else None),
         "timeout_s": spec.timeout,
         "timed_out": bool(spec.timeout) and not interrupted and elapsed >= spec.timeout
                      and complete + pruned < spec.n_trials,

@@ -257,19 +257,24 @@ def _journal_backend(path: str) -> Any:
 @contextlib.contextmanager
 def _sigint_deferred() -> Iterator[None]:
     """Hold a SIGINT (Ctrl-C) that arrives inside this block until it ends, then hand it to the handler it
-    would have reached (Python's default raises KeyboardInterrupt), also when an exception is on its way.
+    would have reached (Python's default raises KeyboardInterrupt), also when an exception is on its way; the
+    same for a SIGTERM that a study handles (as Ctrl-C).
 
-    Only the main thread can set a signal handler; elsewhere, or when SIGINT is
-    ignored or left to the system, this does nothing.
+    Only the main thread can set a signal handler; elsewhere, or when a signal is
+    ignored or left to the system, this does nothing for it.
     """
     pending: list[int] = []
-    previous = None
+    previous: dict[int, Any] = {}
     try:
-        with sigint_handler(lambda signum, frame: pending.append(signum), over=callable) as previous:
+        with sigint_handler(lambda signum, frame: pending.append(signum), over=callable) as previous_int, \
+                sigint_handler(lambda signum, frame: pending.append(signum), over=callable,
+                               signum=signal.SIGTERM) as previous_term:  # a study's SIGTERM handler: the same wait
+            previous = {signal.SIGINT: previous_int, signal.SIGTERM: previous_term}
             yield
     finally:
-        if pending and previous is not None:
-            previous(signal.SIGINT, None)
+        for signum in dict.fromkeys(pending):
+            if previous.get(signum) is not None:
+                previous[signum](signum, None)
 
 
 def resolve_storage(

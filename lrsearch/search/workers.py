@@ -40,7 +40,7 @@ from lrsearch.search.spec import StudySpec
 from lrsearch.search.storage import StorageConfig
 
 __all__ = [
-    "ATTR", "SIGINT_NOTED", "Job", "counted", "fail_dead_local_trials", "fail_orphans", "one_blas_thread",
+    "ATTR", "SIGINT_NOTED", "SIGTERM_NOTED", "Job", "counted", "fail_dead_local_trials", "fail_orphans", "one_blas_thread",
     "prestart_workers", "run_parallel", "sigint_noted", "warm_numba", "work", "worker_executor",
 ]
 
@@ -91,13 +91,26 @@ def sigint_noted() -> Iterator[None]:
     """
     if threading.current_thread() is threading.main_thread():  # a study in a thread leaves the note alone
         SIGINT_NOTED.clear()
-    with sigint_handler(_note, over=lambda previous: previous is signal.default_int_handler):
+        SIGTERM_NOTED.clear()
+    # SIGTERM (kill PID, timeout, docker stop, a batch scheduler) stops the study as Ctrl-C does, when nothing
+    # else handles it: killed outright, the process left its workers running and wrote no results
+    with sigint_handler(_note, over=lambda previous: previous is signal.default_int_handler), \
+            sigint_handler(_note_term, over=lambda previous: previous == signal.SIG_DFL, signum=signal.SIGTERM):
         yield
 
 
 def _note(signum: int, frame: Any) -> None:
     SIGINT_NOTED.set()
     raise KeyboardInterrupt
+
+
+#: set by :class:`sigint_noted`'s SIGTERM handler: the interruption was a SIGTERM (the command exits 143)
+SIGTERM_NOTED = threading.Event()
+
+
+def _note_term(signum: int, frame: Any) -> None:
+    SIGTERM_NOTED.set()
+    _note(signum, frame)
 
 
 def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None = None,
@@ -328,10 +341,18 @@ def run_parallel(job: Job, n_jobs: int, report: Callable[..., None] | None, stor
             stop_path.unlink(missing_ok=True)
     if "error" in outcome:
         raise outcome["error"]
-    if "lost" in outcome:
-        log.warning("a worker process died (%s): its running trials are marked failed and rerun by the next run; "
-                    "this process finished the study alone", type(outcome["lost"]).__name__)  # fmt: skip
     workers = [mine, *outcome.get("workers", [])]
+    if "lost" in outcome:
+        import optuna
+
+        log.warning("a worker process died (%s): its running trial is marked failed and rerun; this process "
+                    "finishes the study alone", type(outcome["lost"]).__name__)  # fmt: skip
+        # the dead worker's trial stayed RUNNING and counted against the budget, so this process stopped one
+        # trial short: fail it (a process of this machine that is gone) and run what is left here
+        opened = storage if storage is not None else job.storage.open()
+        fail_dead_local_trials(optuna.load_study(study_name=job.study_name, storage=opened))
+        with one_blas_thread():
+            workers.append(work(job, storage=opened, on_trial=on_trial))
     if any(w.get("interrupted") for w in workers):  # Ctrl-C reached the workers (a terminal's process group)
         raise KeyboardInterrupt
     return workers
