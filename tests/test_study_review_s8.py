@@ -147,3 +147,20 @@ def test_a_worker_killed_outright_leaves_no_trial_short_and_sigterm_stops_the_wo
     time.sleep(2.0)
     alive = [p for p in kids if os.path.exists(f"/proc/{p}") and open(f"/proc/{p}/stat").read().split()[2] != "Z"]
     assert not alive, f"worker processes left running: {alive}"
+
+
+def test_report_finds_results_written_with_results_and_says_when_there_are_none(here, capsys, caplog):
+    """`lrsearch study --results out/wc.json` and then `lrsearch report`: the page had no test metrics, no data
+    set and no word why; the study now records where its results went."""
+    import logging
+
+    assert main(["study", "--data", "wine", "--study-name", "wc", "--results", "out/wc.json", "--n-trials", "2",
+                 *FAST]) == 0  # fmt: skip
+    assert main(["report", "--study-name", "wc", "--out", "r.html"]) == 0
+    page = (here / "r.html").read_text(encoding="utf-8")
+    assert 'id="data"' in page and "wine" in page  # the data set and test metrics come from the results JSON
+    (here / "out" / "wc.json").unlink()
+    with caplog.at_level(logging.WARNING):
+        assert main(["report", "--study-name", "wc", "--out", "r2.html"]) == 0
+    assert "no results JSON of study 'wc' found" in caplog.text
+    assert 'id="data"' not in (here / "r2.html").read_text(encoding="utf-8")

@@ -374,6 +374,17 @@ def load_with_optuna(study_name: str, storage: str | None, *, studies_dir: str |
     except Exception as exc:  # connection refused, bad URL, foreign schema...
         raise ConfigError(f"Cannot open study {study_name!r} in {shown!r}: {type(exc).__name__}: {exc}") from None
     view = dataclasses.replace(study_view(st), storage=shown)
+    if saved_json is None or not _records_study(saved_json, study_name, shown):
+        # lrsearch study records where it wrote the results (a --results file, or another working directory)
+        recorded = st.user_attrs.get("lrsearch:results_path")
+        if isinstance(recorded, str) and _records_study(recorded, study_name, shown):
+            saved_json = Path(recorded)
+        elif st.user_attrs.get("lrsearch:fingerprint") is not None:  # a study of lrsearch's
+            looked = f" (looked at {saved_json}{f' and {recorded}' if isinstance(recorded, str) else ''})" if (
+                saved_json is not None) else ""  # fmt: skip
+            log.warning("no results JSON of study %r found%s: the page shows what the storage holds, without the "
+                        "retrained best configuration's test metrics and the data set; they are in the JSON "
+                        "lrsearch study wrote (its results: line)", study_name, looked)  # fmt: skip
     view = _with_saved_results(view, saved_json)
     stored = st.user_attrs.get("lrsearch:range_tests") or []
     if not getattr(view, "range_tests", None) and stored:

@@ -590,6 +590,10 @@ def _finish(study: Any, cfg: StorageConfig, name: str, spec: StudySpec, space: S
         from dataclasses import replace
 
         result = replace(result, results_path=path)
+        try:  # where they are, for lrsearch report (a --results file is not where it looks by default)
+            study.set_user_attr(ATTR + "results_path", os.path.abspath(path))
+        except Exception as exc:  # the results are saved; the pointer is a convenience
+            log.debug("could not record the results path in the study: %s", exc)
     return result
 
 
