@@ -140,7 +140,8 @@ def make_pruner(name: str, spec: StudySpec) -> Any:
     if name == "median":  # Optuna's MedianPruner, reading the completed trials once per trial
         from lrsearch.search.pruners import median_pruner
 
-        return median_pruner(n_startup_trials=5, n_warmup_steps=max(every, spec.epochs // 5), interval_steps=1)
+        # no report before a fifth of the epochs is judged: epoch 2 of 8 is the first (epoch 1 was judged before)
+        return median_pruner(n_startup_trials=5, n_warmup_steps=max(every, -(-spec.epochs // 5)), interval_steps=1)
     if name == "successive_halving":
         first = halving_min_resource(spec.epochs, every)
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=first, reduction_factor=_REDUCTION)
