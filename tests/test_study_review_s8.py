@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import optuna
 import pytest
 
@@ -164,3 +165,37 @@ def test_report_finds_results_written_with_results_and_says_when_there_are_none(
         assert main(["report", "--study-name", "wc", "--out", "r2.html"]) == 0
     assert "no results JSON of study 'wc' found" in caplog.text
     assert 'id="data"' not in (here / "r2.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("table, message", [("{low=1e-4,high=1e-2,log=false}", "always searched log-uniformly"),
+                                            ("{low=1e-4,high=1e-2,bogus=1}", "unknown key(s) 'bogus'")])  # fmt: skip
+def test_a_rate_range_table_refuses_what_it_cannot_do(here, capsys, table, message):
+    """log=false and unknown keys were accepted silently (the rate stayed log-uniform)."""
+    code = main(["study", "--data", "iris", "--n-trials", "1", "--set", f"space.lr.adam={table}", *FAST])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    ok = main(["study", "--data", "iris", "--n-trials", "1", "--set", "space.lr.adam={low=1e-4,high=1e-2,log=true}",
+               *FAST])  # fmt: skip
+    assert ok == 0
+
+
+def test_r2_needs_two_validation_rows(here, capsys):
+    """r2 of one validation row is NaN: every trial was called 'diverged' with advice to narrow the rates."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 2))
+    np.savez(here / "tiny.npz", X=X, y=X[:, 0] + 0.1 * rng.normal(size=12))
+    code = main(["study", "--data", "tiny.npz", "--task", "regression", "--val-size", "0.05", "--test-size", "0.05",
+                 "--objective", "r2", "--n-trials", "2", *FAST])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "'r2' needs at least 2 validation rows" in err and "'mse'" in err
+
+
+def test_step_sizes_and_patience_past_the_run_are_refused_or_warned(here, capsys, caplog):
+    import logging
+
+    base = ["study", "--data", "iris", "--n-trials", "1", "--epochs", "5", "--optimizers", "adam", "--no-progress"]
+    code = main([*base, "--schedules", "step", "--set", "space.step.step_size=[5, 9]"])
+    assert code == 2 and "never change the rate" in capsys.readouterr().err
+    with caplog.at_level(logging.WARNING):
+        assert main([*base, "--schedules", "plateau", "--set", "space.plateau.patience=[1, 8]"]) == 0
+    assert "plateau patience reaches 8 epochs" in caplog.text

@@ -221,6 +221,25 @@ def _check_fit(spec: StudySpec, ds: Any) -> None:
                           f"choose one of: {', '.join(allowed)}.")  # fmt: skip
     if len(ds.X_val) == 0:
         raise ConfigError("A study scores trials on the validation split, which is empty; set val_size > 0.")
+    if spec.objective == "r2" and len(ds.X_val) < 2:
+        raise ConfigError(f"objective 'r2' needs at least 2 validation rows (R² of one row is undefined); the "
+                          f"validation split holds {len(ds.X_val)}: raise val_size, or use objective 'mse'.")  # fmt: skip
+    # epochs a step or a plateau waits: those past the run never act (a 1-epoch run has no epoch boundary at all)
+    for schedule in spec.space.schedules if spec.epochs > 1 else ():
+        for key in ("step_size", "patience"):
+            dim = spec.space.schedule_params.get(schedule, {}).get(key)
+            if dim is None:
+                continue
+            values = dim_values(dim)
+            if min(values) >= spec.epochs:
+                raise ConfigError(f"{schedule} {key} is {min(values)} epochs or more, not shorter than the study's "
+                                  f"{spec.epochs} epochs: the {schedule} schedule would never change the rate; give "
+                                  f"{key} below {spec.epochs} (--set space.{schedule}.{key}=...) or raise epochs.")  # fmt: skip
+            if max(values) >= spec.epochs:
+                log.warning("%s %s reaches %s epochs, not shorter than the study's %d epochs: trials drawing such a "
+                            "value never change the rate (a constant schedule in disguise); cap it below %d "
+                            "(--set space.%s.%s=...)", schedule, key, max(values), spec.epochs, spec.epochs,
+                            schedule, key)  # fmt: skip
     warm = spec.space.warmup
     longest = int(max(dim_values(warm)))
     if any(s != "one_cycle" for s in spec.space.schedules) and longest >= spec.epochs:

@@ -564,6 +564,13 @@ def _is_number(v: Any) -> bool:
 
 def _lr_bounds(raw: Any, where: str) -> tuple[float, float]:
     if isinstance(raw, Mapping):
+        unknown = sorted(str(k) for k in set(raw) - {"low", "high", "log"})
+        if unknown:
+            raise ConfigError(f"{where} has unknown key(s) {', '.join(map(repr, unknown))}; a rate range takes "
+                              f"low and high (e.g. {{low = 1e-4, high = 1e-1}}) or [low, high].")  # fmt: skip
+        if "log" in raw and raw["log"] is not True:
+            raise ConfigError(f"{where}: rates are always searched log-uniformly (log = true); got log = "
+                              f"{raw['log']!r}. Remove log, or set log = true.")  # fmt: skip
         raw = [raw.get("low"), raw.get("high")]
     if not isinstance(raw, (list, tuple)) or len(raw) != 2 or not all(_is_number(v) for v in raw):
         raise ConfigError(f"{where} must be a pair [low, high] of rates such as [1e-4, 1e-1]; got {raw!r}.")
