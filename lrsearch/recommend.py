@@ -7,7 +7,9 @@ Two methods:
   constant rate, with cosine decay, and with a one-cycle schedule whose peak is
   the top of the range (one training seed each); the two with the best
   validation loss are trained on two more seeds, and the better mean wins.
-  Every candidate's measured score is kept as evidence.
+  Every candidate's measured score is kept as evidence; the two are called a
+  near-tie only by :func:`near_tie` (means within ``NEAR_TIE_MARGIN`` and
+  overlapping seed ranges).
 * ``"study"`` (minutes): an Optuna study aimed by the range test
   (:func:`lrsearch.search.run_study` with ``aim="finder"``); its best trial,
   retrained, is the recommendation. Without a ``storage`` it runs in memory
@@ -35,7 +37,7 @@ from typing import Any
 from lrsearch._validation import check_bool, check_choice, check_hidden, check_int
 from lrsearch.exceptions import ConfigError
 
-__all__ = ["Candidate", "Recommendation", "recommend"]
+__all__ = ["NEAR_TIE_MARGIN", "Candidate", "Recommendation", "near_tie", "recommend"]
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,8 @@ class Recommendation:
     extra: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     seed_check: dict[str, Any] = field(default_factory=dict)
-    """The finder method's check over training seeds: ``seeds`` and each top candidate's validation losses."""
+    """The finder method's check over training seeds: ``seeds``, each top candidate's validation losses
+    (``best``, ``runner_up``) and ``near_tie`` (:func:`near_tie` of the two)."""
 
     def train_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`lrsearch.nn.train` (or ``fit_dataset``), the seed included: training
@@ -230,8 +233,8 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
     if runner is not None:
         r_l = losses[id(runner)]
         line += ", runner-up " + over_seeds(f"{runner.optimizer} {runner.schedule}", r_l)
-        if all(map(math.isfinite, b + r_l)) and max(b) >= min(r_l):  # overlapping ranges: the seed decides
-            line += "; they overlap: a near-tie, either will do"
+        line += _seed_verdict(b, r_l)
+    seed_check["near_tie"] = runner is not None and near_tie(b, losses[id(runner)])
     evidence.append(line)
     if runner is not None:
         r = runner
@@ -253,6 +256,75 @@ def _finder_method(ds: Any, opts: Sequence[str], common: dict[str, Any], seed: i
 
 #: the finder method trains its first two candidates on this many more seeds before choosing
 SEED_CHECKS = 2
+
+#: a runner-up whose mean validation loss over the seeds is at most this fraction above the winner's
+#: (and whose seed range overlaps the winner's) is a near-tie: see :func:`near_tie`
+NEAR_TIE_MARGIN = 0.10
+
+
+def _mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values)
+
+
+def near_tie(best: Sequence[float], runner_up: Sequence[float], margin: float = NEAR_TIE_MARGIN) -> bool:
+    """Whether two candidates' validation losses over the same training seeds make a near-tie
+    ("either will do"): ``best`` is the winner's (the lower mean), ``runner_up`` the other's.
+
+    A near-tie needs all three of:
+
+    * every loss finite (a candidate that diverged on a seed is never "either will do");
+    * the means close: the runner-up's mean at most ``margin`` (default ``NEAR_TIE_MARGIN``,
+      10%) above the winner's, so the difference is small next to the loss itself;
+    * the seed ranges overlapping (``[min, max]`` of each intersect), so the difference is
+      within what changing the seed does.
+
+    Overlapping ranges alone are no tie: a single unlucky seed (one loss of 10 beside
+    two near 0) widens a range over the other's while the means differ many-fold.
+
+    >>> near_tie([0.30, 0.32, 0.31], [0.31, 0.33, 0.30])   # 1.1% apart, ranges overlap
+    True
+    >>> near_tie([1e-15, 0.048, 3e-4], [4e-12, 10.5, 2e-4])  # ranges overlap, means 200-fold apart
+    False
+    >>> near_tie([0.30, 0.30, 0.30], [0.31, 0.31, 0.31])   # 3% apart, but every seed of one beats the other's
+    False
+    """
+    b, r = [float(v) for v in best], [float(v) for v in runner_up]
+    if not b or not r or not all(math.isfinite(v) for v in b + r):
+        return False
+    mb, mr = _mean(b), _mean(r)
+    close = abs(mr - mb) <= margin * abs(mb)  # both ways: the caller need not order them
+    overlap = max(b) >= min(r) and max(r) >= min(b)
+    return close and overlap
+
+
+def _seed_verdict(best: Sequence[float], runner_up: Sequence[float], margin: float = NEAR_TIE_MARGIN) -> str:
+    """The evidence's words on the seed check: a near-tie (:func:`near_tie`), or how far ahead the winner is.
+
+    Both candidates trained on the same seeds, so the count of seeds on which the winner is lower is paired.
+    Nothing when a loss is not finite (the evidence already says which candidate diverged).
+
+    >>> _seed_verdict([0.30, 0.32, 0.31], [0.31, 0.33, 0.30])
+    '; a near-tie (means 1.1% apart, within 10%, and seed ranges overlapping): either will do'
+    >>> _seed_verdict([1e-15, 0.048, 3e-4], [4e-12, 10.5, 2e-4])[:78]
+    "; the winner is ahead: the runner-up's mean is 217 times the winner's (a tie n"
+    """
+    b, r = [float(v) for v in best], [float(v) for v in runner_up]
+    if not b or len(b) != len(r) or not all(math.isfinite(v) for v in b + r):
+        return ""
+    mb, mr = _mean(b), _mean(r)
+    if mb > 0 and mr >= 2 * mb:
+        gap = f"{mr / mb:.3g} times the winner's"
+    elif mb > 0:
+        gap = f"{(mr - mb) / mb:.1%} above the winner's"
+    else:
+        gap = f"{mr:.4g}, the winner's {mb:.4g}"
+    if near_tie(b, r, margin):
+        apart = f"{abs(mr - mb) / abs(mb):.1%} apart" if mb else "equal"
+        return f"; a near-tie (means {apart}, within {margin:.0%}, and seed ranges overlapping): either will do"
+    overlap = max(b) >= min(r) and max(r) >= min(b)
+    return (f"; the winner is ahead: the runner-up's mean is {gap} (a tie needs the means within {margin:.0%} "
+            f"and the seed ranges overlapping" + ("" if overlap else "; its range lies wholly above the winner's")
+            + f"), and the winner is lower on {sum(x < y for x, y in zip(b, r))} of the {len(b)} seeds")
 
 
 def _val_loss(fit: Any) -> float:

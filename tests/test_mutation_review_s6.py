@@ -157,33 +157,40 @@ def test_the_runner_up_wins_when_its_mean_over_seeds_is_better(iris, monkeypatch
 # -- r2 ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("overlap", [True, False])
-def test_near_tie_is_said_exactly_when_the_seed_ranges_overlap(iris, monkeypatch, overlap):
+@pytest.mark.parametrize("case", ["close", "far", "apart"])
+def test_near_tie_is_said_exactly_when_the_means_are_close_and_the_seed_ranges_overlap(iris, monkeypatch, case):
+    """A near-tie needs the means within NEAR_TIE_MARGIN and the seed ranges overlapping. (Before review s8
+    this test held overlapping ranges alone to be a near-tie, which called a 200-fold gap in the means one.)"""
     import lrsearch.evaluation as evaluation
+    from lrsearch.recommend import NEAR_TIE_MARGIN
 
     real = evaluation.fit_dataset
     first = recommend(iris, optimizers=["sgd", "adam"], epochs=15, repeats=1)
     top, second = first.candidates[0], first.candidates[1]
     t0, r0 = top.val_loss, second.val_loss
     assert t0 < r0
-    # overlap: best's range reaches into the runner-up's, but not to its top (max(b) < max(r), max(b) >= min(r))
-    extra = {id(top): r0 + 0.01 if overlap else t0, id(second): r0 + 0.02 if overlap else r0 + 1.0}
+    d = 10 * (r0 - t0)  # seeds 1 and 2 far above seed 0: the seed-0 gap is small next to the means
+    extra = {"close": ((r0 + d, r0 + d), (r0 + d, r0 + d)),  # overlapping, means within the margin
+             "far": ((r0, r0), (r0, r0 + 1.0)),  # overlapping (both reach r0), the runner-up's mean far above
+             "apart": ((t0, t0), (r0 + 1.0, r0 + 1.0))}[case]  # best's range wholly below the runner-up's
 
     def fake(d, **kw):
         key = (kw.get("optimizer"), kw.get("schedule"), kw.get("lr"))
-        for c in (top, second):
+        for c, values in zip((top, second), extra):
             if kw.get("seed") in (1, 2) and key == (c.optimizer, c.schedule, c.lr):
-                return types.SimpleNamespace(result=types.SimpleNamespace(status="completed",
-                                                                          val_loss=np.array([extra[id(c)]])))
+                return types.SimpleNamespace(result=types.SimpleNamespace(
+                    status="completed", val_loss=np.array([values[kw["seed"] - 1]])))
         return real(d, **kw)
 
     monkeypatch.setattr(evaluation, "fit_dataset", fake)
     rec = recommend(iris, optimizers=["sgd", "adam"], epochs=15, repeats=1)
     b, r = rec.seed_check["best"], rec.seed_check["runner_up"]
     ref_overlap = max(b) >= min(r) and max(r) >= min(b)  # two closed intervals intersect
-    assert ref_overlap == overlap
+    ref_close = np.mean(r) - np.mean(b) <= NEAR_TIE_MARGIN * np.mean(b)
+    assert (ref_overlap, ref_close) == {"close": (True, True), "far": (True, False), "apart": (False, False)}[case]
     line = next(e for e in rec.evidence if e.startswith("over training seeds"))
-    assert ("near-tie" in line) == overlap
+    assert ("near-tie" in line) == (case == "close"), line
+    assert rec.seed_check["near_tie"] == (case == "close")
 
 
 # -- t1 ------------------------------------------------------------

@@ -130,7 +130,7 @@ def _recommendation_html(rec: tables.ReportRecommendation) -> str:
         if rec.optimizer:
             words.append(f"<b>{_esc(rec.optimizer)}</b>")
         if rec.lr is not None:
-            words.append(f"at learning rate <b>{_esc(f'{rec.lr:.3g}')}</b>")
+            words.append(f"{'at ' if rec.optimizer else ''}learning rate <b>{_esc(f'{rec.lr:.3g}')}</b>")
         if rec.schedule:
             words.append(f"with the <b>{_esc(rec.schedule)}</b> schedule")
         parts.append(f'<p class="headline">{" ".join(words)}</p>')
@@ -139,8 +139,9 @@ def _recommendation_html(rec: tables.ReportRecommendation) -> str:
     rows = []
     if rec.schedule_params:
         rows.append(("schedule parameters", _esc(", ".join(f"{k} = {_num(v)}" for k, v in rec.schedule_params.items()))))
-    if rec.settings:
-        rows.append(("other settings", _esc(", ".join(f"{k} = {_num(v)}" for k, v in rec.settings.items()))))
+    if rec.settings:  # beside an optimizer or a rate, "other" settings; alone (a plain study's), its parameters
+        label = "other settings" if rec.optimizer or rec.lr is not None else "parameters"
+        rows.append((label, _esc(", ".join(f"{k} = {_num(v)}" for k, v in rec.settings.items()))))
     if rec.expected:
         rows.append(("expected score", _esc("; ".join(f"{k}: {_num(v)}" for k, v in rec.expected.items()))))
     if rec.evidence:
@@ -163,12 +164,26 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
     if not view.has_result:
         n = s.get("n_trials", len(view.trials))
         if n == 0:
-            msg = f"The study '{view.name}' has no trials yet: run lrsearch study to add some."
+            msg = f"The study '{view.name}' has no trials yet" + (
+                "." if view.plain else ": run lrsearch study to add some.")  # fmt: skip
             parts.append(_callout("warn", msg))
+        elif view.plain:  # lrsearch's advice (rate bounds, -vv) is for its own studies
+            parts.append(_callout(
+                "bad",
+                f"No trial of the study '{view.name}' completed: {tables._trials_word(n)}, "
+                f"{tables.trial_counts_text(view, complete=False)}. The trials table below has each trial's state, "
+                "parameters and last reported value" + ("; Optuna keeps no error message for a failed trial (the "
+                                                        "log of the run has it)." if s.get("failed") else "."),
+            ))  # fmt: skip
+            if (view.trials["curve"].map(len) > 0).any():  # what the pruned trials reported before they stopped
+                parts.append(_grid([page.figure(
+                    "curves", plots.plot_curves, view, top_k=top_k,
+                    caption="Intermediate values (trial.report) per step of the trials that reported some: none "
+                            "completed, so all are faded.")]))  # fmt: skip
         else:
             parts.append(_callout(
                 "bad",
-                f"No trial of the study '{view.name}' completed: {n} trials, "
+                f"No trial of the study '{view.name}' completed: {tables._trials_word(n)}, "
                 f"{tables.trial_counts_text(view, complete=False)}. If most diverged, lower the "
                 "learning-rate bounds (lrsearch find suggests where they should end); if they failed, rerun with -vv "
                 "to see the error. The reasons are in the trials table below.",
@@ -192,22 +207,34 @@ def _study_sections(page: _Page, view: tables.StudyView, top_k: int) -> None:
         parts.append("<h3>Figures</h3>")
         n_div = int((view.trials["diverged_reason"].notna() & ~view.trials.index.isin(view.complete.index)).sum())
         edge = "bottom" if view.maximize else "top"
-        parts.append(_grid([
-            page.figure("history", plots.plot_history, view,
-                        caption="Each complete trial's value against its trial number (the axis counts every trial; "
-                                "pruned and failed ones have no point); the line is the best so far."),
-            page.figure("lr_vs_value", plots.plot_lr_vs_value, view,
-                        caption="Learning rate against value per optimizer." + (
-                            f" Crosses in the strip along the {edge} (worst) edge: the {n_div} diverged trials, "
-                            "at their rate and in their optimizer's colour (they have no value)." if n_div else "")),
-            page.figure("by_optimizer", plots.plot_optimizer_values, view,
-                        caption="Distribution of complete trials' values per optimizer."),
-            page.figure("curves", plots.plot_curves, view, top_k=top_k,
-                        caption=(f"Reported validation values per epoch: the {n_curves} best trials (ties in "
-                                 "trial order, as in the trials table); pruned trials grey. The axis frames the "
-                                 "best trials: pruned curves far above them run off it." if n_curves
-                                 else "No complete trial reported a validation curve.")),
-        ]))  # fmt: skip
+        figs = [page.figure("history", plots.plot_history, view,
+                            caption="Each complete trial's value against its trial number (the axis counts every "
+                                    "trial; pruned and failed ones have no point); the line is the best so far.")]
+        missing = []  # figures this study has no data for: said in words, not drawn as empty axes
+        if view.has_rates:
+            figs.append(page.figure(
+                "lr_vs_value", plots.plot_lr_vs_value, view,
+                caption=("Learning rate against value per optimizer." if "param_optimizer" in view.trials
+                         else "Learning rate against value.") + (
+                    f" Crosses in the strip along the {edge} (worst) edge: the {n_div} diverged trials, "
+                    "at their rate and in their optimizer's colour (they have no value)." if n_div else "")))
+        else:
+            missing.append("learning rate against value (no trial has a numeric 'lr' parameter)")
+        if "param_optimizer" in view.complete.columns and view.complete["param_optimizer"].notna().any():
+            figs.append(page.figure("by_optimizer", plots.plot_optimizer_values, view,
+                                    caption="Distribution of complete trials' values per optimizer."))
+        else:
+            missing.append("values by optimizer (no complete trial has an 'optimizer' parameter)")
+        what = "intermediate values (trial.report) per step" if view.plain else "validation values per epoch"
+        figs.append(page.figure(
+            "curves", plots.plot_curves, view, top_k=top_k,
+            caption=(f"Reported {what}: the {n_curves} best trials (ties in trial order, as in the trials table); "
+                     "pruned trials grey. The axis frames the best trials: pruned curves far above them run off it."
+                     if n_curves else f"No complete trial reported {what}.")))
+        parts.append(_grid(figs))
+        if missing:
+            parts.append(f'<p class="small">Not drawn, for want of data: {_esc("; ".join(missing))}. lrsearch '
+                         "studies name their parameters optimizer and lr (or lr_&lt;optimizer&gt;).</p>")
         imp = tables.param_importances(view)
         parts.append("<h3>Hyperparameter importance</h3>")
         if len(imp):
@@ -290,6 +317,10 @@ def _best_section(page: _Page, view: tables.StudyView | None, train_result: Any)
         parts.append('<p class="small">The study was interrupted, so its best configuration was not retrained: '
                      "the validation metrics above are the best trial's own, and there are no test metrics or "
                      "per-epoch curves of the retrained run yet.</p>")  # fmt: skip
+    elif view is not None and view.has_result and view.plain:
+        parts.append('<p class="small">An Optuna study stores its trials\' parameters and values, not a training '
+                     "run: to show the best configuration's per-epoch losses and per-step rates, pass train_result "
+                     "to build_report.</p>")  # fmt: skip
     elif view is not None and view.has_result:
         parts.append('<p class="small">The best run itself (per-epoch losses and per-step rates) is not in the '
                      "study storage, so lrsearch report cannot show it. On the command line, run the same "

@@ -14,6 +14,7 @@ and an ``optuna.Study`` both work.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -235,10 +236,15 @@ def plot_lr_vs_value(study: Any, ax: Axes | None = None) -> Axes:
     """
     ax = _axes(ax)
     view = study_view(study)
-    t = view.trials
     ax.set_title("Learning rate vs. value")
-    if "param_lr" not in t.columns or t["param_lr"].notna().sum() == 0:
-        return _empty(ax, "the study sampled no 'lr' parameter")
+    if not view.has_rates:
+        return _empty(ax, "the study sampled no numeric 'lr' parameter")
+    import pandas as pd
+
+    t = view.trials.copy()  # a plain study's 'lr' may be a categorical of any values: the numbers are plotted
+    t["param_lr"] = pd.to_numeric(t["param_lr"], errors="coerce").astype(float)
+    t = t[np.isfinite(t["param_lr"])]
+    view = dataclasses.replace(view, trials=t)
     ax.set_xscale("log")
     done = view.complete
     opt_col = "param_optimizer" if "param_optimizer" in t.columns else None
@@ -322,8 +328,11 @@ def plot_optimizer_values(study: Any, ax: Axes | None = None) -> Axes:
     view = study_view(study)
     ax.set_title("Value by optimizer")
     done = view.complete
-    if done.empty or "param_optimizer" not in done.columns:
+    if done.empty:
         return _empty(ax, "no complete trial")
+    if "param_optimizer" not in done.columns or done["param_optimizer"].isna().all():
+        return _empty(ax, "no complete trial has an 'optimizer' parameter")
+    done = done[done["param_optimizer"].notna()]
     groups = {str(k): g["value"].to_numpy(dtype=float) for k, g in done.groupby(done["param_optimizer"].astype(str))}
     order = sorted(groups, key=lambda k: -np.median(groups[k]) if view.maximize else np.median(groups[k]))
     colors = optimizer_colors(order)

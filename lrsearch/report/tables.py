@@ -2,9 +2,9 @@
 importances, the best configuration, range tests and the headline recommendation.
 
 Every function takes a *study*: a ``StudyResult`` from ``lrsearch.search`` (or any
-object with its fields), or a plain ``optuna.Study``. :func:`study_view` turns
-either into one normalised :class:`StudyView`, so the tables and plots share one
-reading of the trials.
+object with its fields), or an ``optuna.Study`` (one ``lrsearch study`` made, or a plain
+single-objective one with parameters of its own). :func:`study_view` turns either into
+one normalised :class:`StudyView`, so the tables and plots share one reading of the trials.
 
 >>> import pandas as pd
 >>> from types import SimpleNamespace
@@ -103,6 +103,9 @@ class StudyView:
     best_result: Any = None
     range_tests: tuple[Any, ...] = ()
     dataset_summary: dict[str, Any] | None = None
+    #: an ``optuna.Study`` that ``lrsearch study`` did not make: its parameters, objective and user
+    #: attributes are its author's (no optimizer or rate need be among them; the value need not be a loss)
+    plain: bool = False
 
     @property
     def maximize(self) -> bool:
@@ -139,6 +142,12 @@ class StudyView:
             per_opt = {f"lr_{o}" for o in self.trials["param_optimizer"].dropna().astype(str).unique()}
             names = [n for n in names if n not in per_opt]
         return [p for p in _LEADING_PARAMS if p in names] + sorted(p for p in names if p not in _LEADING_PARAMS)
+
+    @property
+    def has_rates(self) -> bool:
+        """Whether some trial has a numeric learning rate (``param_lr``) to plot."""
+        return "param_lr" in self.trials.columns and bool(
+            np.isfinite(pd.to_numeric(self.trials["param_lr"], errors="coerce").astype(float)).any())
 
     @property
     def metric_columns(self) -> list[str]:
@@ -194,13 +203,17 @@ def _normalise_trials(df: pd.DataFrame | None) -> pd.DataFrame:
     df["duration_s"] = pd.to_numeric(df["duration_s"], errors="coerce").astype(float)
     df["diverged_reason"] = [r if isinstance(r, str) and r.strip() else None for r in df["diverged_reason"]]
     df["curve"] = [list(c) if isinstance(c, (list, tuple, np.ndarray)) else [] for c in df["curve"]]
+    # a parameter no trial has is not the study's: trials_frame always adds optimizer, lr and schedule,
+    # which a plain Optuna study need not sample (all None: a column of dashes, a "(none)" group)
+    df = df.drop(columns=[c for c in df.columns if c.startswith("param_") and df[c].isna().all()])
     if "param_lr" not in df.columns and "param_optimizer" in df.columns:  # rates sampled per optimizer as lr_<name>
         lr = pd.Series(math.nan, index=df.index, dtype=float)
         for opt in df["param_optimizer"].dropna().unique():
             if f"param_lr_{opt}" in df.columns:
                 mine = df["param_optimizer"] == opt
-                lr[mine] = df.loc[mine, f"param_lr_{opt}"].astype(float)
-        df["param_lr"] = lr
+                lr[mine] = pd.to_numeric(df.loc[mine, f"param_lr_{opt}"], errors="coerce").astype(float)
+        if lr.notna().any():
+            df["param_lr"] = lr
     return df.reset_index(drop=True)
 
 
@@ -215,10 +228,59 @@ def trials_from_optuna(study: Any) -> pd.DataFrame:
     """
     from lrsearch.search.results import trials_frame
 
-    return _with_fail_reasons(_normalise_trials(trials_frame(study)), study)
+    _check_single_objective(study)
+    return _with_fail_reasons(_normalise_trials(trials_frame(_readable(study))), study)
 
 
-def _fail_reason(trial: Any) -> str | None:
+def _check_single_objective(study: Any) -> None:
+    """A report ranks trials by one value: refuse a multi-objective study with the reason and the fix."""
+    directions = getattr(study, "directions", None) or ()
+    if len(directions) > 1:
+        from lrsearch.exceptions import ConfigError
+
+        names = ", ".join(getattr(d, "name", str(d)).lower() for d in directions)
+        raise ConfigError(f"The study {getattr(study, 'study_name', '')!r} has {len(directions)} objectives ({names}); "
+                          "a report ranks trials by one value, so it reads single-objective studies only. Report "
+                          "one objective (a study that optimises it alone), or use optuna.visualization's Pareto "
+                          "front for this one.")  # fmt: skip
+
+
+#: trial user attributes ``lrsearch study`` writes, and the type it writes them with
+_TRIAL_ATTRS = {"val_metrics": Mapping, "diverged_reason": str, "epochs_run": (int, np.integer)}
+
+
+def _attr_ok(name: str, value: Any) -> bool:
+    if value is None or name not in _TRIAL_ATTRS:
+        return True
+    if name == "val_metrics":
+        return isinstance(value, Mapping) and all(isinstance(v, (int, float)) for v in value.values())
+    return isinstance(value, _TRIAL_ATTRS[name]) and not isinstance(value, bool)
+
+
+def _readable(study: Any) -> Any:
+    """``study`` as :func:`lrsearch.search.results.trials_frame` reads it: a plain Optuna study may use the
+    names of lrsearch's trial attributes (``val_metrics``, ``diverged_reason``, ``epochs_run``) for values of
+    another kind; those are left out of a copy of its trials (the study is not changed)."""
+    import copy
+    from types import SimpleNamespace
+
+    trials = study.get_trials(deepcopy=False)
+    if all(_attr_ok(k, v) for t in trials for k, v in t.user_attrs.items()):
+        return study
+    clean = []
+    for t in trials:
+        c = copy.copy(t)
+        c.user_attrs = {k: v for k, v in t.user_attrs.items() if _attr_ok(k, v)}
+        clean.append(c)
+    return SimpleNamespace(user_attrs=study.user_attrs, get_trials=lambda deepcopy=False, **_: clean)
+
+
+def _is_plain(study: Any) -> bool:
+    """Whether an ``optuna.Study`` was made without ``lrsearch study`` (which marks its studies ``lrsearch:*``)."""
+    return _is_optuna_study(study) and not any(str(k).startswith("lrsearch:") for k in study.user_attrs)
+
+
+def _fail_reason(trial: Any, plain: bool = False) -> str | None:
     """Why a FAIL trial failed, from what ``lrsearch study`` recorded on it (None for other states)."""
     if _state_name(trial.state) != "FAIL":
         return None
@@ -227,6 +289,8 @@ def _fail_reason(trial: Any) -> str | None:
         return f"error: {attrs['error']}"
     if attrs.get("interrupted"):
         return "interrupted (Ctrl-C); resuming the study reruns it"
+    if plain:  # Optuna keeps no message for a trial whose objective raised: only its log has one
+        return "no reason recorded (Optuna keeps no error message; the log of the run that failed it has one)"
     return "no reason recorded (its worker was stopped, killed or lost)"
 
 
@@ -234,31 +298,44 @@ def _with_fail_reasons(trials: pd.DataFrame, study: Any) -> pd.DataFrame:
     """``trials`` with a ``fail_reason`` column read from the Optuna study's FAIL trials."""
     if "fail_reason" in trials.columns or study is None or not _is_optuna_study(study):
         return trials
-    reasons = {t.number: _fail_reason(t) for t in study.get_trials(deepcopy=False)}
+    plain = _is_plain(study)
+    reasons = {t.number: _fail_reason(t, plain) for t in study.get_trials(deepcopy=False)}
     out = trials.copy()
     out["fail_reason"] = [reasons.get(n) for n in out["number"]]
     return out
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` as a dict when it is a mapping (a user attribute of a plain study may be anything), else ``{}``."""
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _metrics(value: Any) -> dict[str, float]:
+    """The finite numbers of a mapping of metrics (anything else: ``{}``)."""
+    return {str(k): float(v) for k, v in _mapping(value).items() if not isinstance(v, bool) and _finite(v)}
+
+
 def _view_from_optuna(study: Any) -> StudyView:
-    trials = trials_from_optuna(study)
-    direction = study.direction.name.lower() if len(study.directions) == 1 else "minimize"
+    trials = trials_from_optuna(study)  # refuses a multi-objective study
+    direction = study.direction.name.lower()
     attrs = dict(study.user_attrs)
     best_params: dict[str, Any] = {}
     best_value = math.nan
     best_val: dict[str, float] = {}
     done = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE" and _finite(t.value)]
-    if done:
+    if done:  # the earliest of tied trials, as the tables rank them
         best = (max if direction == "maximize" else min)(done, key=lambda t: t.value)
         best_params, best_value = dict(best.params), float(best.value)
-        best_val = dict(best.user_attrs.get("val_metrics") or {})
+        best_val = _metrics(best.user_attrs.get("val_metrics"))
+    data = attrs.get("dataset_summary") or attrs.get("dataset")
     return StudyView(
-        name=study.study_name, direction=direction, objective=_objective_name(study), trials=trials,
+        name=str(study.study_name), direction=direction, objective=_objective_name(study), trials=trials,
         best_params=best_params, best_value=best_value,
-        best_val_metrics=dict(attrs.get("best_val_metrics") or best_val),
-        best_test_metrics=dict(attrs.get("best_test_metrics") or {}),
-        summary=_summary_from_trials(trials, dict(attrs.get("summary") or {})),
-        optuna_study=study, dataset_summary=attrs.get("dataset_summary") or attrs.get("dataset"),
+        best_val_metrics=_metrics(attrs.get("best_val_metrics")) or best_val,
+        best_test_metrics=_metrics(attrs.get("best_test_metrics")),
+        summary=_summary_from_trials(trials, _mapping(attrs.get("summary"))),
+        optuna_study=study, dataset_summary=dict(data) if isinstance(data, Mapping) else None,
+        plain=_is_plain(study),
     )  # fmt: skip
 
 
@@ -267,7 +344,8 @@ def _objective_name(study: Any) -> str:
     names = getattr(study, "metric_names", None)
     if names and len(names) == 1 and names[0]:
         return str(names[0])
-    return str(study.user_attrs.get("objective", "value"))
+    given = study.user_attrs.get("objective")
+    return given if isinstance(given, str) and given else "value"
 
 
 def _summary_from_trials(trials: pd.DataFrame, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -350,6 +428,8 @@ def trials_table(study: Any) -> pd.DataFrame:
     diverged_reason.
 
     Parameter columns lose their ``param_`` prefix unless that would clash with a fixed column.
+    A plain Optuna study (:attr:`StudyView.plain`) gets ``epochs_run`` and ``diverged_reason`` only
+    when some trial recorded them (they are ``lrsearch study``'s trial attributes).
     """
     view = study_view(study)
     df = _sort_trials(view, view.trials)
@@ -357,7 +437,8 @@ def trials_table(study: Any) -> pd.DataFrame:
     for p in view.param_names:
         out[p if p not in _FIXED_COLUMNS else f"param_{p}"] = df[f"param_{p}"]
     for col in ("epochs_run", "duration_s", "diverged_reason"):
-        out[col] = df[col]
+        if not (view.plain and col != "duration_s" and df[col].isna().all()):  # lrsearch's, unused by a plain study
+            out[col] = df[col]
     if "fail_reason" in df.columns and df["fail_reason"].notna().any():
         out["fail_reason"] = df["fail_reason"]
     return out
@@ -388,7 +469,8 @@ def group_summary(study: Any, by: str) -> pd.DataFrame:
         best_lr = math.nan
         if len(done):
             best_i = _best_index(done, view.maximize)
-            best_lr = float(done.at[best_i, "param_lr"]) if "param_lr" in done.columns else math.nan
+            lr = done.at[best_i, "param_lr"] if "param_lr" in done.columns else None
+            best_lr = float(lr) if _finite(lr) else math.nan  # none sampled, or not a number
         n_div = int(g["diverged_reason"].notna().sum())
         best = (done["value"].max() if view.maximize else done["value"].min()) if len(done) else math.nan
         rows.append({by: name, "trials": len(g), "complete": int((g["state"] == "COMPLETE").sum()),
@@ -506,6 +588,8 @@ def study_summary_table(study: Any) -> pd.DataFrame:
         items["storage"] = mask_url(view.storage)
     for k, v in view.summary.items():  # nested entries (space, importances...) have tables of their own
         if k in _HIDDEN_SUMMARY or k in items or v is None or isinstance(v, (Mapping, list, tuple, set)):
+            continue
+        if view.plain and k == "diverged" and not v:  # lrsearch's count: a plain study has none to tell
             continue
         items[_SUMMARY_LABELS.get(k, k)] = v
     return pd.DataFrame({"item": list(items), "value": [format_value(v) for v in items.values()]})
@@ -761,9 +845,18 @@ def recommendation_summary(
         return ReportRecommendation(None, None, None, {}, {}, {}, [], "none",
                                     "No recommendation: the report was given neither a study nor a range test.")  # fmt: skip
     s = view.summary
-    message = (f"No recommendation: none of the study's {s.get('n_trials', 0)} trials completed "
+    n = s.get("n_trials", len(view.trials))
+    if not n:
+        return ReportRecommendation(None, None, None, {}, {}, {}, [], "none",
+                                    "No recommendation: the study has no trials yet.")  # fmt: skip
+    message = (f"No recommendation: none of the study's {_trials_word(n)} completed "
                f"({trial_counts_text(view, complete=False)}).")  # fmt: skip
     return ReportRecommendation(None, None, None, {}, {}, {}, [], "none", message)
+
+
+def _trials_word(n: int) -> str:
+    """``"1 trial"``, ``"4 trials"``."""
+    return f"{n} trial" if n == 1 else f"{n} trials"
 
 
 def trial_counts_text(study: Any, *, complete: bool = True) -> str:
@@ -842,11 +935,14 @@ def _from_study(view: StudyView, rts: Sequence[Any]) -> ReportRecommendation:
     best_row = done.loc[best_i]
     opt, lr, schedule, sched, settings = _best_setup(view, best_row)
     value = view.best_value if _finite(view.best_value) else float(best_row["value"])
-    expected = {f"{view.objective} (validation, best trial)": value}
+    # lrsearch's objective is measured on the validation split; a plain study's value is whatever its author returned
+    expected = {f"{view.objective} ({'' if view.plain else 'validation, '}best trial)": value}
     expected.update({f"{k} (test)": float(v) for k, v in view.best_test_metrics.items() if _finite(v)})
     s = view.summary
     evidence = [(f"best of {len(done)} complete trials ({s.get('n_trials', len(view.trials))} in all: "
                  f"{trial_counts_text(view, complete=False)})")]  # fmt: skip
+    if view.plain:  # no training settings to recommend: the best trial and its parameters
+        evidence[0] = f"trial #{int(best_row['number'])}, the " + evidence[0]
     tied = done[done["value"] == best_row["value"]]
     if len(tied) > 1:
         evidence.append(f"{len(tied)} trials tie at the best value ({format_value(float(best_row['value']))}); "
@@ -871,9 +967,15 @@ def _from_study(view: StudyView, rts: Sequence[Any]) -> ReportRecommendation:
             where = f" ({label})" if label else ""
             evidence.append(f"the range test for {opt}{where} suggested {format_value(suggested)}, "
                             f"{_decades(float(lr), suggested):.2f} decades from the study's rate")  # fmt: skip
+    message = ""
+    if view.plain and not opt and not _finite(lr):
+        message = (f"The best trial is #{int(best_row['number'])}"
+                   + (" with the parameters below." if settings else ".")
+                   + " The study samples no optimizer or learning rate (lrsearch's names for them), so there is "
+                     "no training setting to recommend.")  # fmt: skip
     return ReportRecommendation(optimizer=opt, lr=float(lr) if _finite(lr) else None, schedule=schedule,
                                 schedule_params=sched, settings=settings, expected=expected, evidence=evidence,
-                                source="study")  # fmt: skip
+                                source="study", message=message)  # fmt: skip
 
 
 #: training settings a recommendation states besides the optimizer, rate and schedule
