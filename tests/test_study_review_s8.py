@@ -199,3 +199,20 @@ def test_step_sizes_and_patience_past_the_run_are_refused_or_warned(here, capsys
     with caplog.at_level(logging.WARNING):
         assert main([*base, "--schedules", "plateau", "--set", "space.plateau.patience=[1, 8]"]) == 0
     assert "plateau patience reaches 8 epochs" in caplog.text
+
+
+def test_search_keeps_a_spec_files_range_and_says_when_a_flag_is_not_used(here, capsys, caplog):
+    """--search momentum replaced the spec's momentum = [0.8, 0.95] with the default range, and --batch-size 7
+    beside --search batch_size was ignored without a word."""
+    import logging
+
+    (here / "odd.toml").write_text('[study]\ndata = "iris"\nepochs = 2\n[space]\noptimizer = ["momentum"]\n'
+                                   'schedule = ["constant"]\nmomentum = [0.8, 0.95]\n')  # fmt: skip
+    assert main(["study", "--spec", "odd.toml", "--search", "momentum", "--n-trials", "3", "--no-progress",
+                 "--json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert out["summary"]["space"]["momentum"]["low"] == 0.8 and out["summary"]["space"]["momentum"]["high"] == 0.95
+    with caplog.at_level(logging.WARNING):
+        assert main(["study", "--data", "iris", "--study-name", "b", "--search", "batch_size", "--batch-size", "7",
+                     "--n-trials", "1", *FAST]) == 0  # fmt: skip
+    assert "--batch-size 7 is not used: the study searches batch_size" in caplog.text

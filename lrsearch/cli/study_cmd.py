@@ -145,8 +145,31 @@ def build_spec(args: argparse.Namespace) -> Any:
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"--search {name!r} is not an optional dimension{always}.{hint} --search takes "
                               f"{', '.join(OPTIONAL_PARAMS)}.")  # fmt: skip
+        if _spec_space(args.spec).get(name) not in (None, False):
+            continue  # the spec file gives its range: --search keeps it (True would put the default range back)
         overrides[f"space.{name}"] = True
-    return spec_from_sources(args.spec, overrides, args.overrides)
+    spec = spec_from_sources(args.spec, overrides, args.overrides)
+    for flag, key in (("--batch-size", "batch_size"), ("--hidden", "hidden")):
+        given = getattr(args, key)
+        if given is not None and key in spec.space.optional:
+            log.warning("%s %s is not used: the study searches %s (--search %s or the spec), its range %s; drop "
+                        "one or the other", flag, given, key, key, spec.space.to_dict().get(key))  # fmt: skip
+    return spec
+
+
+def _spec_space(path: str | None) -> dict[str, Any]:
+    """The ``[space]`` table of a spec file as written (empty without one, or when it cannot be read: the spec's
+    own loading reports that)."""
+    import tomllib
+
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as f:
+            table = tomllib.load(f).get("space", {})
+    except (OSError, ValueError):
+        return {}
+    return table if isinstance(table, dict) else {}
 
 
 def _names(text: str) -> list[str]:
