@@ -74,7 +74,11 @@ def _interrupted_study():
 def test_an_interrupted_study_says_so_and_keeps_the_best_trials_own_metrics(tmp_path):
     html = build_report(tmp_path / "i.html", study=_interrupted_study()).read_text()
     text = visible_text(html)
-    assert "The study was interrupted after 6 of its 100 trials" in text
+    assert "The study was interrupted after 6 of its 100 trials" in text  # no 'done' (an older results file)
+    done = fake_study(trials=fake_trials(), best_val_metrics={}, best_test_metrics={},
+                      summary={"n_trials": 6, "done": 4, "target_trials": 100, "interrupted": True})  # fmt: skip
+    text = visible_text(build_report(tmp_path / "d.html", study=done).read_text())
+    assert "The study was interrupted with 4 of its 100 trials done" in text  # as the terminal counts (session 8)
     assert "not retrained and has no test metrics yet" in visible_text(section_html(html, "recommendation"))
     best = section_html(html, "best")
     assert "0.9577" in best  # the best trial's (#1) own validation accuracy stands in for the retrained run's

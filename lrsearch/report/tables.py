@@ -887,8 +887,13 @@ def trial_counts_text(study: Any, *, complete: bool = True) -> str:
 def interrupted_message(view: StudyView) -> str:
     """What a report says about a study whose last run was interrupted."""
     s = view.summary
-    n, target = s.get("n_trials", len(view.trials)), s.get("target_trials")
-    msg = f"the study was interrupted after {n}" + (f" of its {target} trials" if target else " trials")
+    target = s.get("target_trials")
+    if isinstance(s.get("done"), int):  # what the budget counts (complete and pruned), as the terminal says it
+        msg = f"the study was interrupted with {s['done']}" + (f" of its {target} trials done" if target else
+                                                               " trials done")  # fmt: skip
+    else:  # results of an older version: every trial listed
+        n = s.get("n_trials", len(view.trials))
+        msg = f"the study was interrupted after {n}" + (f" of its {target} trials" if target else " trials")
     if not view.best_test_metrics:
         msg += ", so its best configuration was not retrained and has no test metrics yet"
     return msg + "; run the same lrsearch study command again to resume it"

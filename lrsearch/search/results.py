@@ -38,13 +38,15 @@ def rate_bound_note(optimizer: Any, lr: Any, bounds: Any, *, aimed: bool = False
 
     >>> rate_bound_note("adam", 0.0985, [1e-4, 0.1])
     "the best rate 0.0985 sits at the upper bound of adam's search (0.1): the best may lie beyond it; widen lr.adam"
-    >>> rate_bound_note("adam", 0.003, [1e-4, 0.1]) is None
-    True
+    >>> rate_bound_note("adam", 0.003, [1e-4, 0.1]) is None, rate_bound_note("sgd", 0.01, [0.01, 0.01]) is None
+    (True, True)
     """
     if not (isinstance(bounds, (list, tuple)) and len(bounds) == 2 and isinstance(lr, (int, float))
             and math.isfinite(lr) and lr > 0):  # fmt: skip
         return None
     low, high = (float(b) for b in bounds)
+    if not low < high:  # a fixed rate (lr.adam = [0.01, 0.01]): there is nothing to widen by accident
+        return None
     for name, bound in (("upper", high), ("lower", low)):
         if bound > 0 and abs(math.log10(lr / bound)) <= decades:
             fix = (f"the range test set this bound: run a study without --aim finder, with lr.{optimizer} reaching "
