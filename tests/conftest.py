@@ -11,6 +11,7 @@ import logging
 import os
 import tempfile
 
+import numpy as np
 import pytest
 
 if "NUMBA_CACHE_DIR" not in os.environ:
@@ -33,3 +34,16 @@ def close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture
+def big_csv(tmp_path, monkeypatch):
+    """A two-class CSV named big.csv in a fresh working directory (its study is named 'big')."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LRSEARCH_STORAGE", raising=False)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    rows = "".join(f"{a:.4f},{b:.4f},{c}\n" for (a, b), c in zip(X, y))
+    (tmp_path / "big.csv").write_text("a,b,y\n" + rows)
+    return tmp_path

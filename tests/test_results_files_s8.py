@@ -7,28 +7,13 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import optuna
-import pytest
 
 from lrsearch.cli import main
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 FAST = ["--epochs", "2", "--optimizers", "adam", "--schedules", "constant", "--no-progress"]
-
-
-@pytest.fixture
-def big_csv(tmp_path, monkeypatch):
-    """A two-class CSV named big.csv in a fresh working directory (its study is named 'big')."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LRSEARCH_STORAGE", raising=False)
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(120, 2))
-    y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    rows = "".join(f"{a:.4f},{b:.4f},{c}\n" for (a, b), c in zip(X, y))
-    (tmp_path / "big.csv").write_text("a,b,y\n" + rows)
-    return tmp_path
 
 
 def test_a_relative_sqlite_url_from_another_directory_is_another_database(big_csv, capsys):
