@@ -608,7 +608,10 @@ def _repeated_header_lines(path: Path, encoding: str | None, header: int, line: 
     separators only (``,,,``: rows a spreadsheet saved empty), and ``#`` lines after the last data line that
     do not have the header's number of fields (a closing note; any other ``#`` line is data)."""
     target = line.strip()
-    width = len(_fields(target, sep))
+    cells = _fields(target, sep)
+    width = len(cells)
+    # only a line of names is looked for again: a headerless file's first line is a row, and rows repeat
+    names = bool(cells) and not any(_is_number(c.strip()) for c in cells)
     repeats: list[int] = []
     empty: list[int] = []
     trailing: list[int] = []
@@ -618,7 +621,7 @@ def _repeated_header_lines(path: Path, encoding: str | None, header: int, line: 
                 text = raw.strip()
                 if index <= header or not text:
                     continue
-                if text == target:
+                if names and text == target:
                     repeats.append(index)
                 elif not text.replace(sep, "").strip():
                     empty.append(index)

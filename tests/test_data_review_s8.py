@@ -182,3 +182,13 @@ def test_a_title_line_above_the_header_is_skipped(tmp_path, caplog):
         assert "a title above the header (line 2" in caplog.text
     (tmp_path / "plain.csv").write_text("a,b,y\n" + body)  # no title: nothing skipped
     assert len(load(str(tmp_path / "plain.csv"), val_size=0.0, test_size=0.0).X_train) == 60
+
+
+def test_a_headerless_files_first_row_repeated_is_data(tmp_path):
+    """Only a line of names is a repeated header: in a headerless file the first line is a row, and rows repeat."""
+    X, y = _table_rows(40)
+    rows = [f"{a},{b},{t}" for (a, b), t in zip(X, y)]
+    rows[20] = rows[0]  # a duplicate of the first row
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    ds = load(str(tmp_path / "d.csv"), val_size=0.0, test_size=0.0)
+    assert len(ds.X_train) == 40
