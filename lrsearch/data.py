@@ -563,7 +563,7 @@ def _text_layout(path: Path, encoding: str | None, sep: str) -> _TextLayout:
         comments = comments[:-1]
     else:
         header, head = _below_a_title(path, header, head, sep)
-    repeats = _repeated_header_lines(path, encoding, header, head[0], sep)
+    repeats = _repeated_header_lines(path, encoding, header, head[0], sep, head)
     shown = head[0].strip()
     shown = repr(shown if len(shown) <= 80 else shown[:77] + "...")
     skipped = []
@@ -602,34 +602,44 @@ def _below_a_title(path: Path, header: int, head: list[str], sep: str) -> tuple[
     return header + offset, head[offset:]
 
 
-def _repeated_header_lines(path: Path, encoding: str | None, header: int, line: str, sep: str) -> tuple[int, ...]:
-    """The 0-based indices of the lines below ``header`` that hold no data, each kind skipped with one warning:
-    lines that repeat the header exactly (files joined with their headers, ``cat a.csv b.csv``), lines of
-    separators only (``,,,``: rows a spreadsheet saved empty), and ``#`` lines after the last data line that
-    do not have the header's number of fields (a closing note; any other ``#`` line is data)."""
-    target = line.strip()
-    cells = _fields(target, sep)
+def _repeated_header_lines(path: Path, encoding: str | None, header: int, line: str, sep: str,
+                           head: Sequence[str] = ()) -> tuple[int, ...]:  # fmt: skip
+    """The 0-based record numbers (pandas' ``skiprows``: a quoted field spanning lines is one record) below
+    ``header`` that hold no data, each kind skipped with one warning: records that repeat a header of names
+    (files joined with their headers, ``cat a.csv b.csv``; only when the lines below it, ``head``, hold numbers,
+    so that the header cannot be a headerless file's first row), records of empty fields only (``,,,``: rows
+    a spreadsheet saved empty), and ``#`` records after the last data record that do not have the header's
+    number of fields (a closing note; any other ``#`` line is data)."""
+    import csv
+
+    def number(cell: str) -> bool:  # a decimal comma counts too: a ';' file's '2,5'
+        cell = cell.strip()
+        return _is_number(cell) or bool(re.match(_DECIMAL_COMMA, cell) and any(ch.isdigit() for ch in cell))
+
+    cells = [c.strip() for c in _fields(line.strip(), sep)]
     width = len(cells)
-    # only a line of names is looked for again: a headerless file's first line is a row, and rows repeat
-    names = bool(cells) and not any(_is_number(c.strip()) for c in cells)
+    below = [c for h in head[1:] for c in _fields(h.strip(), sep)]
+    names = bool(cells) and not any(number(c) for c in cells) and any(number(c) for c in below)
     repeats: list[int] = []
     empty: list[int] = []
     trailing: list[int] = []
     try:
         with open(path, encoding=encoding or "utf-8-sig", errors="replace", newline="") as handle:
-            for index, raw in enumerate(handle):
-                text = raw.strip()
-                if index <= header or not text:
+            for index, record in enumerate(csv.reader(handle, delimiter=sep)):
+                if index <= header or not record:  # a blank line: pandas skips it itself
                     continue
-                if names and text == target:
+                fields = [c.strip() for c in record]
+                if fields[-1:] == [""] and len(fields) == width + 1:  # a separator ending the row
+                    fields = fields[:-1]
+                if names and fields == cells:
                     repeats.append(index)
-                elif not text.replace(sep, "").strip():
+                elif not any(fields):
                     empty.append(index)
-                elif text.startswith("#") and len(_fields(text, sep)) != width:  # '#3,1.5,0': a row, as any
+                elif fields[0].startswith("#") and len(fields) != width:  # '#3,1.5,0': a row, as any
                     trailing.append(index)
                     continue
                 trailing.clear()
-    except OSError:
+    except (OSError, csv.Error):
         return ()
     for found, what in ((repeats, "that repeat the header, as files joined with their headers have"),
                         (empty, "of separators only (rows saved empty)"),

@@ -292,7 +292,7 @@ def near_tie(best: Sequence[float], runner_up: Sequence[float], margin: float = 
     if not b or not r or not all(math.isfinite(v) for v in b + r):
         return False
     mb, mr = _mean(b), _mean(r)
-    close = abs(mr - mb) <= margin * abs(mb)  # both ways: the caller need not order them
+    close = abs(mr - mb) <= margin * min(abs(mb), abs(mr))  # relative to the lower mean: the order does not matter
     overlap = max(b) >= min(r) and max(r) >= min(b)
     return close and overlap
 

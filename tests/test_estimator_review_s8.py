@@ -64,3 +64,5 @@ def test_early_stopping_reports_and_watches_half_the_validation_mse():
     est = _ours(X, y, coefs, intercepts, 0.05, early_stopping=True, n_iter_no_change=5, tol=1e-3)
     np.testing.assert_allclose(est.validation_loss_curve_, 0.5 * est.result_.val_loss, rtol=1e-12)
     assert est.best_validation_loss_ == pytest.approx(0.5 * est.result_.best_val_loss)
+    if est.result_.status == "early_stopped":  # the reason in the estimator's units too
+        assert f"tol={est.tol}" in est.result_.reason and f"({est.best_validation_loss_:.4g}," in est.result_.reason

@@ -25,7 +25,7 @@ def _reference(best, runner_up, margin=NEAR_TIE_MARGIN):
     """The rule, written out independently: finite, means within the margin, closed ranges intersecting."""
     if not all(math.isfinite(v) for v in [*best, *runner_up]):
         return False
-    close = abs(np.mean(runner_up) - np.mean(best)) <= margin * abs(np.mean(best))
+    close = abs(np.mean(runner_up) - np.mean(best)) <= margin * min(abs(np.mean(best)), abs(np.mean(runner_up)))
     return bool(close and max(best) >= min(runner_up) and max(runner_up) >= min(best))
 
 
@@ -69,6 +69,8 @@ def test_the_margin_is_relative_to_the_winner_and_inclusive():
     assert near_tie([1.0, 1.0], [1.0, 1.25], margin=0.125)  # exactly at the margin (exact binary fractions)
     assert not near_tie([1.0, 1.0], [1.0, 1.25], margin=0.12)
     assert not near_tie([1.0, 1.0], [1.0, 1.25])  # 12.5% is past the default 10%
+    # either order gives the same verdict (the margin is relative to the lower mean)
+    assert near_tie([0.95, 1, 1.05], [1, 1.105, 1.21]) == near_tie([1, 1.105, 1.21], [0.95, 1, 1.05])
 
 
 @pytest.mark.parametrize("bad", [math.inf, math.nan])

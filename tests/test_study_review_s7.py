@@ -231,7 +231,7 @@ def test_a_refused_resume_whose_ranges_differ_says_which_set_flags_resume_it(tmp
     assert main([*base, "--n-trials", "3", *again]) == 0
     assert "3 of 3 trials done" in capsys.readouterr().out
     # a changed setting that is not a range gets no such hint: "the same settings" is the answer there
-    assert main([*base[:4], "3", *base[5:], "--n-trials", "3", *old]) == 2
+    assert main([*base[:4], "4", *base[5:], "--n-trials", "3", *old]) == 2  # (3 epochs: patience 1 cannot act)
     assert "--set" not in capsys.readouterr().err
 
 

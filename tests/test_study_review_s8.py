@@ -81,6 +81,26 @@ def test_sigterm_stops_a_study_as_ctrl_c_does_with_exit_143(here, capsys, monkey
     assert main(["study", "--data", "iris", "--study-name", "t", "--n-trials", "10", *FAST]) == 0  # resumes
 
 
+def test_a_library_callers_sigterm_stays_the_default(here, monkeypatch):
+    """SIGTERM becomes an interruption on the command line only: a program that calls run_study in a loop must
+    still end on kill (it ran on to its next study)."""
+    import signal
+
+    import lrsearch.search.objective as objective
+    from lrsearch.search import run_study
+
+    real_train, seen = objective.train, []
+
+    def record(*args, **kwargs):
+        seen.append(signal.getsignal(signal.SIGTERM))
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(objective, "train", record)
+    run_study("iris", None, storage="memory", n_trials=2, epochs=1, retrain=False, results_path=False,
+              space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
+    assert seen and all(h == signal.SIG_DFL for h in seen)
+
+
 def _cmdline(pid):
     try:
         with open(f"/proc/{pid}/cmdline") as f:
@@ -193,12 +213,19 @@ def test_r2_needs_two_validation_rows(here, capsys):
 def test_step_sizes_and_patience_past_the_run_are_refused_or_warned(here, capsys, caplog):
     import logging
 
-    base = ["study", "--data", "iris", "--n-trials", "1", "--epochs", "5", "--optimizers", "adam", "--no-progress"]
+    base = ["study", "--data", "iris", "--n-trials", "1", "--epochs", "5", "--optimizers", "adam", "--no-progress",
+            "--storage", "memory"]
     code = main([*base, "--schedules", "step", "--set", "space.step.step_size=[5, 9]"])
     assert code == 2 and "never change the rate" in capsys.readouterr().err
     with caplog.at_level(logging.WARNING):
         assert main([*base, "--schedules", "plateau", "--set", "space.plateau.patience=[1, 8]"]) == 0
-    assert "plateau patience reaches 8 epochs" in caplog.text
+    assert "plateau patience reaches 8, too long for the study's 5 epochs: trials drawing 3 or more" in caplog.text
+    # a plateau needs a first epoch and patience + 1 more: patience 3 can never act in 5 epochs
+    code = main([*base, "--schedules", "plateau", "--set", "space.plateau.patience=[3, 4]"])
+    assert code == 2 and "give patience below 3" in capsys.readouterr().err
+    # a per-step step schedule counts optimizer steps: 12 steps fit in 5 epochs of iris
+    assert main([*base, "--schedules", "step", "--set", "space.step.interval=step",
+                 "--set", "space.step.step_size=12"]) == 0  # fmt: skip
 
 
 def test_search_keeps_a_spec_files_range_and_says_when_a_flag_is_not_used(here, capsys, caplog):

@@ -1,7 +1,7 @@
 """The ``lrsearch`` command: a thin map of subcommands onto the public API.
 
 Exit codes: 0 success, 2 bad input (a one-line message, no traceback), 1 an
-internal error, 130 interrupted, 141 the reader of stdout went away
+internal error, 130 interrupted (143 by SIGTERM), 141 the reader of stdout went away
 (``lrsearch find --json | head -1``, as a shell reports SIGPIPE). ``main(argv)`` returns the code, so tests run
 the CLI in-process.
 
@@ -98,15 +98,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from lrsearch.exceptions import LRSearchError
+    from lrsearch.search._signals import SIGTERM_NOTED, sigterm_interrupts
 
     try:
-        return int(args.func(args) or 0)
+        with sigterm_interrupts():  # SIGTERM stops a command as Ctrl-C does (a study keeps and writes its results)
+            return int(args.func(args) or 0)
     except LRSearchError as exc:
         print(f"lrsearch {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"lrsearch {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return 143 if SIGTERM_NOTED.is_set() else 130  # 128 + the signal, as a shell reports it
     except BrokenPipeError as exc:  # the reader went away (`lrsearch find --json | head`): stop quietly, as cat does
         if _stdout_closed():
             _silence_stdout()

@@ -144,6 +144,12 @@ class _BaseMLP(BaseEstimator):
             result = dataclasses.replace(result, reason=(
                 f"the training loss did not fall by more than tol={self.tol} below its best for more than "
                 f"n_iter_no_change={self.n_iter_no_change} epochs"))  # fmt: skip
+        elif val and result.status == "early_stopped":  # in the estimator's units (the core's min_delta is tol/scale)
+            best_epoch = result.info.get("best_epoch")
+            result = dataclasses.replace(result, reason=(
+                f"the validation loss did not fall by more than tol={self.tol} below its best "
+                f"({self._loss_scale * result.best_val_loss:.4g}, epoch {best_epoch}) for more than "
+                f"n_iter_no_change={self.n_iter_no_change} epochs"))  # fmt: skip
         self.result_ = result
         self._optimizer_state = result.optimizer_state  # what partial_fit continues
         if not incremental or not hasattr(self, "validation_scores_"):  # partial_fit validates nothing

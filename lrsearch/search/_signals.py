@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["sigint_handler"]
+__all__ = ["SIGTERM_NOTED", "sigint_handler", "sigterm_interrupts"]
 
 
 @contextlib.contextmanager
@@ -38,3 +38,24 @@ def sigint_handler(handler: Any, *, over: Callable[[Any], bool] = lambda previou
         yield previous
     finally:
         signal.signal(signum, previous)
+
+
+#: set by :func:`sigterm_interrupts`' handler: the interruption was a SIGTERM (the command exits 143)
+SIGTERM_NOTED = threading.Event()
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Meanwhile, a SIGTERM (``kill PID``, ``timeout``, ``docker stop``, a batch scheduler) interrupts as Ctrl-C
+    does (KeyboardInterrupt), noted in :data:`SIGTERM_NOTED`: a study stops cleanly, keeps its trials and writes
+    its results. For the command line only (a library caller's program keeps the default: SIGTERM ends it);
+    installed only over the default handler.
+    """
+    SIGTERM_NOTED.clear()
+    with sigint_handler(_sigterm, over=lambda previous: previous == signal.SIG_DFL, signum=signal.SIGTERM):
+        yield
+
+
+def _sigterm(signum: int, frame: Any) -> None:
+    SIGTERM_NOTED.set()
+    raise KeyboardInterrupt

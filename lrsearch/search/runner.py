@@ -224,22 +224,24 @@ def _check_fit(spec: StudySpec, ds: Any) -> None:
     if spec.objective == "r2" and len(ds.X_val) < 2:
         raise ConfigError(f"objective 'r2' needs at least 2 validation rows (R² of one row is undefined); the "
                           f"validation split holds {len(ds.X_val)}: raise val_size, or use objective 'mse'.")  # fmt: skip
-    # epochs a step or a plateau waits: those past the run never act (a 1-epoch run has no epoch boundary at all)
-    for schedule in spec.space.schedules if spec.epochs > 1 else ():
-        for key in ("step_size", "patience"):
-            dim = spec.space.schedule_params.get(schedule, {}).get(key)
-            if dim is None:
-                continue
-            values = dim_values(dim)
-            if min(values) >= spec.epochs:
-                raise ConfigError(f"{schedule} {key} is {min(values)} epochs or more, not shorter than the study's "
-                                  f"{spec.epochs} epochs: the {schedule} schedule would never change the rate; give "
-                                  f"{key} below {spec.epochs} (--set space.{schedule}.{key}=...) or raise epochs.")  # fmt: skip
-            if max(values) >= spec.epochs:
-                log.warning("%s %s reaches %s epochs, not shorter than the study's %d epochs: trials drawing such a "
-                            "value never change the rate (a constant schedule in disguise); cap it below %d "
-                            "(--set space.%s.%s=...)", schedule, key, max(values), spec.epochs, spec.epochs,
-                            schedule, key)  # fmt: skip
+    # epochs a step or a plateau waits: values that leave it no epoch to act in never change the rate. A step
+    # at the end of epoch k acts from epoch k + 1 (k < epochs); a plateau needs a first epoch to set its best,
+    # then patience + 1 epochs without a gain, and acts from the next (patience <= epochs - 3)
+    for schedule, key, limit in (("step", "step_size", spec.epochs), ("plateau", "patience", spec.epochs - 2)):
+        params = spec.space.schedule_params.get(schedule, {})
+        dim = params.get(key)
+        per_step = any(v != "epoch" for v in dim_values(params["interval"])) if "interval" in params else False
+        if schedule not in spec.space.schedules or dim is None or per_step or limit < 1 or spec.epochs < 2:
+            continue  # per-step sizes count optimizer steps; a run of 1 (or, for a plateau, 2) epochs has no room
+        values = dim_values(dim)
+        if min(values) >= limit:
+            raise ConfigError(f"{schedule} {key} is {min(values)} or more, too long for the study's {spec.epochs} "
+                              f"epochs: the {schedule} schedule would never change the rate; give {key} below "
+                              f"{limit} (--set space.{schedule}.{key}=...) or raise epochs.")  # fmt: skip
+        if max(values) >= limit:
+            log.warning("%s %s reaches %s, too long for the study's %d epochs: trials drawing %s or more never "
+                        "change the rate (a constant schedule in disguise); cap it below %d (--set space.%s.%s=...)",
+                        schedule, key, max(values), spec.epochs, limit, limit, schedule, key)  # fmt: skip
     warm = spec.space.warmup
     longest = int(max(dim_values(warm)))
     if any(s != "one_cycle" for s in spec.space.schedules) and longest >= spec.epochs:

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from lrsearch.search._signals import sigint_handler
+from lrsearch.search._signals import SIGTERM_NOTED, sigint_handler
 from lrsearch.search.objective import StopRequested, make_objective
 from lrsearch.search.samplers import make_pruner, make_sampler
 from lrsearch.search.space import SearchSpace
@@ -91,26 +91,13 @@ def sigint_noted() -> Iterator[None]:
     """
     if threading.current_thread() is threading.main_thread():  # a study in a thread leaves the note alone
         SIGINT_NOTED.clear()
-        SIGTERM_NOTED.clear()
-    # SIGTERM (kill PID, timeout, docker stop, a batch scheduler) stops the study as Ctrl-C does, when nothing
-    # else handles it: killed outright, the process left its workers running and wrote no results
-    with sigint_handler(_note, over=lambda previous: previous is signal.default_int_handler), \
-            sigint_handler(_note_term, over=lambda previous: previous == signal.SIG_DFL, signum=signal.SIGTERM):
+    with sigint_handler(_note, over=lambda previous: previous is signal.default_int_handler):
         yield
 
 
 def _note(signum: int, frame: Any) -> None:
     SIGINT_NOTED.set()
     raise KeyboardInterrupt
-
-
-#: set by :class:`sigint_noted`'s SIGTERM handler: the interruption was a SIGTERM (the command exits 143)
-SIGTERM_NOTED = threading.Event()
-
-
-def _note_term(signum: int, frame: Any) -> None:
-    SIGTERM_NOTED.set()
-    _note(signum, frame)
 
 
 def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None = None,
@@ -158,7 +145,8 @@ def work(job: Job, *, storage: Any = None, on_trial: Callable[..., None] | None 
             with lock, warnings.catch_warnings():
                 warnings.simplefilter("ignore", ExperimentalWarning)
                 warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
-                if (SIGINT_NOTED.is_set() and job.parent_pid is None  # a Ctrl-C that a callback swallowed,
+                if ((SIGINT_NOTED.is_set() or SIGTERM_NOTED.is_set()) and job.parent_pid is None  # a Ctrl-C
+                        # (or the command line's SIGTERM) that a callback swallowed,
                         and threading.current_thread() is threading.main_thread()):  # for the main thread's study
                     raise KeyboardInterrupt
                 if (job.deadline is not None and time.time() >= job.deadline) or should_stop():
