@@ -243,3 +243,23 @@ def test_search_keeps_a_spec_files_range_and_says_when_a_flag_is_not_used(here, 
         assert main(["study", "--data", "iris", "--study-name", "b", "--search", "batch_size", "--batch-size", "7",
                      "--n-trials", "1", *FAST]) == 0  # fmt: skip
     assert "--batch-size 7 is not used: the study searches batch_size" in caplog.text
+
+
+def test_sigterm_ends_any_command_with_143_and_is_put_back(here, capsys, monkeypatch):
+    """Every command exits 143 on SIGTERM (recommend --method study said 130, as for Ctrl-C); the handler is the
+    command line's only while a command runs."""
+    import functools
+    import os
+    import signal
+
+    import lrsearch.finder as finder
+
+    @functools.wraps(finder.find_lr)  # the command reads find_lr's defaults from its signature
+    def terminated(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return None
+
+    monkeypatch.setattr(finder, "find_lr", terminated)
+    assert main(["find", "--data", "iris"]) == 143
+    assert "interrupted" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
