@@ -96,9 +96,13 @@ def test_a_library_callers_sigterm_stays_the_default(here, monkeypatch):
         return real_train(*args, **kwargs)
 
     monkeypatch.setattr(objective, "train", record)
-    run_study("iris", None, storage="memory", n_trials=2, epochs=1, retrain=False, results_path=False,
-              space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
+    from lrsearch.search._signals import SIGTERM_NOTED
+
+    SIGTERM_NOTED.set()  # left by an earlier command of this process that a SIGTERM stopped: not this study's
+    res = run_study("iris", None, storage="memory", n_trials=2, epochs=1, retrain=False, results_path=False,
+                    space={"optimizer": ["adam"], "schedule": ["constant"]})  # fmt: skip
     assert seen and all(h == signal.SIG_DFL for h in seen)
+    assert not res.interrupted and res.summary["done"] == 2
 
 
 def _cmdline(pid):

@@ -91,6 +91,7 @@ def sigint_noted() -> Iterator[None]:
     """
     if threading.current_thread() is threading.main_thread():  # a study in a thread leaves the note alone
         SIGINT_NOTED.clear()
+        SIGTERM_NOTED.clear()  # a SIGTERM noted before this study (an earlier command in this process) is not its
     with sigint_handler(_note, over=lambda previous: previous is signal.default_int_handler):
         yield
 
