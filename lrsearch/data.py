@@ -270,8 +270,8 @@ def _listing(names: Sequence[Any], limit: int = 20) -> str:
 
 
 def source_name(source: Any) -> str | None:
-    """The name :func:`load` gives a data set from ``source`` (a built-in's key, a file's stem), without reading it;
-    None for arrays and anything else.
+    """The name :func:`load` gives a data set from ``source`` (a built-in's key, a file's stem, as
+    :func:`_read_source` names it), without reading it; None for arrays and anything else.
 
     >>> source_name("Breast-Cancer"), source_name("runs/my data.csv"), source_name(([[0.0]], [1]))
     ('breast_cancer', 'my data', None)
@@ -297,7 +297,7 @@ def _read_source(source: Source, target: Any) -> tuple[pd.DataFrame, pd.DataFram
     key = str(source).strip().lower().replace("-", "_")
     if isinstance(source, str) and key in _BUILTIN_TASKS:
         _no_target(target, "a built-in data set")
-        return (*_read_builtin(key), str(source_name(source)), _BUILTIN_TASKS[key])
+        return (*_read_builtin(key), key, _BUILTIN_TASKS[key])
     path = Path(source)
     if not path.exists():
         if isinstance(source, str) and not path.suffix and len(path.parts) == 1:
@@ -311,8 +311,8 @@ def _read_source(source: Source, target: Any) -> tuple[pd.DataFrame, pd.DataFram
         raise DataError(f"file '{path}' is empty; it needs a header row and at least one data row")
     if suffix == ".npz":
         _no_target(target, "an .npz archive (it holds X and y)")
-        return (*_read_npz(path), str(source_name(path)), None)
-    return (*_read_table(path, suffix, target), str(source_name(path)), None)
+        return (*_read_npz(path), path.stem, None)
+    return (*_read_table(path, suffix, target), path.stem, None)
 
 
 def _no_target(target: Any, what: str) -> None:
@@ -446,11 +446,11 @@ class _TextLayout:
     skip: int = 0
     line: int = 1
     head: tuple[str, ...] = ()
-    repeats: tuple[int, ...] = ()  # 0-based indices of later lines that repeat the header (concatenated files)
+    no_data: tuple[int, ...] = ()  # record numbers below the header holding no data (_rows_without_data)
 
     def read_options(self) -> dict[str, Any]:
         """Keyword arguments of ``pd.read_csv`` for this layout."""
-        skip: Any = [*range(self.skip), *self.repeats] if self.repeats else self.skip
+        skip: Any = [*range(self.skip), *self.no_data] if self.no_data else self.skip
         return {"sep": self.sep, "encoding": self.encoding, "skiprows": skip}
 
     def header_cells(self, width: int) -> list[str] | None:
@@ -563,7 +563,7 @@ def _text_layout(path: Path, encoding: str | None, sep: str) -> _TextLayout:
         comments = comments[:-1]
     else:
         header, head = _below_a_title(path, header, head, sep)
-    repeats = _repeated_header_lines(path, encoding, header, head[0], sep, head)
+    no_data = _rows_without_data(path, encoding, header, head[0], sep, head)
     shown = head[0].strip()
     shown = repr(shown if len(shown) <= 80 else shown[:77] + "...")
     skipped = []
@@ -581,7 +581,7 @@ def _text_layout(path: Path, encoding: str | None, sep: str) -> _TextLayout:
         logger.info("'%s': reading the column names from line %d, which starts with '#'; its first column is named "
                     "%r as written%s", path, header + 1, first,
                     f" (a target may also be given as {alias!r})" if alias != first else "")  # fmt: skip
-    return _TextLayout(sep, encoding, skip=header, line=header + 1, head=tuple(head), repeats=repeats)
+    return _TextLayout(sep, encoding, skip=header, line=header + 1, head=tuple(head), no_data=no_data)
 
 
 def _below_a_title(path: Path, header: int, head: list[str], sep: str) -> tuple[int, list[str]]:
@@ -602,7 +602,7 @@ def _below_a_title(path: Path, header: int, head: list[str], sep: str) -> tuple[
     return header + offset, head[offset:]
 
 
-def _repeated_header_lines(path: Path, encoding: str | None, header: int, line: str, sep: str,
+def _rows_without_data(path: Path, encoding: str | None, header: int, line: str, sep: str,
                            head: Sequence[str] = ()) -> tuple[int, ...]:  # fmt: skip
     """The 0-based record numbers (pandas' ``skiprows``: a quoted field spanning lines is one record) below
     ``header`` that hold no data, each kind skipped with one warning: records that repeat a header of names
@@ -1219,9 +1219,10 @@ def _warn_about_features(features: pd.DataFrame, name: str) -> None:
     column of numbers written with a unit, percent or currency sign (``12%``,
     ``$1,200``: a CSV file's are read as numbers, but not a DataFrame's or a Parquet
     file's, whose types are the user's), one of numbers with different units
-    (``3.5 kg``, ``200 g``) with more than 10 distinct values, and a text column with a
-    value in every row, or nearly (one-hot encoded into that many features: an
-    identifier, free text or numbers written as text).
+    (``3.5 kg``, ``200 g``) with more than 10 distinct values, and a text column with
+    distinct values in more than half its rows (one-hot encoded into that many
+    features: an identifier, free text or numbers written as text; one with a
+    different value in every row is dropped before, by :func:`_drop_identifier_text`).
     """
     from pandas.api.types import is_integer_dtype
 
@@ -1312,12 +1313,12 @@ def _tidy_cells(frame: pd.DataFrame, name: str, kind: str) -> pd.DataFrame:
                 merged = next(v for v in column.dropna() if v != v.strip())
                 logger.warning("%s: %s %r has values that differ only by surrounding spaces (e.g. %s): read as one "
                                "value, stripped", name, kind, str(col), _show(merged))  # fmt: skip
-            if new.str.contains("−", regex=False).any():
+            minus = new.str.contains("−", regex=False).fillna(False).astype(bool)
+            if minus.any():
                 numbers = pd.to_numeric(new.str.replace("−", "-", regex=False), errors="coerce")
                 if numbers[new.notna()].notna().all():
                     logger.warning("%s: %s %r writes its negative numbers with the Unicode minus sign (e.g. %s): "
-                                   "read as numbers", name, kind, str(col), _show(column[new.str.contains(
-                                       "−", regex=False).fillna(False)].iloc[0]))  # fmt: skip
+                                   "read as numbers", name, kind, str(col), _show(column[minus].iloc[0]))  # fmt: skip
                     new = numbers.astype(np.float64)
         else:
             continue

@@ -158,17 +158,11 @@ def build_spec(args: argparse.Namespace) -> Any:
 
 
 def _spec_space(path: str | None) -> dict[str, Any]:
-    """The ``[space]`` table of a spec file as written (empty without one, or when it cannot be read: the spec's
-    own loading reports that)."""
-    import tomllib
+    """The ``[space]`` table of a spec file as written (empty without one); read as the spec's loading reads it,
+    so an unreadable file is the same ConfigError."""
+    from lrsearch.search.spec import _read_toml
 
-    if not path:
-        return {}
-    try:
-        with open(path, "rb") as f:
-            table = tomllib.load(f).get("space", {})
-    except (OSError, ValueError):
-        return {}
+    table = _read_toml(path).get("space", {}) if path else {}
     return table if isinstance(table, dict) else {}
 
 

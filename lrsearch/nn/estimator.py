@@ -155,8 +155,7 @@ class _BaseMLP(BaseEstimator):
         if not incremental or not hasattr(self, "validation_scores_"):  # partial_fit validates nothing
             scale = self._loss_scale
             self.validation_loss_curve_ = (scale * result.val_loss).tolist() if val else None
-            self.best_validation_loss_ = (None if not val or result.best_val_loss is None
-                                          else scale * float(result.best_val_loss))  # fmt: skip
+            self.best_validation_loss_ = scale * result.best_val_loss if val else None
             self.best_epoch_ = result.info.get("best_epoch") if val else None
             # a warm start continues the run, as scikit-learn's: the curves and the samples seen add up (n_iter_
             # counts this fit's epochs, as scikit-learn's does)
@@ -667,5 +666,3 @@ def _show(labels: Any) -> str:
 def _activation(name: Any) -> Any:
     """scikit-learn's name ``'logistic'`` is lrsearch's ``'sigmoid'``; any other name goes to the core as is."""
     return "sigmoid" if name == "logistic" else name
-
-
