@@ -605,12 +605,23 @@ def test_a_huge_metric_prints_in_significant_digits(capsys, tmp_path):
 def test_review_of_session_6_fixes(capsys, tmp_path, monkeypatch, caplog):
     """A study finished within its --timeout is not 'stopped at the timeout'; the --opt-param hint goes only with
     an optimizer's error; blank header cells are not repeated names; the spec's storage is the one checked."""
+    import time
+
+    import lrsearch.search.objective as objective
     from lrsearch.data import load
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LRSEARCH_STORAGE", raising=False)
-    code, out, _ = run(capsys, "study", "--data", "iris", "--n-trials", "1", "--epochs", "1", "--timeout", "0.01",
+    real_train = objective.train
+
+    def slow_train(*args, **kwargs):  # the one trial starts well inside the timeout and ends after it
+        time.sleep(1.2)
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(objective, "train", slow_train)  # was a 0.01 s timeout: the trial raced the deadline
+    code, out, _ = run(capsys, "study", "--data", "iris", "--n-trials", "1", "--epochs", "1", "--timeout", "1",
                        "--optimizers", "adam", "--schedules", "constant", "--no-progress", "--storage", "memory")  # fmt: skip
+    monkeypatch.setattr(objective, "train", real_train)
     assert code == 0 and ": done; 1 of 1 trials" in out
     code, _, err = run(capsys, "find", "--data", "iris", "--optimizer", "all", "--opt-param", "weight_decay=0.01",
                        "--start-lr", "1", "--end-lr", "0.1")  # fmt: skip
